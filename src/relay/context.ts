@@ -1,0 +1,36 @@
+/**
+ * The per-request context passed down every call chain: verified claims,
+ * limits, the overall deadline and a logger. Credentials live here and only
+ * here for the duration of one request; nothing is written into module state.
+ */
+import type { RelayConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+/** Flat string claims of the verified JWT (XDR module forms send flat `custom_*` fields). */
+export type Claims = Readonly<Record<string, string>>;
+
+export interface RequestContext {
+  readonly config: RelayConfig;
+  readonly claims: Claims;
+  /** CTR_ENTITIES_LIMIT from the token: max entities per observable per list. */
+  readonly entitiesLimit: number;
+  /** Aborts when the request's overall deadline passes. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds by which every upstream call must be done. */
+  readonly deadline: number;
+  readonly log: Logger;
+  readonly moduleInstanceId: string | undefined;
+}
+
+export const DEFAULT_ENTITIES_LIMIT = 100;
+
+/** CTR_ENTITIES_LIMIT: default 100 when missing, non-numeric or not positive. */
+export function entitiesLimit(raw: string | undefined): number {
+  if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return DEFAULT_ENTITIES_LIMIT;
+  const n = Number(raw);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_ENTITIES_LIMIT;
+}
+
+/** Milliseconds left before the deadline, never negative. */
+export const remainingMs = (ctx: Pick<RequestContext, 'deadline'>): number =>
+  Math.max(0, ctx.deadline - Date.now());

@@ -1,0 +1,91 @@
+/**
+ * The relay's closed set of errors and the one place that turns them into the
+ * Threat Response wire envelope. Routes and vendors throw `RelayError`; nothing
+ * else builds an `errors` array by hand. Anything that is not a `RelayError`
+ * becomes a generic `unknown` error so that no upstream detail, stack trace or
+ * secret reaches the caller by accident.
+ */
+
+/** Codes the platform understands (relay-contract.md §2.2). */
+export type ErrorCode =
+  | 'authorization error'
+  | 'invalid argument'
+  | 'unsupported type'
+  | 'permission denied'
+  | 'not found'
+  | 'state conflict'
+  | 'too many requests'
+  | 'internal error'
+  | 'service unavailable'
+  | 'connection error'
+  | 'health check failed'
+  | 'unknown';
+
+export type ErrorType = 'fatal' | 'warning';
+
+export interface WireError {
+  type: ErrorType;
+  code: string;
+  message: string;
+}
+
+export class RelayError extends Error {
+  override readonly name = 'RelayError';
+  readonly code: ErrorCode;
+  readonly type: ErrorType;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; type?: ErrorType }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.type = options?.type ?? 'fatal';
+  }
+
+  toWire(): WireError {
+    return { type: this.type, code: this.code, message: this.message || 'Something went wrong.' };
+  }
+}
+
+/** `authorization error` with the platform's `Authorization failed: ` prefix. */
+export const authError = (detail: string, cause?: unknown): RelayError =>
+  new RelayError('authorization error', `Authorization failed: ${detail}`, { cause });
+
+export const invalidArgument = (message: string): RelayError => new RelayError('invalid argument', message);
+
+/** A non-fatal notice that accompanies data. */
+export const warning = (code: string, message: string): WireError => ({ type: 'warning', code, message });
+
+/** Maps anything thrown to a wire error, hiding what is not ours to show. */
+export function toWireError(err: unknown): WireError {
+  if (err instanceof RelayError) return err.toWire();
+  return { type: 'fatal', code: 'unknown', message: 'Something went wrong.' };
+}
+
+/** The body of every relay response: data, errors, or both (partial results). */
+export interface Envelope<T> {
+  data?: T;
+  errors?: WireError[];
+}
+
+/**
+ * Builds the envelope for a result that may be partial. `data` is omitted when
+ * `hasData` is false and there are errors, as the Cisco relays do.
+ */
+export function envelope<T>(data: T, errors: readonly unknown[] = [], hasData = true): Envelope<T> {
+  const wire = errors.map((e) => (isWireError(e) ? e : toWireError(e)));
+  if (wire.length === 0) return { data };
+  return hasData ? { data, errors: wire } : { errors: wire };
+}
+
+/** Envelope for a failure of the whole call (no data). */
+export const failure = (err: unknown): Envelope<never> => ({ errors: [toWireError(err)] });
+
+function isWireError(e: unknown): e is WireError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    !(e instanceof Error) &&
+    'type' in e &&
+    'code' in e &&
+    'message' in e
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * The two interfaces every vendor folder implements.
+ *
+ * - `VendorModule`: the relay surface (health, observe, refer, respond,
+ *   trigger, tiles). Each method is optional; capabilities are what is present.
+ * - `BlockClientModule`: a third-party block client in the shape of Vectra's
+ *   Automated Response framework (VAR) `ThirdPartyInterface`: nine operations,
+ *   each returning the element ids it really acted on, which VAR and the relay
+ *   store in Vectra as `VAR ID:<client name>:<id>` tags.
+ *
+ * Vendors are enabled per request from the verified token: a `VendorModule` by
+ * its own fields, a block client by being listed in `block_clients`.
+ */
+import type { RelayConfig } from '../relay/config.js';
+import type { Claims, RequestContext } from '../relay/context.js';
+import type { ObserveData, Reference, RespondAction } from '../relay/ctim.js';
+import type { Observable } from '../relay/observables.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraStaticIPs } from './vectra/model.js';
+
+/** Data plus the errors met while collecting it: partial results travel together. */
+export interface Outcome<T> {
+  data: T;
+  errors: unknown[];
+}
+
+/** `/respond/trigger` body after validation: the three required keys plus echoed query-params. */
+export interface TriggerRequest {
+  readonly actionId: string;
+  readonly observable: Observable;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+export interface TriggerResult {
+  /** Element ids or entries acted on, for the audit record. */
+  readonly elements: readonly string[];
+  /** Which client or target did it, for the audit record. */
+  readonly client?: string;
+  /** True when the state was already as asked and nothing was written. */
+  readonly unchanged?: boolean;
+}
+
+export interface TileDescriptor {
+  id: string;
+  type: string;
+  title: string;
+  tags: string[];
+  description: string;
+  short_description: string;
+  periods: string[];
+  default_period: string;
+}
+
+export interface VendorModule<C = unknown> {
+  readonly id: string;
+  readonly title: string;
+  /** Observable types this vendor handles (lower-case). */
+  readonly supportedTypes: ReadonlySet<string>;
+  /**
+   * Reads this vendor's fields from the claims. `undefined` when the token does
+   * not configure this vendor; throws `authorization error` when it is half set.
+   */
+  configure(claims: Claims, config: RelayConfig): C | undefined;
+  health?(cfg: C, ctx: RequestContext): Promise<void>;
+  observe?(cfg: C, observables: readonly Observable[], ctx: RequestContext): Promise<Outcome<ObserveData>>;
+  refer?(cfg: C, observables: readonly Observable[], ctx: RequestContext): Promise<Outcome<Reference[]>>;
+  respond?(
+    cfg: C,
+    observables: readonly Observable[],
+    ctx: RequestContext,
+  ): Promise<Outcome<RespondAction[]>>;
+  /** True when this vendor owns the action id (prefix match). */
+  ownsAction?(actionId: string): boolean;
+  trigger?(cfg: C, request: TriggerRequest, ctx: RequestContext): Promise<TriggerResult>;
+  tiles?: {
+    list(cfg: C): TileDescriptor[];
+    data(cfg: C, tileId: string, period: string, ctx: RequestContext): Promise<Record<string, unknown>>;
+  };
+}
+
+/** What a block client can do, declared as data (never probed). */
+export type BlockCapability = 'host' | 'account' | 'detection' | 'static-ips' | 'groom';
+
+export interface GroomDecision {
+  readonly block: boolean;
+  readonly unblock: boolean;
+}
+
+/** VAR's nine operations. Unsupported ones return `[]` (or no-op groom). */
+export interface BlockClient {
+  /** Config key matched against `client:<module>` tags, e.g. `aws_nacl`. */
+  readonly module: string;
+  /** Display name persisted inside `VAR ID:<name>:<id>` tags. Never change it once shipped. */
+  readonly name: string;
+  readonly capabilities: ReadonlySet<BlockCapability>;
+  blockHost(host: VectraHost): Promise<string[]>;
+  unblockHost(host: VectraHost): Promise<string[]>;
+  groomHost(host: VectraHost): Promise<GroomDecision>;
+  blockAccount(account: VectraAccount): Promise<string[]>;
+  unblockAccount(account: VectraAccount): Promise<string[]>;
+  blockDetection(detection: VectraDetection): Promise<string[]>;
+  unblockDetection(detection: VectraDetection): Promise<string[]>;
+  blockStaticDstIps(ips: VectraStaticIPs): Promise<string[]>;
+  unblockStaticDstIps(ips: VectraStaticIPs): Promise<string[]>;
+  /** Optional: one cheap call proving credentials and reachability. */
+  health?(): Promise<void>;
+}
+
+export interface BlockClientModule<C = unknown> {
+  readonly module: string;
+  readonly name: string;
+  readonly capabilities: readonly BlockCapability[];
+  /** Reads the client's prefixed fields; throws `authorization error` naming a missing one. */
+  configure(claims: Claims, config: RelayConfig): C;
+  create(cfg: C, ctx: RequestContext): BlockClient;
+}
