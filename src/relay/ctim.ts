@@ -32,7 +32,10 @@ export interface TimeRange {
 export function mergeObserveData(into: ObserveData, from: ObserveData): ObserveData {
   for (const kind of ENTITY_KINDS) {
     const docs = from[kind];
-    if (docs && docs.length) (into[kind] ??= []).push(...docs);
+    if (!docs?.length) continue;
+    const target = into[kind] ?? [];
+    target.push(...docs);
+    into[kind] = target;
   }
   return into;
 }
@@ -42,7 +45,7 @@ export function toCtimEnvelope(data: ObserveData): Record<string, { count: numbe
   const out: Record<string, { count: number; docs: CtimEntity[] }> = {};
   for (const kind of ENTITY_KINDS) {
     const docs = data[kind];
-    if (docs && docs.length) out[kind] = { count: docs.length, docs };
+    if (docs?.length) out[kind] = { count: docs.length, docs };
   }
   return out;
 }
