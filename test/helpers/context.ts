@@ -1,0 +1,21 @@
+/** Builds a `RequestContext` for vendor tests: defaults plus overrides, a silent logger. */
+import { makeConfig, type RelayConfig } from '../../src/relay/config.js';
+import type { Claims, RequestContext } from '../../src/relay/context.js';
+import { createLogger } from '../../src/relay/logger.js';
+
+export function makeContext(
+  overrides: Partial<Omit<RequestContext, 'config'>> & { config?: Partial<RelayConfig> } = {},
+): RequestContext {
+  const config = makeConfig({ allowLoopbackUpstreams: true, ...overrides.config });
+  const deadline = overrides.deadline ?? Date.now() + config.requestDeadlineMs;
+  return {
+    claims: {} as Claims,
+    entitiesLimit: 100,
+    signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
+    log: createLogger('SILENT'),
+    moduleInstanceId: undefined,
+    ...overrides,
+    config,
+    deadline,
+  };
+}
