@@ -89,3 +89,6 @@ function isWireError(e: unknown): e is WireError {
     'message' in e
   );
 }
+
+/** True for anything that is not an explicit warning. */
+export const isFatal = (e: unknown): boolean => !(isWireError(e) && e.type === 'warning');

@@ -60,7 +60,7 @@ export function parseObservables(body: unknown, maxObservables: number): Observa
   }
   if (!Array.isArray(body))
     throw invalidArgument('Invalid JSON payload received. body: Expected an array of observables.');
-  const parsed = ObservablesSchema.safeParse(body);
+  const parsed = ObservablesSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw invalidArgument(describeIssues(parsed.error.issues));
   return parsed.data;
 }

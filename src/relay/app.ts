@@ -1,0 +1,142 @@
+/**
+ * Builds the Hono app: the relay contract's routes, authentication, body
+ * limits, 404/405 semantics and the single error handler. Lambda and the
+ * local server both serve exactly this app (handlers are thin adapters).
+ */
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { VendorModule } from '../vendors/types.js';
+import { audit } from './audit.js';
+import { verifyAuthorization } from './auth.js';
+import type { RelayConfig } from './config.js';
+import { entitiesLimit, type RequestContext } from './context.js';
+import { envelope, failure, invalidArgument, RelayError, toWireError } from './errors.js';
+import type { Logger } from './logger.js';
+import { registerHealth } from './routes/health.js';
+import { registerObserve } from './routes/observe.js';
+import { registerRefer } from './routes/refer.js';
+import { registerRespond } from './routes/respond.js';
+import { registerTiles } from './routes/tiles.js';
+import { registerVersion } from './routes/version.js';
+import { ROUTES } from './schemas.js';
+
+export interface AppDeps {
+  readonly config: RelayConfig;
+  readonly log: Logger;
+  /** HS256 key; resolved lazily so Lambda can read it from Secrets Manager once per cold start. */
+  readonly secretKey: () => Promise<string | undefined>;
+  /** Vendor modules in merge order; the registry's in production, fakes in some tests. */
+  readonly vendors: readonly VendorModule<unknown>[];
+}
+
+export interface AppEnv {
+  Variables: { ctx: RequestContext; deps: AppDeps };
+}
+
+export type RelayApp = Hono<AppEnv>;
+
+/** Reads the body as JSON whatever the Content-Type; anything unparsable becomes `null`. */
+export async function readJson(req: { text(): Promise<string> }): Promise<unknown> {
+  const text = await req.text();
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+export function createApp(deps: AppDeps): RelayApp {
+  const app = new Hono<AppEnv>({ strict: false });
+  const { config, log } = deps;
+
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    log.info('request', {
+      route: c.req.routePath,
+      method: c.req.method,
+      status: c.res.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) =>
+        errorResponse(c, invalidArgument(`Request body is larger than ${config.maxBodyBytes} bytes.`)),
+    }),
+  );
+
+  const authenticated = ROUTES.filter((r) => r.auth).map((r) => r.path);
+  for (const path of authenticated) {
+    app.post(path, async (c, next) => {
+      const claims = await verifyAuthorization(c.req.header('authorization'), {
+        config,
+        requestOrigin: new URL(c.req.url).origin,
+        secretKey: await deps.secretKey(),
+      });
+      const deadline = Date.now() + config.requestDeadlineMs;
+      c.set('ctx', {
+        config,
+        claims,
+        entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
+        signal: AbortSignal.timeout(config.requestDeadlineMs),
+        deadline,
+        log,
+        moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
+      });
+      await next();
+    });
+  }
+
+  registerHealth(app);
+  registerObserve(app);
+  registerRefer(app);
+  registerRespond(app);
+  registerTiles(app);
+  registerVersion(app);
+
+  // Any other method on a relay path is 405; unknown paths fall through to 404.
+  for (const route of ROUTES) {
+    app.all(route.path, (c) => c.json({ code: 405, message: 'Method Not Allowed' }, 405));
+  }
+  app.notFound((c) => c.json({ code: 404, message: 'Not Found' }, 404));
+
+  app.onError((err, c) => {
+    if (!(err instanceof RelayError)) {
+      // Only the class and a redacted message: upstream errors may quote credentials.
+      log.error('unhandled error', { route: c.req.routePath, errorName: err.name });
+    } else if (err.code !== 'authorization error' && err.code !== 'invalid argument') {
+      log.warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
+    }
+    return errorResponse(c, err);
+  });
+
+  return app;
+}
+
+/**
+ * The error answer of a request that failed before or outside its route.
+ * A trigger still answers with `data.status` and leaves its audit record.
+ */
+function errorResponse(c: Context<AppEnv>, err: unknown): Response {
+  if (c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/respond/trigger') {
+    audit(c.get('deps').log, {
+      action: 'unknown',
+      observable: { type: '', value: '' },
+      client: undefined,
+      elements: [],
+      outcome: 'failure',
+      error: toWireError(err).message,
+      moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
+      durationMs: 0,
+      source: 'relay',
+    });
+    return c.json(envelope({ status: 'failure' }, [err]), 200);
+  }
+  return c.json(failure(err), 200);
+}

@@ -1,0 +1,38 @@
+/**
+ * Which vendors a request may use, decided from its verified claims alone.
+ * A vendor whose fields are absent is simply not enabled; one whose fields are
+ * half set fails the request with `authorization error` naming the field.
+ */
+import type { VendorModule } from '../vendors/types.js';
+import type { RequestContext } from './context.js';
+import type { Observable } from './observables.js';
+import { normalise } from './observables.js';
+
+/** A vendor module bound to its per-request configuration. */
+export interface EnabledVendor {
+  readonly module: VendorModule<unknown>;
+  readonly cfg: unknown;
+}
+
+export function enabledVendors(
+  modules: readonly VendorModule<unknown>[],
+  ctx: RequestContext,
+): EnabledVendor[] {
+  const out: EnabledVendor[] = [];
+  for (const module of modules) {
+    const cfg = module.configure(ctx.claims, ctx.config);
+    if (cfg !== undefined) out.push({ module, cfg });
+  }
+  return out;
+}
+
+/** Union of the observable types the enabled vendors support. */
+export function supportedTypes(enabled: readonly EnabledVendor[]): Set<string> {
+  const types = new Set<string>();
+  for (const v of enabled) for (const t of v.module.supportedTypes) types.add(t);
+  return types;
+}
+
+/** The observables one vendor should see: normalised and filtered to its types. */
+export const observablesFor = (v: EnabledVendor, observables: readonly Observable[]): Observable[] =>
+  normalise(observables, v.module.supportedTypes);

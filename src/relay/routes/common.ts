@@ -1,0 +1,56 @@
+/**
+ * Fan-out shared by the observable routes: run one vendor operation per
+ * enabled vendor, in parallel, each on the observables it supports, and keep
+ * whatever succeeded next to the errors of what did not (partial results).
+ */
+import type { Context } from 'hono';
+import type { Outcome, VendorModule } from '../../vendors/types.js';
+import type { AppEnv } from '../app.js';
+import { readJson } from '../app.js';
+import type { RequestContext } from '../context.js';
+import { type EnabledVendor, enabledVendors, observablesFor } from '../enabled.js';
+import { type Observable, parseObservables } from '../observables.js';
+
+type ObservableOp<T> = (
+  cfg: unknown,
+  observables: readonly Observable[],
+  ctx: RequestContext,
+) => Promise<Outcome<T>>;
+
+/** Validated observables of the request body (throws `invalid argument`). */
+export async function bodyObservables(c: Context<AppEnv>): Promise<Observable[]> {
+  return parseObservables(await readJson(c.req), c.get('ctx').config.maxObservables);
+}
+
+/**
+ * Calls `pick(module)` on every enabled vendor that implements it and returns
+ * the results in registry order plus all errors met.
+ */
+export async function fanOut<T>(
+  modules: readonly VendorModule<unknown>[],
+  ctx: RequestContext,
+  observables: readonly Observable[],
+  pick: (m: VendorModule<unknown>) => ObservableOp<T> | undefined,
+): Promise<{ results: T[]; errors: unknown[] }> {
+  const enabled = enabledVendors(modules, ctx);
+  const settled = await Promise.all(
+    enabled.map(async (v: EnabledVendor) => {
+      const op = pick(v.module);
+      const obs = observablesFor(v, observables);
+      if (!op || obs.length === 0) return undefined;
+      try {
+        return await op.call(v.module, v.cfg, obs, ctx);
+      } catch (err) {
+        return { data: undefined, errors: [err] };
+      }
+    }),
+  );
+  const results: T[] = [];
+  const errors: unknown[] = [];
+  for (const s of settled) {
+    if (!s) continue;
+    if (s.data !== undefined) results.push(s.data);
+    errors.push(...s.errors);
+  }
+  return { results, errors };
+}

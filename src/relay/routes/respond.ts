@@ -1,0 +1,79 @@
+/**
+ * `/respond/observables` (state-aware actions) and `/respond/trigger` (run one).
+ * Trigger answers always carry `data.status`, and every trigger leaves exactly
+ * one audit record, whatever happened.
+ */
+import type { Context } from 'hono';
+import type { TriggerRequest, TriggerResult } from '../../vendors/types.js';
+import type { AppEnv, RelayApp } from '../app.js';
+import { readJson } from '../app.js';
+import { audit } from '../audit.js';
+import type { RespondAction } from '../ctim.js';
+import { enabledVendors } from '../enabled.js';
+import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../errors.js';
+import { describeIssues } from '../observables.js';
+import { TriggerSchema } from '../schemas.js';
+import { bodyObservables, fanOut } from './common.js';
+
+export function registerRespond(app: RelayApp): void {
+  app.post('/respond/observables', async (c) => {
+    const ctx = c.get('ctx');
+    const observables = await bodyObservables(c);
+    const { results, errors } = await fanOut<RespondAction[]>(
+      c.get('deps').vendors,
+      ctx,
+      observables,
+      (m) => m.respond,
+    );
+    const data = results.flat();
+    return c.json(envelope(data, errors, data.length > 0 || !errors.some(isFatal)));
+  });
+
+  app.post('/respond/trigger', async (c) => {
+    const ctx = c.get('ctx');
+    const started = performance.now();
+    let request: TriggerRequest | undefined;
+    let result: TriggerResult | undefined;
+    let failure: unknown;
+    try {
+      request = await parseTrigger(c);
+      const req = request;
+      const vendor = enabledVendors(c.get('deps').vendors, ctx).find(
+        (v) => v.module.trigger && v.module.ownsAction?.(req.actionId),
+      );
+      const trigger = vendor?.module.trigger;
+      if (!vendor || !trigger) throw new RelayError('invalid argument', 'Unsupported action.');
+      result = await trigger.call(vendor.module, vendor.cfg, req, ctx);
+    } catch (err) {
+      failure = err;
+    }
+    audit(ctx.log, {
+      action: request?.actionId ?? 'invalid',
+      observable: request?.observable ?? { type: '', value: '' },
+      client: result?.client ?? request?.params.client_id,
+      elements: result?.elements ?? [],
+      outcome: failure !== undefined ? 'failure' : result?.unchanged ? 'unchanged' : 'success',
+      error: failure === undefined ? undefined : toWireError(failure).message,
+      moduleInstanceId: ctx.moduleInstanceId,
+      durationMs: Math.round(performance.now() - started),
+      source: 'relay',
+    });
+    if (failure !== undefined) return c.json(envelope({ status: 'failure' }, [failure]));
+    return c.json(envelope({ status: 'success' }));
+  });
+}
+
+async function parseTrigger(c: Context<AppEnv>): Promise<TriggerRequest> {
+  const parsed = TriggerSchema.safeParse(await readJson(c.req), { reportInput: true });
+  if (!parsed.success) throw invalidArgument(describeIssues(parsed.error.issues));
+  const { 'action-id': actionId, observable_type, observable_value, ...rest } = parsed.data;
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(rest)) {
+    if (value !== null && value !== undefined) params[key] = String(value);
+  }
+  return {
+    actionId,
+    observable: { type: observable_type.trim().toLowerCase(), value: observable_value.trim() },
+    params,
+  };
+}
