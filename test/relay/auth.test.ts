@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { allowedJwksOrigin, clearJwksCache } from '../../src/relay/auth.js';
+import { ROUTES } from '../../src/relay/schemas.js';
+import { makeApp } from '../helpers/app.js';
+import {
+  hs256,
+  type JwksServer,
+  type RsaKey,
+  rs256,
+  rsaKey,
+  startJwksServer,
+  unsigned,
+} from '../helpers/jwt.js';
+
+const AUTH_ROUTES = ROUTES.filter((r) => r.auth).map((r) => r.path);
+const BODY = [{ type: 'ip', value: '1.1.1.1' }];
+
+async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const json = (await res.json()) as { errors?: { code: string; message: string }[] };
+  expect(res.status).toBe(200);
+  return json.errors?.[0] ?? { code: 'none', message: 'none' };
+}
+
+describe('hs256 mode', () => {
+  const cases: [string, () => Promise<Record<string, string>>, string][] = [
+    ['no header', async () => ({}), 'Authorization header is missing'],
+    ['a Basic scheme', async () => ({ authorization: 'Basic dGVzdDp0ZXN0' }), 'Wrong authorization type'],
+    [
+      'a wrong scheme',
+      async () => ({ authorization: `wrong_type ${await hs256({})}` }),
+      'Wrong authorization type',
+    ],
+    ['one part', async () => ({ authorization: 'Bearer' }), 'Wrong authorization type'],
+    [
+      'three parts',
+      async () => ({ authorization: `Bearer ${await hs256({})} extra` }),
+      'Wrong authorization type',
+    ],
+    ['a non-JWT', async () => ({ authorization: 'Bearer this_is_not_a_jwt' }), 'Wrong JWT structure'],
+    [
+      'a bad signature',
+      async () => ({
+        authorization: `Bearer ${await hs256({}, 'another-secret-of-some-length-0123456789')}`,
+      }),
+      'Failed to decode JWT with provided key',
+    ],
+    [
+      'alg none',
+      async () => ({ authorization: `Bearer ${unsigned({ key: 'x' })}` }),
+      'Wrong JWT structure: algorithm not allowed, expected HS256',
+    ],
+    [
+      'an expired token',
+      async () => ({ authorization: `Bearer ${await hs256({}, undefined, '-5m')}` }),
+      'The JWT has expired',
+    ],
+  ];
+
+  for (const path of AUTH_ROUTES) {
+    it.each(cases)(`${path} refuses %s`, async (_name, headers, message) => {
+      const { post } = makeApp();
+      const err = await errorOf(await post(path, BODY, await headers()));
+      expect(err).toEqual({
+        type: 'fatal',
+        code: 'authorization error',
+        message: `Authorization failed: ${message}`,
+      });
+    });
+  }
+
+  it('refuses when SECRET_KEY is missing', async () => {
+    const { post } = makeApp({ secret: undefined });
+    const err = await errorOf(
+      await post('/health', undefined, { authorization: `Bearer ${await hs256({})}` }),
+    );
+    expect(err.message).toBe('Authorization failed: <SECRET_KEY> is missing');
+  });
+
+  it('refuses an RS256 token', async () => {
+    const key = await rsaKey('k1');
+    const { post } = makeApp();
+    const err = await errorOf(
+      await post('/health', undefined, { authorization: `Bearer ${await rs256(key, {})}` }),
+    );
+    expect(err.message).toBe(
+      'Authorization failed: Wrong JWT structure: algorithm not allowed, expected HS256',
+    );
+  });
+
+  it('checks an audience when the token carries one', async () => {
+    const { post } = makeApp({ config: { publicUrl: 'https://relay.example.com' } });
+    const good = await hs256({ aud: 'https://relay.example.com/' });
+    const bad = await hs256({ aud: 'https://elsewhere.example.com' });
+    expect(await (await post('/health', undefined, { authorization: `Bearer ${good}` })).json()).toEqual({
+      data: { status: 'ok' },
+    });
+    expect(
+      (await errorOf(await post('/health', undefined, { authorization: `Bearer ${bad}` }))).message,
+    ).toBe('Authorization failed: Wrong configuration-token-audience');
+  });
+
+  it('refuses a claim that is not a flat value', async () => {
+    const { post } = makeApp();
+    const err = await errorOf(
+      await post('/health', undefined, { authorization: `Bearer ${await hs256({ vectra_url: { a: 1 } })}` }),
+    );
+    expect(err.message).toBe(
+      'Authorization failed: Wrong JWT payload structure: vectra_url must be a string',
+    );
+  });
+});
+
+describe('rs256 mode against a real JWKS server', () => {
+  let jwks: JwksServer;
+  let key: RsaKey;
+  const audience = 'http://localhost';
+
+  beforeAll(async () => {
+    key = await rsaKey('02B1174234C29F8EFB69911438F597FF3FFEE6B7');
+    jwks = await startJwksServer([key.jwk]);
+  });
+  afterAll(() => jwks.close());
+  beforeEach(() => clearJwksCache());
+
+  const app = () =>
+    makeApp({ config: { authMode: 'rs256', jwksAllowedHosts: [jwks.origin], jwksCacheTtlMs: 600_000 } });
+  const token = (payload: Record<string, unknown> = {}, opts = {}) =>
+    rs256(key, { jwks_host: jwks.host, aud: audience, ...payload }, opts);
+
+  it('accepts a valid configuration token', async () => {
+    const res = await app().post('/health', undefined, { authorization: `Bearer ${await token()}` });
+    expect(await res.json()).toEqual({ data: { status: 'ok' } });
+  });
+
+  it('fetches the JWKS once per host per TTL, not per request', async () => {
+    const before = jwks.hits();
+    const a = app();
+    for (let i = 0; i < 10; i += 1) {
+      await a.post('/health', undefined, { authorization: `Bearer ${await token()}` });
+    }
+    expect(jwks.hits() - before).toBe(1);
+  });
+
+  it('picks up a rotated key with a new kid', async () => {
+    const a = app();
+    await a.post('/health', undefined, { authorization: `Bearer ${await token()}` });
+    const rotated = await rsaKey('rotated-kid');
+    jwks.setKeys([key.jwk, rotated.jwk]);
+    const t = await rs256(rotated, { jwks_host: jwks.host, aud: audience });
+    const before = jwks.hits();
+    // An unknown kid makes jose refetch once its 30 s cooldown has passed: move the clock past it.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 31_000 });
+    try {
+      expect(await (await a.post('/health', undefined, { authorization: `Bearer ${t}` })).json()).toEqual({
+        data: { status: 'ok' },
+      });
+      expect(jwks.hits() - before).toBe(1);
+    } finally {
+      vi.useRealTimers();
+      jwks.setKeys([key.jwk]);
+    }
+  });
+
+  const failures: [string, () => Promise<string>, string][] = [
+    [
+      'a missing jwks_host',
+      async () => rs256(key, { aud: audience }),
+      'jwks_host is missing in JWT payload. Make sure custom_jwks_host field is present in module_type',
+    ],
+    [
+      'a foreign jwks_host',
+      async () => rs256(key, { jwks_host: 'evil.example.com', aud: audience }),
+      'Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
+    ],
+    [
+      'an unknown kid',
+      async () => token({}, { kid: 'wrong_kid' }),
+      'kid from JWT header not found in API response',
+    ],
+    [
+      'a wrong audience',
+      async () => token({ aud: 'http://wrongaudience' }),
+      'Wrong configuration-token-audience',
+    ],
+    ['an expired token', async () => token({}, { exp: '-1h' }), 'The JWT has expired'],
+    ['a not-yet-valid token', async () => token({}, { nbf: '+1h' }), 'The JWT is not yet valid'],
+    [
+      'an HS256 token',
+      async () => hs256({ jwks_host: 'x', aud: audience }),
+      'Wrong JWT structure: algorithm not allowed, expected RS256',
+    ],
+    [
+      'alg none',
+      async () => unsigned({ jwks_host: 'x', aud: audience }),
+      'Wrong JWT structure: algorithm not allowed, expected RS256',
+    ],
+  ];
+
+  for (const path of AUTH_ROUTES) {
+    it.each(failures)(`${path} refuses %s`, async (_name, make, message) => {
+      const res = await app().post(path, BODY, { authorization: `Bearer ${await make()}` });
+      expect(await errorOf(res)).toEqual({
+        type: 'fatal',
+        code: 'authorization error',
+        message: `Authorization failed: ${message}`,
+      });
+    });
+  }
+
+  it('refuses a token signed by another key with the same kid', async () => {
+    const impostor = await rsaKey(key.kid);
+    const t = await rs256(impostor, { jwks_host: jwks.host, aud: audience });
+    const err = await errorOf(await app().post('/health', undefined, { authorization: `Bearer ${t}` }));
+    expect(err.message).toMatch(
+      /^Authorization failed: Failed to decode JWT with provided key\. Make sure domain/,
+    );
+  });
+
+  it('never calls a foreign jwks_host', async () => {
+    const before = jwks.hits();
+    const t = await rs256(key, { jwks_host: '127.0.0.1:1', aud: audience });
+    await app().post('/health', undefined, { authorization: `Bearer ${t}` });
+    expect(jwks.hits()).toBe(before);
+  });
+
+  it('maps an unreachable allow-listed JWKS host to Wrong jwks_host', async () => {
+    const t = await rs256(key, { jwks_host: '127.0.0.1:9', aud: audience });
+    const a = makeApp({ config: { authMode: 'rs256', jwksAllowedHosts: ['http://127.0.0.1:9'] } });
+    const err = await errorOf(await a.post('/health', undefined, { authorization: `Bearer ${t}` }));
+    expect(err.message).toBe(
+      'Authorization failed: Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
+    );
+  });
+});
+
+describe('jwks_host allow-list', () => {
+  const allowed = ['visibility.amp.cisco.com', 'http://127.0.0.1:8081'];
+  it.each([
+    ['visibility.amp.cisco.com', 'https://visibility.amp.cisco.com'],
+    ['https://visibility.amp.cisco.com/', 'https://visibility.amp.cisco.com'],
+    ['127.0.0.1:8081', 'http://127.0.0.1:8081'],
+    ['http://127.0.0.1:8081', 'http://127.0.0.1:8081'],
+    ['visibility.amp.cisco.com.evil.com', undefined],
+    ['evil.com/visibility.amp.cisco.com', undefined],
+    ['127.0.0.1:8082', undefined],
+    ['http://visibility.amp.cisco.com', undefined],
+  ])('%s resolves to %s', (host, origin) => {
+    expect(allowedJwksOrigin(host, allowed)).toBe(origin);
+  });
+});
