@@ -35,7 +35,7 @@ export async function benchRelay(): Promise<Record<string, string | number>> {
   });
   const hsToken = await hs256({ CTR_ENTITIES_LIMIT: '10' });
   const rsToken = await rs256(key, { jwks_host: jwks.host, aud: 'http://localhost' });
-  const post = (app: typeof hsApp, path: string, token?: string) =>
+  const post = async (app: typeof hsApp, path: string, token?: string) =>
     app.request(`http://localhost${path}`, {
       method: 'POST',
       headers: token ? { authorization: `Bearer ${token}` } : {},

@@ -6,10 +6,10 @@
 import type { BlockClientModule, VendorModule } from './types.js';
 
 /** Relay vendors, in the order their results are merged. */
-export const vendors = {} as const satisfies Record<string, VendorModule<never>>;
+export const vendors = {} as const satisfies Record<string, VendorModule<unknown>>;
 
 /** Block clients, keyed by the id used in the token's `block_clients` field. */
-export const blockClients = {} as const satisfies Record<string, BlockClientModule<never>>;
+export const blockClients = {} as const satisfies Record<string, BlockClientModule<unknown>>;
 
 export type VendorId = keyof typeof vendors;
 export type BlockClientId = keyof typeof blockClients;
