@@ -5,6 +5,7 @@
  * message naming the variable, never a silent fallback.
  */
 import * as z from 'zod/mini';
+import { parseCidr } from '../vendors/aws-nacl/cidr.js';
 
 export const CISCO_JWKS_HOSTS = [
   'visibility.amp.cisco.com',
@@ -95,6 +96,10 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
     );
   }
   const e = parsed.data;
+  const badCidr = e.NACL_PROTECTED_CIDRS.find((c) => parseCidr(c) === undefined);
+  if (badCidr !== undefined) {
+    throw new ConfigError(`Invalid environment: NACL_PROTECTED_CIDRS (${badCidr.slice(0, 50)} is not an IP or CIDR)`);
+  }
   if (e.AUTH_MODE === 'hs256' && e.SECRET_KEY !== undefined && e.SECRET_KEY.length < 32) {
     throw new ConfigError('Invalid environment: SECRET_KEY (must be at least 32 characters)');
   }

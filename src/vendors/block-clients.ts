@@ -7,10 +7,12 @@
 import type { RelayConfig } from '../relay/config.js';
 import type { Claims, RequestContext } from '../relay/context.js';
 import { authError } from '../relay/errors.js';
+import { awsNaclBlockClient } from './aws-nacl/index.js';
 import { testBlockClient } from './test-client/index.js';
 import type { BlockClient, BlockClientModule } from './types.js';
 
 export const blockClients = {
+  aws_nacl: awsNaclBlockClient,
   test_client: testBlockClient,
 } as const satisfies Record<string, BlockClientModule<unknown>>;
 

@@ -36,6 +36,7 @@ describe('environment config', () => {
     [{ RELAY_PUBLIC_URL: 'ftp://x' }, 'RELAY_PUBLIC_URL'],
     [{ ALLOW_LOOPBACK_UPSTREAMS: 'maybe' }, 'ALLOW_LOOPBACK_UPSTREAMS'],
     [{ AUTH_MODE: 'hs256', SECRET_KEY: 'short' }, 'SECRET_KEY'],
+    [{ NACL_PROTECTED_CIDRS: '10.0.0.0/8, not-a-cidr' }, 'NACL_PROTECTED_CIDRS'],
   ])('fails fast naming the bad variable %o', (env, name) => {
     expect(() => loadConfig(env, '1')).toThrow(name);
   });

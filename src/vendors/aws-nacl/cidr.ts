@@ -1,0 +1,130 @@
+/**
+ * IP/CIDR parsing, canonicalisation and overlap for the NACL blocker.
+ *
+ * AWS stores CIDRs canonically (198.51.100.77/24 → 198.51.100.0/24; IPv6 in
+ * RFC 5952 form), so every comparison here is between canonical forms, never
+ * between the strings a user typed — the Threat Stack bot's string compare
+ * missed existing rules and matched allows as if they were blocks.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { invalidArgument } from '../../relay/errors.js';
+
+export type Family = 4 | 6;
+
+export interface Cidr {
+  readonly family: Family;
+  /** Network address with host bits cleared. */
+  readonly network: bigint;
+  readonly prefix: number;
+  /** Canonical text as AWS stores it, e.g. `198.51.100.0/24`, `2001:db8::/64`. */
+  readonly text: string;
+}
+
+const bitsOf = (f: Family): number => (f === 4 ? 32 : 128);
+
+/** Parses an address (host route) or `address/prefix`; undefined when not valid. */
+export function parseCidr(input: string): Cidr | undefined {
+  const raw = input.trim();
+  const slash = raw.indexOf('/');
+  const addr = slash < 0 ? raw : raw.slice(0, slash);
+  const family: Family | undefined = isIPv4(addr) ? 4 : isIPv6(addr) && !addr.includes('%') ? 6 : undefined;
+  if (family === undefined) return undefined;
+  // Leading zeros are ambiguous (octal in some parsers), so refuse rather than guess.
+  if (family === 4 && addr.split('.').some((o) => o.length > 1 && o.startsWith('0'))) return undefined;
+  const max = bitsOf(family);
+  let prefix = max;
+  if (slash >= 0) {
+    const p = raw.slice(slash + 1);
+    if (!/^\d{1,3}$/.test(p) || Number(p) > max) return undefined;
+    prefix = Number(p);
+  }
+  const value = family === 4 ? v4ToBig(addr) : v6ToBig(addr);
+  const network = value & mask(family, prefix);
+  return { family, network, prefix, text: `${format(family, network)}/${prefix}` };
+}
+
+/** Canonical CIDR text or an `invalid argument` error naming the input. */
+export function canonicalCidr(input: string): string {
+  const c = parseCidr(input);
+  if (!c) throw invalidArgument(`Not an IPv4 or IPv6 address or CIDR: ${JSON.stringify(input.slice(0, 80))}`);
+  return c.text;
+}
+
+/** True when the two ranges share at least one address. */
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  if (a.family !== b.family) return false;
+  const shorter = Math.min(a.prefix, b.prefix);
+  const m = mask(a.family, shorter);
+  return (a.network & m) === (b.network & m);
+}
+
+export interface BlockPolicy {
+  readonly minPrefixV4: number;
+  readonly minPrefixV6: number;
+  readonly protectedCidrs: readonly Cidr[];
+}
+
+/**
+ * Why this CIDR must not be denied, or undefined when it may be. Refuses the
+ * whole address space whatever the minimum prefix, anything wider than the
+ * configured minimum, and anything overlapping a protected range (a /16 deny
+ * that contains a protected /32 would still cut it off).
+ */
+export function refusal(c: Cidr, policy: BlockPolicy): string | undefined {
+  if (c.prefix === 0) return `Refusing to deny ${c.text}: it is the whole address space.`;
+  const min = c.family === 4 ? policy.minPrefixV4 : policy.minPrefixV6;
+  if (c.prefix < min) return `Refusing to deny ${c.text}: prefixes shorter than /${min} are not allowed.`;
+  const hit = policy.protectedCidrs.find((p) => overlaps(p, c));
+  if (hit) return `Refusing to deny ${c.text}: it overlaps the protected range ${hit.text}.`;
+  return undefined;
+}
+
+/** Parses and checks an input in one go; throws `invalid argument` with the reason. */
+export function blockableCidr(input: string, policy: BlockPolicy): Cidr {
+  const c = parseCidr(input);
+  if (!c) throw invalidArgument(`Not an IPv4 or IPv6 address or CIDR: ${JSON.stringify(input.slice(0, 80))}`);
+  const why = refusal(c, policy);
+  if (why) throw invalidArgument(why);
+  return c;
+}
+
+function mask(f: Family, prefix: number): bigint {
+  const bits = BigInt(bitsOf(f));
+  const all = (1n << bits) - 1n;
+  return prefix === 0 ? 0n : (all << (bits - BigInt(prefix))) & all;
+}
+
+function v4ToBig(addr: string): bigint {
+  return addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+}
+
+function v6ToBig(addr: string): bigint {
+  let text = addr.toLowerCase();
+  // An embedded dotted quad (::ffff:192.0.2.1) becomes two hextets.
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted?.[1]) {
+    const v = v4ToBig(dotted[1]);
+    text = `${text.slice(0, dotted.index)}${(v >> 16n).toString(16)}:${(v & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
+}
+
+function format(f: Family, n: bigint): string {
+  if (f === 4) return [24n, 16n, 8n, 0n].map((s) => String((n >> s) & 0xffn)).join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - i * 16)) & 0xffffn));
+  // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on a tie.
+  let best = { at: -1, len: 1 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.len) best = { at: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
+}

@@ -1,0 +1,133 @@
+/**
+ * The NACL blocker's token fields, checked with zod/mini. These claim names are
+ * a public interface (XDR module forms write them): `aws_region`,
+ * `aws_nacl_ids`, `aws_nacl_direction`, `aws_nacl_rule_range`, `aws_role_arn`,
+ * `aws_external_id`, `aws_nacl_dry_run`. The EC2 endpoint is deliberately not
+ * among them: a token must never be able to send signed AWS requests elsewhere.
+ * Any problem is an `authorization error` naming the field, never its value.
+ */
+import * as z from 'zod/mini';
+import type { RelayConfig } from '../../relay/config.js';
+import type { Claims } from '../../relay/context.js';
+import { authError, RelayError } from '../../relay/errors.js';
+import { type BlockPolicy, type Cidr, parseCidr } from './cidr.js';
+
+export type Direction = 'egress' | 'ingress';
+
+export interface NaclConfig {
+  readonly region: string;
+  readonly naclIds: readonly string[];
+  readonly directions: readonly Direction[];
+  /** The owned rule-number band; nothing outside it is ever written or deleted. */
+  readonly band: { readonly lo: number; readonly hi: number };
+  readonly role?: { readonly arn: string; readonly externalId?: string };
+  readonly dryRun: boolean;
+  readonly policy: BlockPolicy;
+  readonly timeoutMs: number;
+}
+
+export const VENDOR_ID = 'aws_nacl';
+export const NACL_ID = /^acl-[0-9a-f]{8,17}$/;
+const REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+/** A token may name a handful of NACLs; more would multiply every call. */
+const MAX_NACLS = 10;
+
+const csv = (v: string) => [
+  ...new Set(
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+];
+
+const ClaimsSchema = z.object({
+  aws_region: z.string().check(z.regex(REGION)),
+  aws_nacl_ids: z.pipe(
+    z.string(),
+    z.pipe(
+      z.transform(csv),
+      z.array(z.string().check(z.regex(NACL_ID))).check(z.minLength(1), z.maxLength(MAX_NACLS)),
+    ),
+  ),
+  aws_nacl_direction: z._default(z.enum(['egress', 'ingress', 'both']), 'both'),
+  aws_nacl_rule_range: z._default(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/)), '1-99'),
+  aws_role_arn: z.optional(z.string().check(z.regex(ROLE_ARN))),
+  aws_external_id: z.optional(z.string().check(z.regex(EXTERNAL_ID))),
+  aws_nacl_dry_run: z._default(z.enum(['true', 'false']), 'false'),
+});
+
+type Field = keyof typeof ClaimsSchema.shape;
+const FIELDS = Object.keys(ClaimsSchema.shape) as Field[];
+
+/** True when the token lists this vendor in `block_clients` (comma-separated). */
+export function isEnabled(claims: Claims): boolean {
+  return csv(claims.block_clients ?? '').some((c) => c.toLowerCase() === VENDOR_ID);
+}
+
+/** Reads and validates the NACL fields; throws `authorization error` naming the first bad one. */
+export function parseNaclConfig(claims: Claims, config: RelayConfig): NaclConfig {
+  // Forms send unset optional fields as "", which means "use the default".
+  const picked: Partial<Record<Field, string>> = {};
+  for (const f of FIELDS) {
+    const v = claims[f]?.trim();
+    if (v) picked[f] = v;
+  }
+  const parsed = ClaimsSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = String(issue?.path[0] ?? 'aws_nacl_ids');
+    const missing = picked[field as Field] === undefined;
+    throw authError(`Wrong JWT payload structure: ${field} is ${missing ? 'missing' : 'invalid'}`);
+  }
+  const c = parsed.data;
+  const [lo = 0, hi = 0] = c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()));
+  if (lo < 1 || hi > 32766 || lo > hi) {
+    throw authError('Wrong JWT payload structure: aws_nacl_rule_range must be lo-hi within 1-32766');
+  }
+  if (c.aws_external_id !== undefined && c.aws_role_arn === undefined) {
+    throw authError('Wrong JWT payload structure: aws_external_id needs aws_role_arn');
+  }
+  const directions: Direction[] =
+    c.aws_nacl_direction === 'both' ? ['egress', 'ingress'] : [c.aws_nacl_direction];
+  return Object.freeze({
+    region: c.aws_region,
+    naclIds: Object.freeze(c.aws_nacl_ids),
+    directions: Object.freeze(directions),
+    band: Object.freeze({ lo, hi }),
+    ...(c.aws_role_arn
+      ? {
+          role: Object.freeze({
+            arn: c.aws_role_arn,
+            ...(c.aws_external_id ? { externalId: c.aws_external_id } : {}),
+          }),
+        }
+      : {}),
+    dryRun: c.aws_nacl_dry_run === 'true',
+    policy: policyFrom(config),
+    timeoutMs: config.upstreamTimeoutMs,
+  });
+}
+
+const policies = new WeakMap<RelayConfig, BlockPolicy>();
+
+/** The deployment's refusal rules; parsed once per config object. */
+export function policyFrom(config: RelayConfig): BlockPolicy {
+  const cached = policies.get(config);
+  if (cached) return cached;
+  const protectedCidrs: Cidr[] = config.naclProtectedCidrs.map((text) => {
+    const c = parseCidr(text);
+    // A typo here would silently unprotect a range, so refuse to work at all.
+    if (!c) throw new RelayError('internal error', `NACL_PROTECTED_CIDRS holds an invalid CIDR: ${text}`);
+    return c;
+  });
+  const policy = Object.freeze({
+    minPrefixV4: config.naclMinPrefixV4,
+    minPrefixV6: config.naclMinPrefixV6,
+    protectedCidrs: Object.freeze(protectedCidrs),
+  });
+  policies.set(config, policy);
+  return policy;
+}

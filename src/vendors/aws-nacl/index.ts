@@ -1,0 +1,67 @@
+/**
+ * AWS VPC network ACL blocking, exposed twice:
+ *
+ * - `awsNaclBlockClient`: a VAR-style block client (`block_clients` contains
+ *   `aws_nacl`). Hosts are denied by their current IP, detections by their
+ *   external destination IPs, static lists as given. Element ids are
+ *   `<naclId>/<canonical cidr>` under the display name `AWS NACL Client`.
+ * - `awsNaclVendor`: `/respond/observables` + `/respond/trigger` on `ip` and
+ *   `ipv6` observables, and health.
+ *
+ * See README.md for the AWS-side setup (IAM, rule band, quota).
+ */
+import type { Claims } from '../../relay/context.js';
+import { defineBlockClient } from '../block-client.js';
+import type { BlockCapability, BlockClientModule, VendorModule } from '../types.js';
+import {
+  AWS_NACL_CLIENT_NAME,
+  blockAll,
+  health,
+  idsOrThrow,
+  respond,
+  SUPPORTED_TYPES,
+  trigger,
+  unblockAll,
+  unblockIds,
+} from './actions.js';
+import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
+
+export { AWS_NACL_CLIENT_NAME, DENY_ACTION, REMOVE_DENY_ACTION } from './actions.js';
+export { type AwsClientOverrides, setAwsClientOverrides } from './client.js';
+export type { NaclConfig } from './config.js';
+
+const CAPABILITIES: readonly BlockCapability[] = ['host', 'detection', 'static-ips'];
+
+export const awsNaclVendor: VendorModule<NaclConfig> = {
+  id: VENDOR_ID,
+  title: 'AWS Network ACL',
+  supportedTypes: SUPPORTED_TYPES,
+  configure: (claims: Claims, config) => (isEnabled(claims) ? parseNaclConfig(claims, config) : undefined),
+  health,
+  respond,
+  ownsAction: (actionId) => actionId.startsWith(`${VENDOR_ID}-`),
+  trigger,
+};
+
+export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
+  module: VENDOR_ID,
+  name: AWS_NACL_CLIENT_NAME,
+  capabilities: CAPABILITIES,
+  configure: parseNaclConfig,
+  create: (cfg, ctx) => {
+    const mine = (o: { blockedElements: Readonly<Record<string, readonly string[]>> }) =>
+      o.blockedElements[AWS_NACL_CLIENT_NAME] ?? [];
+    return defineBlockClient(
+      { module: VENDOR_ID, name: AWS_NACL_CLIENT_NAME, capabilities: CAPABILITIES },
+      {
+        blockHost: async (host) => (host.ip ? idsOrThrow(await blockAll(cfg, [host.ip], ctx), ctx) : []),
+        unblockHost: async (host) => idsOrThrow(await unblockIds(cfg, mine(host), ctx), ctx),
+        blockDetection: async (d) => idsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx),
+        unblockDetection: async (d) => idsOrThrow(await unblockIds(cfg, mine(d), ctx), ctx),
+        blockStaticDstIps: async (ips) => idsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx),
+        unblockStaticDstIps: async (ips) => idsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
+        health: () => health(cfg, ctx),
+      },
+    );
+  },
+};

@@ -1,0 +1,169 @@
+/**
+ * Model-based property test: random sequences of block, unblock and foreign
+ * writes against the fake, checking after every step that the NACL equals a
+ * simple model (our denies as a set per direction; foreign and default entries
+ * byte-for-byte unchanged) and that failures happen exactly when the band or
+ * the quota is exhausted.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RelayError } from '../../../src/relay/errors.js';
+import type { FakeEntry } from '../../../src/sandbox/ec2/index.js';
+import { awsNaclBlockClient } from '../../../src/vendors/aws-nacl/index.js';
+import { type Harness, host, startHarness, stopHarness } from './harness.js';
+
+const BAND = { lo: 1, hi: 10 };
+const QUOTA = 6;
+const POOL = [
+  '203.0.113.1/32',
+  '203.0.113.2/32',
+  '203.0.113.3/32',
+  '198.51.100.0/24',
+  '192.0.2.9/32',
+  '192.0.2.10/32',
+  '2001:db8::1/128',
+  '2001:db8::2/128',
+  '2001:db8:1::/64',
+];
+const DIRS = [true, false] as const;
+
+type Op =
+  | { kind: 'block'; cidr: string }
+  | { kind: 'unblock'; cidr: string }
+  | { kind: 'foreign'; egress: boolean; ruleNumber: number; cidr: string; variant: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('block' as const), cidr: fc.constantFrom(...POOL) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('unblock' as const), cidr: fc.constantFrom(...POOL) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('foreign' as const),
+      egress: fc.boolean(),
+      ruleNumber: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 150, max: 155 })),
+      cidr: fc.constantFrom(...POOL),
+      variant: fc.integer({ min: 0, max: 1 }),
+    }),
+  },
+);
+
+const v6 = (cidr: string) => cidr.includes(':');
+const cidrOf = (e: FakeEntry) => e.cidrBlock ?? e.ipv6CidrBlock ?? '';
+const key = (e: FakeEntry) => `${e.egress}|${e.ruleNumber}`;
+
+/** A foreign entry the blocker must not consider its own: in the band it is never an all-traffic deny. */
+function foreignEntry(op: Extract<Op, { kind: 'foreign' }>): FakeEntry {
+  const inBand = op.ruleNumber >= BAND.lo && op.ruleNumber <= BAND.hi;
+  const addr = v6(op.cidr) ? { ipv6CidrBlock: op.cidr } : { cidrBlock: op.cidr };
+  if (inBand && op.variant === 0)
+    return { ruleNumber: op.ruleNumber, egress: op.egress, protocol: '-1', ruleAction: 'allow', ...addr };
+  if (inBand) {
+    return {
+      ruleNumber: op.ruleNumber,
+      egress: op.egress,
+      protocol: '6',
+      ruleAction: 'deny',
+      portRange: { from: 443, to: 443 },
+      ...addr,
+    };
+  }
+  return {
+    ruleNumber: op.ruleNumber,
+    egress: op.egress,
+    protocol: '-1',
+    ruleAction: op.variant ? 'deny' : 'allow',
+    ...addr,
+  };
+}
+
+let h: Harness | undefined;
+beforeAll(async () => {
+  h = await startHarness({ quota: QUOTA, nacls: [{ ipv6: true }] });
+});
+afterAll(() => stopHarness(h));
+
+describe('NACL blocker against a model', () => {
+  it('keeps the NACL equal to the model and never alters foreign entries', async () => {
+    const harness = h as Harness;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 25 }), async (ops) => {
+        const naclId = harness.fake.addNacl({ ipv6: true });
+        const claims = {
+          ...harness.claims,
+          aws_nacl_ids: naclId,
+          aws_nacl_rule_range: `${BAND.lo}-${BAND.hi}`,
+        };
+        const client = awsNaclBlockClient.create(
+          awsNaclBlockClient.configure(claims, harness.ctx.config),
+          harness.ctx,
+        );
+        const baseline = harness.fake.entries(naclId);
+        const foreign = new Map<string, FakeEntry>(baseline.map((e) => [key(e), e]));
+        const ours = new Map<boolean, Set<string>>(DIRS.map((d) => [d, new Set<string>()]));
+
+        const count = (egress: boolean, pred: (e: FakeEntry) => boolean) =>
+          [...foreign.values()].filter((e) => e.egress === egress && pred(e)).length;
+
+        for (const op of ops) {
+          if (op.kind === 'foreign') {
+            const e = foreignEntry(op);
+            if (foreign.has(key(e)) || harness.fake.entries(naclId).some((x) => key(x) === key(e))) continue;
+            harness.fake.addForeignEntry(naclId, e);
+            foreign.set(key(e), harness.fake.entries(naclId).find((x) => key(x) === key(e)) as FakeEntry);
+          } else if (op.kind === 'block') {
+            // Predict per direction: band room first, then the quota (per direction and family, "*" excluded).
+            let fails = false;
+            for (const egress of DIRS) {
+              const mine = ours.get(egress) as Set<string>;
+              if (mine.has(op.cidr)) continue;
+              const bandUsed =
+                mine.size + count(egress, (e) => e.ruleNumber >= BAND.lo && e.ruleNumber <= BAND.hi);
+              const sameFamily = (c: string) => v6(c) === v6(op.cidr);
+              const quotaUsed =
+                [...mine].filter(sameFamily).length +
+                count(egress, (e) => e.ruleNumber <= 32766 && sameFamily(cidrOf(e)));
+              if (bandUsed >= BAND.hi - BAND.lo + 1 || quotaUsed >= QUOTA) fails = true;
+              else mine.add(op.cidr);
+            }
+            const result = await client.blockStaticDstIps({ kind: 'static-ips', dstIps: [op.cidr] }).then(
+              (ids) => ids,
+              (err: unknown) => err,
+            );
+            if (fails) {
+              expect(result).toBeInstanceOf(RelayError);
+              expect((result as RelayError).code).toBe('state conflict');
+            } else {
+              expect(result).toEqual([`${naclId}/${op.cidr}`]);
+            }
+          } else {
+            for (const egress of DIRS) ours.get(egress)?.delete(op.cidr);
+            await client.unblockHost(host(null, { 'AWS NACL Client': [`${naclId}/${op.cidr}`] }));
+          }
+
+          const now = harness.fake.entries(naclId);
+          for (const f of foreign.values()) expect(now.find((e) => key(e) === key(f))).toEqual(f);
+          const mineNow = now.filter((e) => !foreign.has(key(e)));
+          for (const e of mineNow) {
+            expect(e.ruleNumber).toBeGreaterThanOrEqual(BAND.lo);
+            expect(e.ruleNumber).toBeLessThanOrEqual(BAND.hi);
+            expect([e.ruleAction, e.protocol, e.portRange]).toEqual(['deny', '-1', undefined]);
+          }
+          for (const egress of DIRS) {
+            const actual = mineNow
+              .filter((e) => e.egress === egress)
+              .map(cidrOf)
+              .sort();
+            expect(actual).toEqual([...(ours.get(egress) as Set<string>)].sort());
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
