@@ -98,7 +98,9 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
   const e = parsed.data;
   const badCidr = e.NACL_PROTECTED_CIDRS.find((c) => parseCidr(c) === undefined);
   if (badCidr !== undefined) {
-    throw new ConfigError(`Invalid environment: NACL_PROTECTED_CIDRS (${badCidr.slice(0, 50)} is not an IP or CIDR)`);
+    throw new ConfigError(
+      `Invalid environment: NACL_PROTECTED_CIDRS (${badCidr.slice(0, 50)} is not an IP or CIDR)`,
+    );
   }
   if (e.AUTH_MODE === 'hs256' && e.SECRET_KEY !== undefined && e.SECRET_KEY.length < 32) {
     throw new ConfigError('Invalid environment: SECRET_KEY (must be at least 32 characters)');
