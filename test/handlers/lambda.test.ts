@@ -119,3 +119,20 @@ describe('lambda handler', () => {
     expect(JSON.parse((await handler(event, lambdaContext)).body)).toEqual({ data: [] });
   });
 });
+
+describe('lambda cold start', () => {
+  it('refuses the sandbox loopback exception inside a deployed function', async () => {
+    vi.stubEnv('ALLOW_LOOPBACK_UPSTREAMS', 'true');
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'relay-prod');
+    vi.resetModules();
+    await expect(import('../../src/handlers/lambda.js')).rejects.toThrow('ALLOW_LOOPBACK_UPSTREAMS');
+    vi.unstubAllEnvs();
+  });
+
+  it('fails fast naming a bad variable', async () => {
+    vi.stubEnv('UPSTREAM_CONCURRENCY', 'lots');
+    vi.resetModules();
+    await expect(import('../../src/handlers/lambda.js')).rejects.toThrow('UPSTREAM_CONCURRENCY');
+    vi.unstubAllEnvs();
+  });
+});

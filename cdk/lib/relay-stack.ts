@@ -1,0 +1,350 @@
+/**
+ * One isolated stack per stage: an HTTP API in front of the relay function,
+ * the HS256 key in Secrets Manager, least-privilege IAM, one log group and a
+ * set of alarms per function, and (when the stage enables it) the scheduled
+ * automated-response engine. Every physical name carries the stage.
+ *
+ * Code comes from prebuilt asset directories (`scripts/build.ts`), so synth
+ * never needs Docker or network.
+ */
+import {
+  CfnOutput,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cwActions,
+  Duration,
+  aws_events as events,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  aws_secretsmanager as secretsmanager,
+  aws_sns as sns,
+  Tags,
+  aws_events_targets as targets,
+} from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { Construct } from 'constructs';
+import type { StageSettings } from './stage-config.js';
+
+export const PROJECT = 'vectra-xdr-relay';
+
+/** Stack name of a stage, e.g. `VectraXdrRelay-dev`. */
+export const stackName = (stage: string): string => `VectraXdrRelay-${stage}`;
+
+/** Marker key in the engine secret until the user replaces it with real settings. */
+export const ENGINE_SECRET_PLACEHOLDER_KEY = '_placeholder';
+
+export interface RelayAssets {
+  /** Directory holding the relay bundle (`index.mjs` + chunks). */
+  readonly relay: string;
+  /** Directory holding the engine bundle; required when the stage enables the engine. */
+  readonly engine?: string;
+}
+
+export interface RelayStackProps extends StackProps {
+  readonly stage: string;
+  readonly settings: StageSettings;
+  readonly assets: RelayAssets;
+  /** Lambda handler inside the asset directories. Default `index.handler`. */
+  readonly handler?: string;
+}
+
+export class RelayStack extends Stack {
+  readonly api: HttpApi;
+  readonly relayFunction: lambda.Function;
+  readonly secretKey: secretsmanager.Secret | undefined;
+  readonly engineFunction: lambda.Function | undefined;
+  readonly engineSecret: secretsmanager.Secret | undefined;
+
+  constructor(scope: Construct, id: string, props: RelayStackProps) {
+    const { stage, settings: s } = props;
+    super(scope, id, {
+      description: `Cisco XDR relay for Vectra Detect with AWS network ACL blocking (stage ${stage})`,
+      ...props,
+      terminationProtection: props.terminationProtection ?? s.terminationProtection,
+    });
+    const prefix = `${PROJECT}-${stage}`;
+    const removalPolicy = s.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const handler = props.handler ?? 'index.handler';
+    Tags.of(this).add('project', PROJECT);
+    Tags.of(this).add('stage', stage);
+    for (const [key, value] of Object.entries(s.tags)) Tags.of(this).add(key, value);
+    const alarmTopic = s.alarmTopicArn
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn)
+      : undefined;
+
+    // --- relay -------------------------------------------------------------
+    this.api = new HttpApi(this, 'Api', {
+      apiName: prefix,
+      description: `Vectra Detect XDR relay (${stage})`,
+      createDefaultStage: false,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      ...(s.apiThrottle ? { throttle: s.apiThrottle } : {}),
+    });
+    const publicUrl = s.publicUrl ?? this.api.apiEndpoint;
+
+    if (s.authMode === 'hs256') {
+      this.secretKey = new secretsmanager.Secret(this, 'SecretKey', {
+        secretName: `${PROJECT}/${stage}/secret-key`,
+        description: `HS256 SECRET_KEY of the ${prefix} relay; sign tokens with: npm run jwt -- --secret-stdin`,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+        removalPolicy,
+      });
+    }
+
+    const relayEnv: Record<string, string> = {
+      AUTH_MODE: s.authMode,
+      JWKS_ALLOWED_HOSTS: s.jwksAllowedHosts.join(','),
+      RELAY_PUBLIC_URL: publicUrl,
+      LOG_LEVEL: s.logLevel,
+    };
+    if (this.secretKey) relayEnv.SECRET_KEY_ARN = this.secretKey.secretArn;
+    if (s.naclProtectedCidrs.length) relayEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
+    if (s.requestDeadlineMs !== undefined) relayEnv.REQUEST_DEADLINE_MS = String(s.requestDeadlineMs);
+
+    this.relayFunction = this.createFunction('Relay', {
+      functionName: prefix,
+      description: `Vectra Detect XDR relay (${stage})`,
+      assetDir: props.assets.relay,
+      handler,
+      memorySize: s.memoryMb,
+      timeout: Duration.seconds(s.timeoutSeconds),
+      reservedConcurrentExecutions: s.reservedConcurrency,
+      environment: relayEnv,
+      secrets: this.secretKey ? [this.secretKey] : [],
+      settings: s,
+      removalPolicy,
+    });
+
+    this.api.addRoutes({
+      path: '/{proxy+}',
+      methods: [HttpMethod.ANY],
+      integration: new HttpLambdaIntegration('RelayIntegration', this.relayFunction, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+      }),
+    });
+
+    const alarm = (id: string, name: string, metric: cloudwatch.IMetric, description: string): void => {
+      const a = new cloudwatch.Alarm(this, id, {
+        alarmName: `${prefix}-${name}`,
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (alarmTopic) a.addAlarmAction(new cwActions.SnsAction(alarmTopic));
+    };
+    const period = Duration.minutes(5);
+    alarm(
+      'RelayErrorsAlarm',
+      'relay-errors',
+      this.relayFunction.metricErrors({ period, statistic: 'Sum' }),
+      'The relay function threw (unhandled errors; relay-level errors are answered with HTTP 200).',
+    );
+    alarm(
+      'RelayThrottlesAlarm',
+      'relay-throttles',
+      this.relayFunction.metricThrottles({ period, statistic: 'Sum' }),
+      'The relay function was throttled (reserved or account concurrency exhausted).',
+    );
+    alarm(
+      'Api5xxAlarm',
+      'api-5xx',
+      this.api.metricServerError({ period, statistic: 'Sum' }),
+      'The HTTP API answered 5xx (function crash, timeout or throttling).',
+    );
+
+    new CfnOutput(this, 'RelayUrl', {
+      value: publicUrl,
+      description: 'Relay URL: the module URL in Cisco XDR (and the expected token audience)',
+    });
+    new CfnOutput(this, 'ApiEndpoint', {
+      value: this.api.apiEndpoint,
+      description: 'Default HTTP API endpoint',
+    });
+    new CfnOutput(this, 'RelayFunctionName', { value: this.relayFunction.functionName });
+    if (this.secretKey) {
+      new CfnOutput(this, 'SecretKeyArn', {
+        value: this.secretKey.secretArn,
+        description:
+          'HS256 SECRET_KEY. Sign a token: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text | npm run jwt -- --secret-stdin',
+      });
+    }
+
+    // --- automated-response engine -----------------------------------------
+    if (s.engine.enabled) {
+      if (!props.assets.engine)
+        throw new Error(`Stage ${stage} enables the engine but no engine asset was given`);
+      this.engineSecret = new secretsmanager.Secret(this, 'EngineSecret', {
+        secretName: `${PROJECT}/${stage}/engine`,
+        description: `Settings of the ${prefix} automated-response engine (JSON of token claims); replace the placeholder`,
+        // A generated placeholder, so no value ever appears in the template.
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({
+            [ENGINE_SECRET_PLACEHOLDER_KEY]: 'replace this JSON with the engine settings (vectra_url, …)',
+          }),
+          generateStringKey: '_nonce',
+          passwordLength: 16,
+          excludePunctuation: true,
+        },
+        removalPolicy,
+      });
+      const engineEnv: Record<string, string> = {
+        ENGINE_SECRET_ARN: this.engineSecret.secretArn,
+        ENGINE_DRY_RUN: String(s.engine.dryRun),
+        LOG_LEVEL: s.logLevel,
+      };
+      if (s.engine.policy !== undefined) engineEnv.ENGINE_POLICY = JSON.stringify(s.engine.policy);
+      if (s.naclProtectedCidrs.length) engineEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
+      this.engineFunction = this.createFunction('Engine', {
+        functionName: `${prefix}-engine`,
+        description: `Vectra Detect automated-response engine (${stage})`,
+        assetDir: props.assets.engine,
+        handler,
+        memorySize: s.engine.memoryMb,
+        timeout: Duration.seconds(s.engine.timeoutSeconds),
+        // One run at a time: a late run is throttled instead of overlapping.
+        reservedConcurrentExecutions: 1,
+        environment: engineEnv,
+        secrets: [this.engineSecret],
+        settings: s,
+        removalPolicy,
+      });
+      new events.Rule(this, 'EngineSchedule', {
+        ruleName: `${prefix}-engine-schedule`,
+        description: `Runs the ${prefix} automated-response engine every ${s.engine.scheduleMinutes} min`,
+        schedule: events.Schedule.rate(Duration.minutes(s.engine.scheduleMinutes)),
+        targets: [new targets.LambdaFunction(this.engineFunction, { retryAttempts: 0 })],
+      });
+      alarm(
+        'EngineErrorsAlarm',
+        'engine-errors',
+        this.engineFunction.metricErrors({ period: Duration.minutes(Math.max(5, s.engine.scheduleMinutes)) }),
+        'An automated-response engine run failed.',
+      );
+      new CfnOutput(this, 'EngineSecretArn', {
+        value: this.engineSecret.secretArn,
+        description: 'Engine settings secret: put the JSON claims here (aws secretsmanager put-secret-value)',
+      });
+      new CfnOutput(this, 'EngineFunctionName', { value: this.engineFunction.functionName });
+    }
+  }
+
+  /** A function with its own role (no managed policies), log group and least-privilege grants. */
+  private createFunction(
+    id: string,
+    o: {
+      functionName: string;
+      description: string;
+      assetDir: string;
+      handler: string;
+      memorySize: number;
+      timeout: Duration;
+      reservedConcurrentExecutions: number | undefined;
+      environment: Record<string, string>;
+      secrets: readonly secretsmanager.ISecret[];
+      settings: StageSettings;
+      removalPolicy: RemovalPolicy;
+    },
+  ): lambda.Function {
+    const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
+      logGroupName: `/aws/lambda/${o.functionName}`,
+      retention: o.settings.logRetentionDays as logs.RetentionDays,
+      removalPolicy: o.removalPolicy,
+    });
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${o.functionName}`,
+    });
+    const statements: iam.PolicyStatement[] = [
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+      ...blockingStatements(o.settings),
+    ];
+    if (o.secrets.length) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReadOwnSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: o.secrets.map((secret) => secret.secretArn),
+        }),
+      );
+    }
+    for (const statement of statements) role.addToPolicy(statement);
+
+    const fn = new lambda.Function(this, `${id}Function`, {
+      functionName: o.functionName,
+      description: o.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(o.assetDir),
+      handler: o.handler,
+      memorySize: o.memorySize,
+      timeout: o.timeout,
+      role,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      // With JSON logs Lambda filters by level itself (default INFO); align it with LOG_LEVEL.
+      applicationLogLevelV2: APPLICATION_LOG_LEVEL[o.settings.logLevel],
+      environment: o.environment,
+      ...(o.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: o.reservedConcurrentExecutions }
+        : {}),
+    });
+    // The role's policy must exist before the function can write logs or read secrets.
+    fn.node.addDependency(role);
+    return fn;
+  }
+}
+
+const APPLICATION_LOG_LEVEL: Readonly<Record<StageSettings['logLevel'], lambda.ApplicationLogLevel>> = {
+  DEBUG: lambda.ApplicationLogLevel.DEBUG,
+  INFO: lambda.ApplicationLogLevel.INFO,
+  WARN: lambda.ApplicationLogLevel.WARN,
+  ERROR: lambda.ApplicationLogLevel.ERROR,
+  SILENT: lambda.ApplicationLogLevel.FATAL,
+};
+
+/**
+ * EC2 and STS grants shared by the relay and the engine. A statement whose
+ * resource list would be empty is left out; DescribeNetworkAcls (no
+ * resource-level permissions) only comes with at least one NACL to change.
+ */
+export function blockingStatements(s: Pick<StageSettings, 'naclArns' | 'roleArns'>): iam.PolicyStatement[] {
+  const out: iam.PolicyStatement[] = [];
+  if (s.naclArns.length) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: 'ChangeStageNetworkAcls',
+        actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+        resources: [...s.naclArns],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeNetworkAcls',
+        actions: ['ec2:DescribeNetworkAcls'],
+        resources: ['*'],
+      }),
+    );
+  }
+  if (s.roleArns.length) {
+    out.push(
+      new iam.PolicyStatement({
+        sid: 'AssumeStageRoles',
+        actions: ['sts:AssumeRole'],
+        resources: [...s.roleArns],
+      }),
+    );
+  }
+  return out;
+}
