@@ -1,16 +1,58 @@
 /**
  * Local server (`npm start`): the same app as Lambda on 127.0.0.1:PORT (9090).
+ * With no real configuration in the environment it first starts the embedded
+ * sandbox (fake Vectra brain and fake EC2) and prints a ready JWT and curl
+ * lines; with `SECRET_KEY` or rs256 settings it serves the relay alone.
  */
 import { serve } from '@hono/node-server';
+import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
 import { createRuntime } from './runtime.js';
+
+let sandbox: Sandbox | undefined;
+if (wantsSandbox(process.env)) {
+  sandbox = await startSandbox({
+    brain: Number(process.env.SANDBOX_BRAIN_PORT ?? 9091),
+    ec2: Number(process.env.SANDBOX_EC2_PORT ?? 9092),
+  });
+  Object.assign(process.env, sandbox.env);
+}
 
 const runtime = createRuntime(process.env, async () => process.env.SECRET_KEY);
 const server = serve(
   { fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' },
   (info) => {
-    console.log(`Relay ${runtime.config.version} listening on http://127.0.0.1:${info.port}`);
+    const url = `http://127.0.0.1:${info.port}`;
+    console.log(`Relay ${runtime.config.version} listening on ${url}`);
+    if (sandbox) console.log(sandboxBanner(sandbox, url));
   },
 );
-const stop = () => server.close(() => process.exit(0));
+
+function sandboxBanner(s: Sandbox, url: string): string {
+  const h = `-H "Authorization: Bearer $JWT" -H 'Content-Type: application/json'`;
+  return [
+    '',
+    'Sandbox mode: a simulated Vectra brain and AWS EC2 endpoint (nothing real is touched).',
+    `  Vectra brain  ${s.brain.url}   (state: ${s.brain.url}/_state)`,
+    `  EC2 endpoint  ${s.ec2.url}   (state: ${s.ec2.url}/_state, NACL ${s.naclId})`,
+    '',
+    'A JWT for this sandbox (HS256, fresh secret, valid 24 h):',
+    `  export JWT=${s.jwt}`,
+    '',
+    'Try:',
+    `  curl -s -X POST ${url}/health ${h}`,
+    `  curl -s -X POST ${url}/observe/observables ${h} -d '[{"type":"ip","value":"10.20.30.42"},{"type":"domain","value":"update-check.example.net"}]'`,
+    `  curl -s -X POST ${url}/refer/observables ${h} -d '[{"type":"hostname","value":"wks-fin-042"}]'`,
+    `  curl -s -X POST ${url}/respond/observables ${h} -d '[{"type":"ip","value":"10.20.30.42"}]'`,
+    `  curl -s -X POST ${url}/respond/trigger ${h} -d '{"action-id":"vectra-block-host","observable_type":"ip","observable_value":"10.20.30.42","host_id":"${s.seeded.workstationId}","client_id":"aws_nacl"}'`,
+    `  curl -s ${s.ec2.url}/_state`,
+    '',
+  ].join('\n');
+}
+
+const stop = () => {
+  server.close();
+  void sandbox?.close().finally(() => process.exit(0));
+  if (!sandbox) process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

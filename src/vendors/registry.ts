@@ -1,15 +1,21 @@
 /**
- * The explicit, typed registry of vendors and block clients. No file-system
- * discovery and no dynamic import of user-supplied names: adding a VAR
- * third-party client is one folder under `src/vendors/` plus one line here.
+ * The explicit, typed registry of relay vendors. No file-system discovery and
+ * no dynamic import of user-supplied names. Block clients (VAR's third-party
+ * clients) have their own registry in `block-clients.ts`: adding one is one
+ * folder under `src/vendors/` plus one line there.
  */
-import type { BlockClientModule, VendorModule } from './types.js';
+import { awsNaclVendor } from './aws-nacl/index.js';
+import type { VendorModule } from './types.js';
+import { varVendor } from './var/index.js';
+import { vectraVendor } from './vectra/index.js';
 
 /** Relay vendors, in the order their results are merged. */
-export const vendors = {} as const satisfies Record<string, VendorModule<unknown>>;
-
-/** Block clients, keyed by the id used in the token's `block_clients` field. */
-export const blockClients = {} as const satisfies Record<string, BlockClientModule<unknown>>;
+export const vendors = {
+  vectra: vectraVendor,
+  var: varVendor,
+  aws_nacl: awsNaclVendor,
+} as const satisfies Record<string, VendorModule<unknown>>;
 
 export type VendorId = keyof typeof vendors;
-export type BlockClientId = keyof typeof blockClients;
+
+export { type BlockClientId, blockClients } from './block-clients.js';

@@ -1,0 +1,188 @@
+/**
+ * `npm run smoke`: walks through every endpoint of a running relay and prints
+ * one verdict per step, then `N passed, N failed`. With no `--url` it starts
+ * its own sandbox (fake brain, fake EC2, relay on an ephemeral port).
+ *
+ *   npm run smoke                                  # self-contained (CI)
+ *   npm run smoke -- --url http://127.0.0.1:9090 --jwt "$JWT" --ec2-state http://127.0.0.1:9092/_state
+ */
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { createRuntime } from '../src/handlers/runtime.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { SCENARIO } from '../src/sandbox/vectra-brain/index.js';
+
+const { values } = parseArgs({
+  options: { url: { type: 'string' }, jwt: { type: 'string' }, 'ec2-state': { type: 'string' } },
+});
+
+type Json = Record<string, unknown> & { data?: unknown; errors?: { code: string; message: string }[] };
+
+async function main(): Promise<number> {
+  let base = values.url?.replace(/\/+$/, '');
+  let jwt = values.jwt ?? '';
+  let ec2State = values['ec2-state'];
+  let stop = async () => {};
+  if (!base) {
+    const sandbox = await startSandbox();
+    Object.assign(process.env, sandbox.env, { LOG_LEVEL: 'ERROR', PORT: '0' });
+    const runtime = createRuntime(process.env, async () => process.env.SECRET_KEY);
+    const server = serve({ fetch: runtime.app.fetch, port: 0, hostname: '127.0.0.1' });
+    await new Promise((r) => server.once('listening', r));
+    const address = server.address();
+    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    jwt = sandbox.jwt;
+    ec2State = `${sandbox.ec2.url}/_state`;
+    stop = async () => {
+      server.close();
+      await sandbox.close();
+    };
+  }
+  if (!jwt) throw new Error('--jwt is required with --url');
+
+  const post = async (path: string, body?: unknown): Promise<Json> => {
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()) as Json;
+  };
+  const ok = (j: Json) => {
+    if (j.errors?.some((e) => (e as { type?: string }).type !== 'warning')) {
+      throw new Error(j.errors.map((e) => `${e.code}: ${e.message}`).join('; '));
+    }
+    return j;
+  };
+  const denies = async (): Promise<number> => {
+    if (!ec2State) return -1;
+    const state = (await (await fetch(ec2State)).json()) as {
+      networkAcls?: { entries?: { ruleAction: string; ruleNumber: number }[] }[];
+    };
+    return (state.networkAcls ?? [])
+      .flatMap((n) => n.entries ?? [])
+      .filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100).length;
+  };
+
+  const ip = SCENARIO.workstation.ip;
+  let block: { id: string; 'query-params': Record<string, string> } | undefined;
+  const steps: [string, () => Promise<string>][] = [
+    [
+      'version',
+      async () =>
+        `version ${((await (await fetch(`${base}/version`, { method: 'POST' })).json()) as { version: string }).version}`,
+    ],
+    [
+      'watchdog',
+      async () =>
+        `echo ${((await (await fetch(`${base}/watchdog`, { headers: { 'health-check': 'smoke' } })).json()) as { data: string }).data}`,
+    ],
+    ['health', async () => JSON.stringify(ok(await post('/health')).data)],
+    [
+      'observe',
+      async () => {
+        const d = ok(
+          await post('/observe/observables', [
+            { type: 'ip', value: ip },
+            { type: 'domain', value: SCENARIO.c2Domain },
+          ]),
+        ).data as Record<string, { count: number }>;
+        if (!d.sightings?.count) throw new Error('no sightings');
+        return `${d.sightings.count} sightings`;
+      },
+    ],
+    [
+      'deliberate',
+      async () => JSON.stringify(ok(await post('/deliberate/observables', [{ type: 'ip', value: ip }])).data),
+    ],
+    [
+      'refer',
+      async () =>
+        `${(ok(await post('/refer/observables', [{ type: 'hostname', value: SCENARIO.workstation.name }])).data as unknown[]).length} references`,
+    ],
+    [
+      'respond (offers block)',
+      async () => {
+        const actions = ok(await post('/respond/observables', [{ type: 'ip', value: ip }])).data as {
+          id: string;
+          title: string;
+          'query-params': Record<string, string>;
+        }[];
+        block = actions.find(
+          (a) => a.id === 'vectra-block-host' && a['query-params'].client_id === 'aws_nacl',
+        );
+        if (!block) throw new Error('no "Block host via AWS NACL Client" action');
+        return `${actions.length} actions`;
+      },
+    ],
+    [
+      'trigger block',
+      async () => {
+        const r = ok(await post('/respond/trigger', { 'action-id': block?.id, ...block?.['query-params'] }));
+        const n = await denies();
+        if (n === 0) throw new Error('no deny entry in the NACL');
+        return `${JSON.stringify(r.data)}, NACL denies: ${n}`;
+      },
+    ],
+    [
+      'respond (offers unblock)',
+      async () => {
+        const actions = ok(await post('/respond/observables', [{ type: 'ip', value: ip }])).data as {
+          id: string;
+        }[];
+        if (!actions.some((a) => a.id === 'vectra-unblock-host')) throw new Error('no unblock action');
+        return 'unblock offered';
+      },
+    ],
+    [
+      'trigger unblock',
+      async () => {
+        const r = ok(
+          await post('/respond/trigger', { ...block?.['query-params'], 'action-id': 'vectra-unblock-host' }),
+        );
+        const left = await denies();
+        if (left > 0) throw new Error(`${left} deny entries left`);
+        return `${JSON.stringify(r.data)}, NACL denies: ${left}`;
+      },
+    ],
+    ['tiles', async () => `${(ok(await post('/tiles')).data as unknown[]).length} tiles`],
+    [
+      'tile-data',
+      async () => {
+        const tiles = ok(await post('/tiles')).data as { id: string; default_period: string }[];
+        const t = tiles[0];
+        if (!t) throw new Error('no tile');
+        ok(await post('/tiles/tile', { tile_id: t.id }));
+        ok(await post('/tiles/tile-data', { tile_id: t.id, period: t.default_period }));
+        return t.id;
+      },
+    ],
+    [
+      '405 and 404',
+      async () => {
+        const a = (await fetch(`${base}/health`)).status;
+        const b = (await fetch(`${base}/nowhere`, { method: 'POST' })).status;
+        if (a !== 405 || b !== 404) throw new Error(`got ${a} and ${b}`);
+        return '405, 404';
+      },
+    ],
+  ];
+
+  let passed = 0;
+  let failed = 0;
+  for (const [name, run] of steps) {
+    try {
+      console.log(`PASS ${name}: ${await run()}`);
+      passed += 1;
+    } catch (err) {
+      console.log(`FAIL ${name}: ${err instanceof Error ? err.message : String(err)}`);
+      failed += 1;
+    }
+  }
+  await stop();
+  console.log(`smoke: ${passed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exit(await main());

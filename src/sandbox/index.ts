@@ -1,0 +1,104 @@
+/**
+ * The embedded sandbox behind `npm start`: a fake Vectra brain seeded with a
+ * small scenario and a fake EC2 endpoint holding a VPC default NACL, both on
+ * 127.0.0.1, plus the relay settings and a ready HS256 JWT that point at them.
+ * Only the local server starts it, and only when no real configuration is
+ * present; the Lambda handler never does.
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { type FakeEc2, startFakeEc2 } from './ec2/index.js';
+import {
+  type FakeBrain,
+  type SeededScenario,
+  seedSandboxScenario,
+  startFakeBrain,
+} from './vectra-brain/index.js';
+
+export interface Sandbox {
+  readonly brain: FakeBrain;
+  readonly ec2: FakeEc2;
+  readonly naclId: string;
+  readonly seeded: SeededScenario;
+  /** Environment for the relay: HS256 with a fresh secret, loopback upstreams, EC2 at the fake. */
+  readonly env: Record<string, string>;
+  /** Claims a module would carry for this sandbox. */
+  readonly claims: Record<string, string>;
+  /** A ready JWT over `claims`, signed with the sandbox secret (valid 24 h). */
+  readonly jwt: string;
+  close(): Promise<void>;
+}
+
+/** Environment variables that mean "real configuration: do not start the sandbox". */
+export const REAL_CONFIG_VARS = [
+  'SECRET_KEY',
+  'SECRET_KEY_ARN',
+  'AUTH_MODE',
+  'JWKS_ALLOWED_HOSTS',
+  'RELAY_PUBLIC_URL',
+];
+
+export function wantsSandbox(env: Record<string, string | undefined>): boolean {
+  if (env.RELAY_SANDBOX !== undefined) return env.RELAY_SANDBOX === 'true';
+  return REAL_CONFIG_VARS.every((name) => !env[name]);
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 64 random alphanumeric characters, like the Cisco JWT generator's SECRET_KEY. */
+export function generateSecret(length = 64): string {
+  const bytes = randomBytes(length * 2);
+  let out = '';
+  for (const b of bytes) {
+    if (b < 248) out += ALPHANUMERIC[b % 62];
+    if (out.length === length) break;
+  }
+  return out;
+}
+
+export async function startSandbox(ports: { brain?: number; ec2?: number } = {}): Promise<Sandbox> {
+  const brain = await startFakeBrain({ port: ports.brain ?? 0 });
+  const seeded = seedSandboxScenario(brain);
+  const ec2 = await startFakeEc2({ port: ports.ec2 ?? 0 });
+  const naclId = ec2.naclIds[0] as string;
+  const secret = generateSecret();
+  const claims: Record<string, string> = {
+    vectra_url: brain.url,
+    vectra_api_version: 'v2.5',
+    vectra_token: brain.apiToken,
+    block_clients: 'aws_nacl,test_client',
+    aws_region: 'us-east-1',
+    aws_nacl_ids: naclId,
+    aws_nacl_direction: 'both',
+    CTR_ENTITIES_LIMIT: '50',
+  };
+  const jwt = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setExpirationTime('24h')
+    .sign(new TextEncoder().encode(secret));
+  const env: Record<string, string> = {
+    AUTH_MODE: 'hs256',
+    SECRET_KEY: secret,
+    ALLOW_LOOPBACK_UPSTREAMS: 'true',
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+    // Dummy credentials: the fake EC2 only needs a signed request, and real keys must not be used here.
+    AWS_ACCESS_KEY_ID: 'AKIASANDBOXSANDBOX00',
+    AWS_SECRET_ACCESS_KEY: 'sandbox-secret-access-key-not-real',
+    AWS_REGION: 'us-east-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  return {
+    brain,
+    ec2,
+    naclId,
+    seeded,
+    env,
+    claims,
+    jwt,
+    close: async () => {
+      await Promise.all([brain.close(), ec2.close()]);
+    },
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * API handlers of the fake brain, shared by `/api/v2.5` and `/api/v3.4`:
+ * hosts, accounts, detections, groups, tagging, notes, v3 entities and v2.5
+ * search. Each handler answers `{status, body}`; the server does transport,
+ * auth, failure injection and logging.
+ */
+import { applyFilters, order, paginate, searchMatch } from './query.js';
+import type { BrainState, RawObject } from './store.js';
+
+export interface ApiRequest {
+  readonly flavour: 'v2.5' | 'v3';
+  readonly method: string;
+  /** Path below the version base, without leading slash: `hosts/1`. */
+  readonly path: string;
+  readonly params: URLSearchParams;
+  readonly body: unknown;
+  /** `http://127.0.0.1:port`. */
+  readonly origin: string;
+  /** `/api/v2.5` or `/api/v3.4`. */
+  readonly apiBase: string;
+  /** The full request URL (for `next` links). */
+  readonly url: URL;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+const MAX_PAGE_SIZE = 5000;
+const notFound = (): ApiResponse => ({ status: 404, body: { detail: 'Not found.' } });
+const ok = (body: unknown, status = 200): ApiResponse => ({ status, body });
+
+export function handleApi(state: BrainState, req: ApiRequest): ApiResponse {
+  const parts = req.path.split('/').filter(Boolean);
+  const [resource = '', idPart, sub] = parts;
+  const id = idPart === undefined ? undefined : Number(idPart);
+  const view = new View(state, req);
+
+  if (resource === 'tagging' && parts.length === 3) return tagging(state, req, idPart ?? '', Number(sub));
+  if (resource === 'search' && idPart && parts.length === 2) {
+    if (req.flavour !== 'v2.5' || req.method !== 'GET') return notFound();
+    return search(view, idPart, req);
+  }
+  if (sub === 'notes' && id !== undefined && parts.length === 3) return notes(state, req, resource, id);
+  if (req.method !== 'GET') return { status: 405, body: { detail: `Method "${req.method}" not allowed.` } };
+
+  if (resource === 'entities') {
+    if (req.flavour !== 'v3') return notFound();
+    const type = req.params.get('type');
+    const all = view.entities(type === 'account' ? 'account' : type === 'host' ? 'host' : undefined);
+    if (id !== undefined) {
+      const e = all.find((x) => x.id === id);
+      return e ? ok(e) : notFound();
+    }
+    return list('entities', all, req);
+  }
+  const items = view.collection(resource);
+  if (!items) return notFound();
+  if (id !== undefined && parts.length === 2) {
+    const found = items.find((x) => x.id === id);
+    return found ? ok(found) : notFound();
+  }
+  if (parts.length !== 1) return notFound();
+  return list(resource, items, req);
+}
+
+function list(resource: string, items: RawObject[], req: ApiRequest): ApiResponse {
+  const filtered = applyFilters(resource, items, req.params);
+  const sorted = order(filtered, req.params.get('ordering'));
+  return paginate(sorted, req.params, req.url, MAX_PAGE_SIZE);
+}
+
+function search(view: View, kind: string, req: ApiRequest): ApiResponse {
+  const items = view.collection(kind);
+  if (!items || kind === 'groups') return notFound();
+  const q = req.params.get('query_string') ?? '';
+  const matched = q.trim() === '' ? items : items.filter((o) => searchMatch(o, q));
+  return paginate(order(matched, req.params.get('ordering')), req.params, req.url, MAX_PAGE_SIZE);
+}
+
+function tagging(state: BrainState, req: ApiRequest, kind: string, id: number): ApiResponse {
+  const obj = state.collection(kind)?.get(id);
+  if (!obj || !['host', 'account', 'detection'].includes(kind)) return notFound();
+  if (req.method === 'PATCH') {
+    const tags = (req.body as { tags?: unknown } | null)?.tags;
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) {
+      return { status: 400, body: { detail: 'tags must be a list of strings' } };
+    }
+    obj.tags = [...new Set(tags as string[])];
+  } else if (req.method !== 'GET') {
+    return { status: 405, body: { detail: `Method "${req.method}" not allowed.` } };
+  }
+  return ok({ status: 'success', tag_id: String(id), tags: [...(obj.tags as string[])] });
+}
+
+function notes(state: BrainState, req: ApiRequest, resource: string, id: number): ApiResponse {
+  const kind = resource.replace(/s$/, '');
+  if (!state.collection(resource)?.get(id) || !['host', 'account', 'detection'].includes(kind))
+    return notFound();
+  if (req.method === 'GET') return ok(state.notes.get(`${kind}:${id}`) ?? []);
+  if (req.method !== 'POST') return { status: 405, body: { detail: `Method "${req.method}" not allowed.` } };
+  const note = (req.body as { note?: unknown } | null)?.note;
+  if (typeof note !== 'string' || note.trim() === '')
+    return { status: 400, body: { detail: 'note is required' } };
+  return ok(state.addNote(kind, id, note), 201);
+}
+
+/** Served (linked) copies of the stored objects. */
+class View {
+  constructor(
+    private readonly state: BrainState,
+    private readonly req: ApiRequest,
+  ) {}
+
+  private api(path: string) {
+    return `${this.req.origin}${this.req.apiBase}/${path}`;
+  }
+
+  private detectionSet(pred: (d: RawObject) => boolean): string[] {
+    return [...this.state.detections.values()].filter(pred).map((d) => this.api(`detections/${d.id}`));
+  }
+
+  collection(resource: string): RawObject[] | undefined {
+    switch (resource) {
+      case 'hosts':
+        return [...this.state.hosts.values()].map((h) => this.host(h));
+      case 'accounts':
+        return [...this.state.accounts.values()].map((a) => this.account(a));
+      case 'detections':
+        return [...this.state.detections.values()].map((d) => ({
+          ...structuredClone(d),
+          url: this.api(`detections/${d.id}`),
+          detection_url: this.api(`detections/${d.id}`),
+        }));
+      case 'groups':
+        return [...this.state.groups.values()].map((g) => this.group(g));
+      default:
+        return undefined;
+    }
+  }
+
+  host(h: RawObject): RawObject {
+    return {
+      ...structuredClone(h),
+      url: this.api(`hosts/${h.id}`),
+      host_url: `${this.req.origin}/hosts/${h.id}`,
+      detection_set: this.detectionSet((d) => (d.src_host as RawObject | null)?.id === h.id),
+    };
+  }
+
+  account(a: RawObject): RawObject {
+    return {
+      ...structuredClone(a),
+      url: this.api(`accounts/${a.id}`),
+      detection_set: this.detectionSet((d) => (d.src_account as RawObject | null)?.id === a.id),
+    };
+  }
+
+  group(g: RawObject): RawObject {
+    const members = g.members as Array<number | string>;
+    const shaped =
+      g.type === 'host'
+        ? members.map((m) => {
+            const h = this.state.hosts.get(Number(m));
+            return {
+              id: Number(m),
+              name: h?.name ?? null,
+              is_key_asset: h?.key_asset ?? false,
+              url: this.api(`hosts/${m}`),
+            };
+          })
+        : g.type === 'account'
+          ? members.map((uid) => ({ uid: String(uid) }))
+          : members.map(String);
+    return { ...structuredClone(g), members: shaped };
+  }
+
+  entities(type: 'host' | 'account' | undefined): RawObject[] {
+    const of = (o: RawObject, t: 'host' | 'account') => ({
+      id: o.id,
+      name: o.name,
+      type: t,
+      entity_type: t,
+      is_prioritized: Number(o.urgency_score) >= 50,
+      severity: o.severity,
+      urgency_score: o.urgency_score,
+      attack_rating: Math.round(Number(o.threat) / 10),
+      importance: 'medium',
+      state: o.state,
+      tags: [...(o.tags as string[])],
+      last_detection_timestamp: o.last_detection_timestamp,
+      url: this.api(`entities/${o.id}?type=${t}`),
+      [`${t}_type`]: t === 'host' ? 'workstation' : o.account_type,
+    });
+    const hosts = type === 'account' ? [] : [...this.state.hosts.values()].map((h) => of(h, 'host'));
+    const accounts = type === 'host' ? [] : [...this.state.accounts.values()].map((a) => of(a, 'account'));
+    return [...hosts, ...accounts];
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The fake brain's state: hosts, accounts, detections, groups and notes held
+ * as raw Vectra API JSON (the shapes of vectra.md §4.3), plus seeding helpers
+ * that fill realistic defaults. Links (`url`, `detection_set`…) are added when
+ * an object is served, because they depend on the base URL and API flavour.
+ */
+
+export type RawObject = Record<string, unknown>;
+
+/** A stored object as the seeding helpers return it: raw JSON with a known numeric id. */
+export type SeededObject = RawObject & { id: number };
+
+export interface HostSeed {
+  id?: number;
+  name: string;
+  ip?: string | null;
+  previousIps?: string[];
+  threat?: number;
+  certainty?: number;
+  /** v3 urgency; defaults to the mean of threat and certainty. */
+  urgency?: number;
+  state?: 'active' | 'inactive';
+  tags?: string[];
+  macs?: string[];
+  artifacts?: Array<{ type: string; value: string }>;
+  lastDetection?: string | null;
+  lastSeen?: string;
+  keyAsset?: boolean;
+  probableOwner?: string | null;
+}
+
+export interface AccountSeed {
+  id?: number;
+  name: string;
+  uid?: string;
+  displayName?: string;
+  accountType?: string;
+  threat?: number;
+  certainty?: number;
+  urgency?: number;
+  state?: 'active' | 'inactive';
+  tags?: string[];
+  privilegeLevel?: number | null;
+  privilegeCategory?: string | null;
+  lastDetection?: string | null;
+}
+
+export interface DetectionSeed {
+  id?: number;
+  type: string;
+  category: string;
+  hostId?: number;
+  accountId?: number;
+  srcIp?: string;
+  dstIps?: string[];
+  dstDomains?: string[];
+  dstPorts?: number[];
+  threat?: number;
+  certainty?: number;
+  state?: 'active' | 'inactive' | 'fixed';
+  tags?: string[];
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  isTriaged?: boolean;
+}
+
+export interface GroupSeed {
+  id?: number;
+  name: string;
+  type: 'host' | 'account' | 'ip' | 'domain';
+  description?: string;
+  importance?: 'high' | 'medium' | 'low' | 'never_prioritize';
+  /** Host ids, account uids, or ip/domain strings. */
+  members: Array<number | string>;
+}
+
+export interface Note {
+  id: number;
+  date_created: string;
+  date_modified: string | null;
+  created_by: string;
+  modified_by: string | null;
+  note: string;
+}
+
+export const quadrant = (threat: number, certainty: number): string =>
+  threat >= 50 && certainty >= 50 ? 'critical' : threat >= 50 ? 'high' : certainty >= 50 ? 'medium' : 'low';
+
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export class BrainState {
+  readonly hosts = new Map<number, RawObject>();
+  readonly accounts = new Map<number, RawObject>();
+  readonly detections = new Map<number, RawObject>();
+  readonly groups = new Map<number, RawObject>();
+  /** Notes keyed by `host:1`, `account:2`, `detection:3`. */
+  readonly notes = new Map<string, Note[]>();
+  private nextId = { host: 1, account: 1, detection: 1, group: 1, note: 1 };
+
+  private id(kind: keyof BrainState['nextId'], wanted?: number): number {
+    const id = wanted ?? this.nextId[kind];
+    this.nextId[kind] = Math.max(this.nextId[kind], id + 1);
+    return id;
+  }
+
+  addHost(seed: HostSeed): SeededObject {
+    const threat = seed.threat ?? 0;
+    const certainty = seed.certainty ?? 0;
+    const artifacts = [
+      ...(seed.macs ?? []).map((value) => ({ type: 'mac', value, source: null, siem: false })),
+      ...(seed.artifacts ?? []).map((a) => ({ ...a, source: null, siem: false })),
+    ];
+    const host: SeededObject = {
+      id: this.id('host', seed.id),
+      name: seed.name,
+      ip: seed.ip ?? null,
+      last_source: seed.ip ?? null,
+      previous_ips: seed.previousIps ?? [],
+      threat,
+      certainty,
+      t_score: threat,
+      c_score: certainty,
+      severity: quadrant(threat, certainty),
+      urgency_score: seed.urgency ?? Math.round((threat + certainty) / 2),
+      state: seed.state ?? 'active',
+      key_asset: seed.keyAsset ?? false,
+      is_key_asset: seed.keyAsset ?? false,
+      targets_key_asset: false,
+      tags: [...(seed.tags ?? [])],
+      note: null,
+      host_artifact_set: artifacts,
+      last_detection_timestamp: seed.lastDetection === undefined ? hoursAgo(2) : seed.lastDetection,
+      last_seen: seed.lastSeen ?? hoursAgo(1),
+      groups: [],
+      probable_owner: seed.probableOwner ?? null,
+      sensor_name: 'sensor-01',
+      ldap: null,
+    };
+    this.hosts.set(host.id, host);
+    return host;
+  }
+
+  addAccount(seed: AccountSeed): SeededObject {
+    const threat = seed.threat ?? 0;
+    const certainty = seed.certainty ?? 0;
+    const account: SeededObject = {
+      id: this.id('account', seed.id),
+      uid: seed.uid ?? seed.name,
+      name: seed.name,
+      display_name: seed.displayName ?? seed.name,
+      account_type: seed.accountType ?? 'kerberos',
+      threat,
+      certainty,
+      severity: quadrant(threat, certainty),
+      urgency_score: seed.urgency ?? Math.round((threat + certainty) / 2),
+      state: seed.state ?? 'active',
+      tags: [...(seed.tags ?? [])],
+      note: null,
+      privilege_level: seed.privilegeLevel ?? null,
+      privilege_category: seed.privilegeCategory ?? null,
+      last_detection_timestamp: seed.lastDetection === undefined ? hoursAgo(3) : seed.lastDetection,
+      probable_home: null,
+      ldap: null,
+    };
+    this.accounts.set(account.id, account);
+    return account;
+  }
+
+  addDetection(seed: DetectionSeed): SeededObject {
+    const host = seed.hostId === undefined ? undefined : this.hosts.get(seed.hostId);
+    const account = seed.accountId === undefined ? undefined : this.accounts.get(seed.accountId);
+    const threat = seed.threat ?? 50;
+    const certainty = seed.certainty ?? 50;
+    const dstIps = seed.dstIps ?? [];
+    const dstDomains = seed.dstDomains ?? [];
+    const last = seed.lastTimestamp ?? hoursAgo(2);
+    const detection: SeededObject = {
+      id: this.id('detection', seed.id),
+      detection_type: seed.type,
+      detection: seed.type,
+      category: seed.category,
+      detection_category: seed.category,
+      src_ip: seed.srcIp ?? (host?.last_source as string | undefined) ?? null,
+      src_host: host
+        ? {
+            id: host.id,
+            ip: host.last_source,
+            name: host.name,
+            threat: host.threat,
+            certainty: host.certainty,
+          }
+        : null,
+      src_account: account
+        ? {
+            id: account.id,
+            name: account.name,
+            threat: account.threat,
+            certainty: account.certainty,
+            privilege_level: account.privilege_level,
+          }
+        : null,
+      state: seed.state ?? 'active',
+      threat,
+      certainty,
+      t_score: threat,
+      c_score: certainty,
+      first_timestamp: seed.firstTimestamp ?? last,
+      last_timestamp: last,
+      summary: {
+        dst_ips: dstIps,
+        target_domains: dstDomains,
+        dst_ports: seed.dstPorts ?? [],
+        description: `${seed.type} observed`,
+      },
+      grouped_details: dstIps.map((ip, i) => ({
+        dst_ips: [ip],
+        target_domains: dstDomains[i] === undefined ? [] : [dstDomains[i]],
+        dst_ports: seed.dstPorts ?? [],
+      })),
+      tags: [...(seed.tags ?? [])],
+      is_triaged: seed.isTriaged ?? false,
+      triage_rule_id: null,
+      targets_key_asset: false,
+    };
+    this.detections.set(detection.id, detection);
+    return detection;
+  }
+
+  addGroup(seed: GroupSeed): SeededObject {
+    const group: SeededObject = {
+      id: this.id('group', seed.id),
+      name: seed.name,
+      type: seed.type,
+      description: seed.description ?? '',
+      importance: seed.importance ?? 'medium',
+      last_modified: hoursAgo(24),
+      last_modified_by: 'admin',
+      members: [...seed.members],
+    };
+    this.groups.set(group.id, group);
+    if (seed.type === 'host') {
+      for (const m of seed.members) {
+        const host = this.hosts.get(Number(m));
+        if (host) (host.groups as RawObject[]).push({ id: group.id, name: seed.name, type: 'host' });
+      }
+    }
+    return group;
+  }
+
+  addNote(kind: string, id: number, text: string, author = 'api_client'): Note {
+    const note: Note = {
+      id: this.id('note'),
+      date_created: new Date().toISOString(),
+      date_modified: null,
+      created_by: author,
+      modified_by: null,
+      note: text,
+    };
+    const key = `${kind}:${id}`;
+    this.notes.set(key, [...(this.notes.get(key) ?? []), note]);
+    return note;
+  }
+
+  /** The collection behind a tagging/notes kind. */
+  collection(kind: string): Map<number, RawObject> | undefined {
+    if (kind === 'host' || kind === 'hosts') return this.hosts;
+    if (kind === 'account' || kind === 'accounts') return this.accounts;
+    if (kind === 'detection' || kind === 'detections') return this.detections;
+    return undefined;
+  }
+
+  /** A JSON-safe copy of everything (for `GET /_state`). */
+  snapshot(): Record<string, unknown> {
+    return structuredClone({
+      hosts: [...this.hosts.values()],
+      accounts: [...this.accounts.values()],
+      detections: [...this.detections.values()],
+      groups: [...this.groups.values()],
+      notes: Object.fromEntries(this.notes),
+    });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * `/respond/observables` through Vectra: for each host (ip, ipv6, hostname,
+ * mac_address) or account (user) the observable resolves to, the actions the
+ * enabled block clients can really take now — "Block …" or "Unblock …"
+ * depending on the object's `VAR ID` tags — plus tagging for VAR's automated
+ * loop. `client:<module>` tags restrict the clients; objects in the no-block
+ * group get no block action, and a warning says why.
+ */
+import pLimit from 'p-limit';
+import type { RequestContext } from '../../relay/context.js';
+import type { RespondAction } from '../../relay/ctim.js';
+import { type WireError, warning } from '../../relay/errors.js';
+import type { Observable } from '../../relay/observables.js';
+import { blockClients } from '../block-clients.js';
+import type { BlockClientModule, Outcome } from '../types.js';
+import { VectraClient } from '../vectra/client.js';
+import type { VectraAccount, VectraHost } from '../vectra/model.js';
+import { eligibleClients } from './apply.js';
+import type { VarConfig } from './config.js';
+
+export const HOST_TYPES = new Set(['ip', 'ipv6', 'hostname', 'mac_address']);
+export const SUPPORTED_TYPES: ReadonlySet<string> = new Set([...HOST_TYPES, 'user']);
+
+/** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
+export const ACTION_IDS = {
+  'vectra-block-host': { kind: 'host', verb: 'block' },
+  'vectra-unblock-host': { kind: 'host', verb: 'unblock' },
+  'vectra-tag-host': { kind: 'host', verb: 'tag' },
+  'vectra-untag-host': { kind: 'host', verb: 'untag' },
+  'vectra-block-account': { kind: 'account', verb: 'block' },
+  'vectra-unblock-account': { kind: 'account', verb: 'unblock' },
+  'vectra-tag-account': { kind: 'account', verb: 'tag' },
+  'vectra-untag-account': { kind: 'account', verb: 'untag' },
+} as const satisfies Record<
+  string,
+  { kind: 'host' | 'account'; verb: 'block' | 'unblock' | 'tag' | 'untag' }
+>;
+
+export type ActionId = keyof typeof ACTION_IDS;
+export const isActionId = (id: string): id is ActionId => Object.hasOwn(ACTION_IDS, id);
+
+type Target = VectraHost | VectraAccount;
+type ClientInfo = Pick<BlockClientModule<unknown>, 'module' | 'name' | 'capabilities'>;
+
+function action(
+  id: ActionId,
+  title: string,
+  description: string,
+  o: Observable,
+  params: Record<string, string>,
+): RespondAction {
+  return {
+    id,
+    title,
+    description,
+    categories: [
+      'Vectra Detect',
+      ACTION_IDS[id].verb === 'block' || ACTION_IDS[id].verb === 'tag' ? 'Block' : 'Unblock',
+    ],
+    'query-params': { observable_type: o.type, observable_value: o.value, ...params },
+  };
+}
+
+/** The actions for one host or account, given whether it sits in the no-block group. */
+export function objectActions(
+  target: Target,
+  observable: Observable,
+  cfg: VarConfig,
+  noBlock: boolean,
+): { actions: RespondAction[]; warnings: WireError[] } {
+  const kind = target.kind;
+  const idParam: Record<string, string> = { [kind === 'host' ? 'host_id' : 'account_id']: String(target.id) };
+  const clients = eligibleClients(
+    target,
+    cfg.clients.map((id) => blockClients[id] as ClientInfo),
+  ).filter((c) => c.capabilities.includes(kind));
+  const actions: RespondAction[] = [];
+  for (const client of clients) {
+    const params = { ...idParam, client_id: client.module };
+    if ((target.blockedElements[client.name] ?? []).length > 0) {
+      actions.push(
+        action(
+          `vectra-unblock-${kind}`,
+          `Unblock ${kind} ${target.name} via ${client.name}`,
+          `Undo what ${client.name} blocked for this ${kind} and update its VAR tags`,
+          observable,
+          params,
+        ),
+      );
+    } else if (!noBlock) {
+      actions.push(
+        action(
+          `vectra-block-${kind}`,
+          `Block ${kind} ${target.name} via ${client.name}`,
+          `Block this ${kind} with ${client.name} and record it in VAR tags`,
+          observable,
+          params,
+        ),
+      );
+    }
+  }
+  const tag = kind === 'host' ? cfg.vectra.blockHostTag : cfg.vectra.blockAccountTag;
+  if (target.allTags.includes(tag)) {
+    actions.push(
+      action(
+        `vectra-untag-${kind}`,
+        `Remove automated-blocking tag from ${kind} ${target.name}`,
+        `Remove the "${tag}" tag`,
+        observable,
+        idParam,
+      ),
+    );
+  } else if (!noBlock) {
+    actions.push(
+      action(
+        `vectra-tag-${kind}`,
+        `Tag ${kind} ${target.name} for automated blocking`,
+        `Add the "${tag}" tag that the automated response loop blocks on`,
+        observable,
+        idParam,
+      ),
+    );
+  }
+  const group = kind === 'host' ? cfg.vectra.noBlockHostGroup : cfg.vectra.noBlockAccountGroup;
+  const warnings = noBlock
+    ? [
+        warning(
+          'no-block-group',
+          `The ${kind} ${target.name} is in the no-block group "${group}": no block action is offered.`,
+        ),
+      ]
+    : [];
+  return { actions, warnings };
+}
+
+/** Lazily fetched, once per request: ids of the no-block group's members. */
+function noBlockIds(vectra: VectraClient, cfg: VarConfig) {
+  let hosts: Promise<Set<number>> | undefined;
+  let accounts: Promise<Set<number>> | undefined;
+  return {
+    host: () =>
+      (hosts ??= vectra.groupMembers(cfg.vectra.noBlockHostGroup, 'host').then((ids) => new Set(ids))),
+    account: () =>
+      (accounts ??= vectra
+        .groupMembers(cfg.vectra.noBlockAccountGroup, 'account')
+        .then((list) => new Set(list.map((a) => a.id)))),
+  };
+}
+
+export async function offerActions(
+  cfg: VarConfig,
+  observables: readonly Observable[],
+  ctx: RequestContext,
+): Promise<Outcome<RespondAction[]>> {
+  const vectra = new VectraClient(cfg.vectra, ctx);
+  const noBlock = noBlockIds(vectra, cfg);
+  const limit = pLimit(ctx.config.upstreamConcurrency);
+  const data: RespondAction[] = [];
+  const errors: unknown[] = [];
+  await Promise.all(
+    observables.map((o) =>
+      limit(async () => {
+        try {
+          const targets: Target[] = HOST_TYPES.has(o.type)
+            ? await vectra.findHosts(o, { maxItems: 20 })
+            : await vectra.findAccounts(o.value, { maxItems: 20 });
+          for (const t of targets) {
+            const members = await (t.kind === 'host' ? noBlock.host() : noBlock.account());
+            const { actions, warnings } = objectActions(t, o, cfg, members.has(t.id));
+            data.push(...actions);
+            errors.push(...warnings);
+          }
+        } catch (err) {
+          errors.push(err);
+        }
+      }),
+    ),
+  );
+  return { data, errors };
+}

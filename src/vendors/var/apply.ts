@@ -1,0 +1,128 @@
+/**
+ * Block or unblock one Vectra object through one block client and record it
+ * in Vectra the way VAR does: the `VAR … Blocked` marker plus one
+ * `VAR ID:<client>:<id>` tag per element (every other tag kept, other
+ * clients' ids kept), and a note. Shared by `/respond/trigger` and the engine.
+ *
+ * Order matters for "nothing is lost": the client acts first, then the tags
+ * are written. If the tag write fails, the error says so and the object still
+ * looks unblocked (or still blocked) to the next call, which repeats the
+ * client's idempotent operation and completes the record.
+ */
+import { RelayError, toWireError } from '../../relay/errors.js';
+import type { BlockClient } from '../types.js';
+import type { VectraClient } from '../vectra/client.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObject } from '../vectra/model.js';
+import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vectra/state.js';
+
+export interface ApplyResult {
+  readonly ids: readonly string[];
+  /** True when the state was already as asked and nothing was written. */
+  readonly unchanged: boolean;
+}
+
+export type NoteSource = 'relay' | 'relay engine';
+
+const label = (o: VectraObject): string =>
+  o.kind === 'detection' ? `detection ${o.id}` : `${o.kind} ${o.name}`;
+
+/** `2026-11-25 08:20:00 UTC` */
+export const utcStamp = (now = new Date()): string =>
+  `${now.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+function blockOp(client: BlockClient, o: VectraObject): Promise<string[]> {
+  if (o.kind === 'host') return client.blockHost(o as VectraHost);
+  if (o.kind === 'account') return client.blockAccount(o as VectraAccount);
+  return client.blockDetection(o as VectraDetection);
+}
+
+function unblockOp(client: BlockClient, o: VectraObject): Promise<string[]> {
+  if (o.kind === 'host') return client.unblockHost(o as VectraHost);
+  if (o.kind === 'account') return client.unblockAccount(o as VectraAccount);
+  return client.unblockDetection(o as VectraDetection);
+}
+
+async function record(
+  vectra: VectraClient,
+  o: VectraObject,
+  mutate: (tags: string[]) => string[],
+  note: string,
+  what: string,
+): Promise<void> {
+  try {
+    await vectra.updateTags(o.kind, o.id, mutate);
+  } catch (err) {
+    const reason = toWireError(err).message;
+    throw new RelayError(
+      err instanceof RelayError ? err.code : 'unknown',
+      `${what}, but recording it in Vectra Detect failed (${reason}). Run the action again to complete the record.`,
+      { cause: err },
+    );
+  }
+  try {
+    await vectra.addNote(o.kind, o.id, note);
+  } catch (err) {
+    // The tags are the state; a missing note loses only prose. Say so in the log.
+    vectra.ctx.log.warn('note not added', { kind: o.kind, id: o.id, reason: toWireError(err).message });
+  }
+}
+
+export async function blockAndRecord(
+  vectra: VectraClient,
+  client: BlockClient,
+  o: VectraObject,
+  source: NoteSource,
+): Promise<ApplyResult> {
+  const held = o.blockedElements[client.name] ?? [];
+  const marker = BLOCKED_MARKERS[o.kind];
+  if (held.length > 0) {
+    // Already blocked by this client; repair a missing marker (a half-written VAR state).
+    if (!o.allTags.includes(marker)) await vectra.updateTags(o.kind, o.id, (t) => [...t, marker]);
+    return { ids: held, unchanged: true };
+  }
+  const ids = await blockOp(client, o);
+  if (ids.length === 0) {
+    throw new RelayError('not found', `${client.name} found nothing to block for ${label(o)}.`);
+  }
+  await record(
+    vectra,
+    o,
+    (tags) => tagsAfterBlock(tags, { marker, clientName: client.name, ids }),
+    `Blocked via ${source} on ${utcStamp()} (${client.name})`,
+    `Blocked ${label(o)} via ${client.name}`,
+  );
+  return { ids, unchanged: false };
+}
+
+export async function unblockAndRecord(
+  vectra: VectraClient,
+  client: BlockClient,
+  o: VectraObject,
+  source: NoteSource,
+  extraRemove: readonly string[] = [],
+): Promise<ApplyResult> {
+  const held = o.blockedElements[client.name] ?? [];
+  if (held.length === 0) return { ids: [], unchanged: true };
+  const ids = await unblockOp(client, o);
+  if (ids.length === 0) {
+    throw new RelayError(
+      'not found',
+      `${client.name} could not find what it blocked for ${label(o)}; its VAR ID tags were kept.`,
+    );
+  }
+  await record(
+    vectra,
+    o,
+    (tags) =>
+      tagsAfterUnblock(tags, { marker: BLOCKED_MARKERS[o.kind], clientName: client.name, ids, extraRemove }),
+    `Unblocked via ${source} on ${utcStamp()} (${client.name})`,
+    `Unblocked ${label(o)} via ${client.name}`,
+  );
+  return { ids, unchanged: false };
+}
+
+/** Clients allowed to act on an object: all, or only those named by its `client:<module>` tags. */
+export function eligibleClients<T extends { module: string }>(o: VectraObject, clients: readonly T[]): T[] {
+  if (o.clientRestrictions.length === 0) return [...clients];
+  return clients.filter((c) => o.clientRestrictions.includes(c.module.toLowerCase()));
+}

@@ -1,0 +1,90 @@
+/**
+ * `/respond/trigger` for the Vectra actions: re-read the object (its tags are
+ * the state), check the request against it (client enabled and allowed,
+ * no-block group), then act idempotently and record the result as VAR does.
+ */
+import type { RequestContext } from '../../relay/context.js';
+import { invalidArgument, RelayError } from '../../relay/errors.js';
+import { withKeyLock } from '../../relay/keyed-lock.js';
+import { blockClients } from '../block-clients.js';
+import type { BlockClientModule, TriggerRequest, TriggerResult } from '../types.js';
+import { VectraClient } from '../vectra/client.js';
+import type { VectraAccount, VectraHost } from '../vectra/model.js';
+import { ACTION_IDS, isActionId } from './actions.js';
+import { blockAndRecord, eligibleClients, unblockAndRecord } from './apply.js';
+import type { VarConfig } from './config.js';
+
+function objectId(params: Readonly<Record<string, string>>, key: string): number {
+  const raw = params[key];
+  if (raw === undefined || !/^\d{1,12}$/.test(raw)) {
+    throw invalidArgument(`Invalid JSON payload received. ${key}: Missing or not a Vectra id.`);
+  }
+  return Number(raw);
+}
+
+async function inNoBlockGroup(
+  vectra: VectraClient,
+  cfg: VarConfig,
+  o: VectraHost | VectraAccount,
+): Promise<boolean> {
+  if (o.kind === 'host')
+    return (await vectra.groupMembers(cfg.vectra.noBlockHostGroup, 'host')).includes(o.id);
+  return (await vectra.groupMembers(cfg.vectra.noBlockAccountGroup, 'account')).some((a) => a.id === o.id);
+}
+
+export async function runTrigger(
+  cfg: VarConfig,
+  req: TriggerRequest,
+  ctx: RequestContext,
+): Promise<TriggerResult> {
+  if (!isActionId(req.actionId)) throw new RelayError('invalid argument', 'Unsupported action.');
+  const { kind, verb } = ACTION_IDS[req.actionId];
+  const id = objectId(req.params, kind === 'host' ? 'host_id' : 'account_id');
+  const vectra = new VectraClient(cfg.vectra, ctx);
+
+  return withKeyLock(`${cfg.vectra.url}|${kind}|${id}`, async () => {
+    const o = kind === 'host' ? await vectra.getHost(id) : await vectra.getAccount(id);
+    if (!o) throw new RelayError('not found', `The ${kind} ${id} no longer exists in Vectra Detect.`);
+    const group = kind === 'host' ? cfg.vectra.noBlockHostGroup : cfg.vectra.noBlockAccountGroup;
+    const refuseNoBlock = async () => {
+      if (await inNoBlockGroup(vectra, cfg, o)) {
+        throw invalidArgument(
+          `The ${kind} ${o.name} is in the no-block group "${group}" and is never blocked.`,
+        );
+      }
+    };
+
+    if (verb === 'tag' || verb === 'untag') {
+      const tag = kind === 'host' ? cfg.vectra.blockHostTag : cfg.vectra.blockAccountTag;
+      if (verb === 'tag') await refuseNoBlock();
+      const has = o.allTags.includes(tag);
+      if (has === (verb === 'tag')) return { elements: [tag], unchanged: true };
+      await vectra.updateTags(kind, id, (tags) =>
+        verb === 'tag' ? [...tags, tag] : tags.filter((t) => t !== tag),
+      );
+      return { elements: [tag] };
+    }
+
+    const clientId = req.params.client_id ?? '';
+    if (!cfg.clients.includes(clientId as (typeof cfg.clients)[number])) {
+      throw invalidArgument(
+        `Block client ${clientId.slice(0, 40) || '(none)'} is not enabled for this module.`,
+      );
+    }
+    const module = blockClients[clientId as keyof typeof blockClients] as BlockClientModule<unknown>;
+    if (!module.capabilities.includes(kind)) throw invalidArgument(`${module.name} cannot block a ${kind}.`);
+    if (eligibleClients(o, [module]).length === 0) {
+      throw invalidArgument(
+        `The ${kind} ${o.name} is restricted to clients: ${o.clientRestrictions.join(', ')}.`,
+      );
+    }
+    const client = module.create(module.configure(ctx.claims, ctx.config), ctx);
+    if (verb === 'block') await refuseNoBlock();
+    const target = o as VectraHost | VectraAccount;
+    const result =
+      verb === 'block'
+        ? await blockAndRecord(vectra, client, target, 'relay')
+        : await unblockAndRecord(vectra, client, target, 'relay');
+    return { elements: result.ids, client: client.name, unchanged: result.unchanged };
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * Authorization headers for Vectra calls. A v2.5 API token is used as is. OAuth2
+ * client-credential tokens (v3 platform, v2.5 API clients) are cached at module
+ * scope per token URL + client id + SHA-256 of the secret, shared by
+ * concurrent callers (one in-flight token request per key), refreshed before
+ * `expires_in` runs out — with the refresh token when the brain gave one,
+ * falling back to client credentials when the refresh is refused.
+ */
+import { createHash } from 'node:crypto';
+import { authError, RelayError } from '../../relay/errors.js';
+import type { VectraAuth } from './config.js';
+import { type Transport, VENDOR } from './http.js';
+
+type OAuth = Extract<VectraAuth, { kind: 'oauth' }>;
+
+interface CachedToken {
+  readonly accessToken: string;
+  /** Epoch ms after which we no longer use the access token. */
+  readonly refreshAt: number;
+  readonly refreshToken: string | undefined;
+  readonly refreshUntil: number;
+}
+
+const cache = new Map<string, CachedToken>();
+const inFlight = new Map<string, Promise<CachedToken>>();
+
+/** Forgets every cached token (tests). */
+export function clearTokenCache(): void {
+  cache.clear();
+  inFlight.clear();
+}
+
+const cacheKey = (a: OAuth) =>
+  `${a.tokenUrl}|${a.clientId}|${createHash('sha256').update(a.clientSecret).digest('hex')}`;
+
+/** Keep a safety margin of 10% of the lifetime, at most 60 s. */
+const margin = (seconds: number) => Math.min(60_000, seconds * 100);
+
+/** The `Authorization` header value for the next API call. */
+export async function authorization(auth: VectraAuth, transport: Transport): Promise<string> {
+  if (auth.kind === 'token') return `Token ${auth.token}`;
+  return `Bearer ${(await oauthToken(auth, transport)).accessToken}`;
+}
+
+/** Drops a token the brain refused, so the next call fetches a fresh one. */
+export function invalidate(auth: VectraAuth, header: string): void {
+  if (auth.kind !== 'oauth') return;
+  const key = cacheKey(auth);
+  const cur = cache.get(key);
+  if (cur && `Bearer ${cur.accessToken}` === header) cache.delete(key);
+}
+
+function oauthToken(auth: OAuth, transport: Transport): Promise<CachedToken> {
+  const key = cacheKey(auth);
+  const cur = cache.get(key);
+  const now = Date.now();
+  if (cur && now < cur.refreshAt) return Promise.resolve(cur);
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = fetchToken(auth, transport, cur && now < cur.refreshUntil ? cur.refreshToken : undefined)
+      .then((t) => {
+        cache.set(key, t);
+        return t;
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
+
+async function fetchToken(
+  auth: OAuth,
+  transport: Transport,
+  refreshToken: string | undefined,
+): Promise<CachedToken> {
+  if (auth.useRefreshToken && refreshToken) {
+    const res = await tokenCall(
+      auth,
+      transport,
+      { grant_type: 'refresh_token', refresh_token: refreshToken },
+      false,
+    );
+    if (res.status === 200) return toCached(res.body);
+    if (res.status !== 400 && res.status !== 401) throw transport.statusError(res.raw);
+    // A refused refresh token: start over with the client credentials.
+  }
+  const res = await tokenCall(auth, transport, { grant_type: 'client_credentials' }, true);
+  if (res.status === 200) return toCached(res.body);
+  if (res.status === 400 || res.status === 401) {
+    const detail = transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
+    throw authError(detail);
+  }
+  throw transport.statusError(res.raw);
+}
+
+async function tokenCall(auth: OAuth, transport: Transport, form: Record<string, string>, basic: boolean) {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (basic) {
+    headers.authorization = `Basic ${Buffer.from(`${auth.clientId}:${auth.clientSecret}`).toString('base64')}`;
+  }
+  const raw = await transport.send({
+    method: 'POST',
+    url: auth.tokenUrl,
+    headers,
+    body: new URLSearchParams(form).toString(),
+    idempotent: true,
+  });
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.text);
+  } catch {
+    body = undefined;
+  }
+  return { status: raw.status, body, raw };
+}
+
+function toCached(body: unknown): CachedToken {
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b.access_token !== 'string' || b.access_token === '') {
+    throw new RelayError(
+      'unknown',
+      `Unexpected response from ${VENDOR}: the token response has no access_token`,
+    );
+  }
+  const now = Date.now();
+  const ttl = typeof b.expires_in === 'number' && b.expires_in > 0 ? b.expires_in : 300;
+  const refreshTtl =
+    typeof b.refresh_expires_in === 'number' && b.refresh_expires_in > 0 ? b.refresh_expires_in : 0;
+  return {
+    accessToken: b.access_token,
+    refreshAt: now + ttl * 1000 - margin(ttl),
+    refreshToken: typeof b.refresh_token === 'string' && b.refresh_token ? b.refresh_token : undefined,
+    refreshUntil: refreshTtl > 0 ? now + refreshTtl * 1000 - margin(refreshTtl) : now + ttl * 1000 * 4,
+  };
+}

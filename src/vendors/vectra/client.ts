@@ -1,0 +1,276 @@
+/**
+ * The Vectra Detect API client used by observe/refer/tiles, the lead's respond
+ * code and the automated-response engine. Endpoints only: transport, retries
+ * and errors live in `http.ts`/`api.ts`, JSON → model in `parse.ts`, tag
+ * algebra in `state.ts`. Every method answers parsed model objects and throws
+ * only `RelayError`.
+ */
+import pLimit from 'p-limit';
+import type { RequestContext } from '../../relay/context.js';
+import { RelayError } from '../../relay/errors.js';
+import type { Observable } from '../../relay/observables.js';
+import { type PageOptions, type Query, VectraApi } from './api.js';
+import type { VectraConfig } from './config.js';
+import type { RetryPolicy } from './http.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from './model.js';
+import { parseAccount, parseDetection, parseHost } from './parse.js';
+import { sameTags } from './state.js';
+
+export interface VectraClientOptions {
+  readonly retryPolicy?: RetryPolicy;
+  /** Read-modify-write attempts of `updateTags` before giving up (default 4). */
+  readonly maxTagAttempts?: number;
+}
+
+export interface VectraNote {
+  readonly id: number | string;
+  readonly note: string;
+  readonly dateCreated: string | null;
+}
+
+const OBJECT_PATH: Record<VectraObjectKind, string> = {
+  host: 'hosts',
+  account: 'accounts',
+  detection: 'detections',
+};
+
+const HOST_NAME_ARTIFACTS = new Set(['dns', 'rdns', 'dhcp', 'netbios', 'kerberos', 'windows_defender_name']);
+
+const lower = (s: string) => s.toLowerCase();
+
+export class VectraClient {
+  readonly api: VectraApi;
+  private readonly maxTagAttempts: number;
+
+  constructor(
+    readonly cfg: VectraConfig,
+    readonly ctx: RequestContext,
+    opts: VectraClientOptions = {},
+  ) {
+    this.api = new VectraApi(cfg, ctx, opts.retryPolicy);
+    this.maxTagAttempts = opts.maxTagAttempts ?? 4;
+  }
+
+  get isV3(): boolean {
+    return this.cfg.apiVersion === 'v3';
+  }
+
+  parseHost = (raw: unknown): VectraHost => parseHost(raw, { unblockTag: this.cfg.unblockHostTag });
+  parseAccount = (raw: unknown): VectraAccount =>
+    parseAccount(raw, { unblockTag: this.cfg.unblockAccountTag });
+
+  /** Hosts matching an ip/ipv6 (current IP), hostname (name or name artifacts) or mac_address. */
+  async findHosts(observable: Observable, opts: PageOptions = {}): Promise<VectraHost[]> {
+    const v = observable.value;
+    switch (observable.type) {
+      case 'ip':
+      case 'ipv6':
+        return (await this.listHosts({ last_source: v }, opts)).filter((h) => h.ip === v);
+      case 'mac_address': {
+        const mac = lower(v).replace(/-/g, ':');
+        return this.listHosts({ mac_address: mac }, opts);
+      }
+      case 'hostname':
+        return this.hostsByName(v, opts);
+      default:
+        return [];
+    }
+  }
+
+  /**
+   * Hosts named `name`: exact name, best name, or a name artifact (dns, rdns…);
+   * an FQDN also matches its short host name. v2.5 additionally searches the
+   * artifacts, which the `name` filter does not cover.
+   */
+  private async hostsByName(name: string, opts: PageOptions): Promise<VectraHost[]> {
+    const want = lower(name);
+    const short = want.includes('.') ? want.split('.')[0] : undefined;
+    const queries = [this.listHosts({ name }, opts)];
+    if (short) queries.push(this.listHosts({ name: short }, opts));
+    if (!this.isV3) {
+      const q = `host.host_artifact_set.value:"${name.replace(/(["\\])/g, '\\$1')}"`;
+      queries.push(this.search('hosts', q, opts).then((raw) => raw.map(this.parseHost)));
+    }
+    const byId = new Map((await Promise.all(queries)).flat().map((h) => [h.id, h]));
+    return [...byId.values()].filter(
+      (h) =>
+        lower(h.name) === want ||
+        (short !== undefined && lower(h.name) === short) ||
+        lower(h.fullName) === want ||
+        h.artifacts.some((a) => HOST_NAME_ARTIFACTS.has(a.type) && lower(a.value) === want),
+    );
+  }
+
+  /** Accounts whose name, display name or prefix-less name (`O365:x` → `x`) equals `name`. */
+  async findAccounts(name: string, opts: PageOptions = {}): Promise<VectraAccount[]> {
+    const want = lower(name);
+    const accounts = await this.listAccounts({ name }, opts);
+    return accounts.filter(
+      (a) => lower(a.name) === want || lower(a.displayName) === want || lower(a.normalizedName) === want,
+    );
+  }
+
+  async getHost(id: number): Promise<VectraHost | null> {
+    const raw = await this.api.get(`hosts/${id}`, {}, true);
+    return raw === null ? null : this.parseHost(raw);
+  }
+
+  async getAccount(id: number): Promise<VectraAccount | null> {
+    const raw = await this.api.get(`accounts/${id}`, {}, true);
+    return raw === null ? null : this.parseAccount(raw);
+  }
+
+  async getDetection(id: number): Promise<VectraDetection | null> {
+    const raw = await this.api.get(`detections/${id}`, {}, true);
+    return raw === null ? null : parseDetection(raw);
+  }
+
+  /** All pages (capped). A `tags` filter is re-checked exactly (the API matches substrings). */
+  async listHosts<Q extends Query<Q>>(query: Q = {} as Q, opts: PageOptions = {}): Promise<VectraHost[]> {
+    return exactTag(query, (await this.api.list('hosts', query, opts)).map(this.parseHost));
+  }
+
+  async listAccounts<Q extends Query<Q>>(
+    query: Q = {} as Q,
+    opts: PageOptions = {},
+  ): Promise<VectraAccount[]> {
+    return exactTag(query, (await this.api.list('accounts', query, opts)).map(this.parseAccount));
+  }
+
+  async listDetections<Q extends Query<Q>>(
+    query: Q = {} as Q,
+    opts: PageOptions = {},
+  ): Promise<VectraDetection[]> {
+    return exactTag(
+      query,
+      (await this.api.list('detections', query, opts)).map((d) => parseDetection(d)),
+    );
+  }
+
+  /** Raw detections (for observe, which needs grouped details too). */
+  listDetectionsRaw<Q extends Query<Q>>(query: Q = {} as Q, opts: PageOptions = {}): Promise<unknown[]> {
+    return this.api.list('detections', query, opts);
+  }
+
+  /** v2.5 Lucene search (`search/hosts|detections|accounts`); raw results. */
+  search(
+    kind: 'hosts' | 'detections' | 'accounts',
+    queryString: string,
+    opts: PageOptions = {},
+  ): Promise<unknown[]> {
+    if (this.isV3)
+      return Promise.reject(new RelayError('invalid argument', 'Search needs the Vectra v2.5 API.'));
+    return this.api.list(`search/${kind}`, { query_string: queryString }, opts);
+  }
+
+  /** Members of the group called exactly `name`: host ids, or accounts resolved from their uids. */
+  groupMembers(name: string, type: 'host'): Promise<number[]>;
+  groupMembers(name: string, type: 'account'): Promise<VectraAccount[]>;
+  async groupMembers(name: string, type: 'host' | 'account'): Promise<number[] | VectraAccount[]> {
+    const groups = (await this.api.list('groups', { name, type })) as Array<Record<string, unknown>>;
+    const members = groups
+      .filter((g) => g?.name === name && (g.type === undefined || g.type === type))
+      .flatMap((g) => (Array.isArray(g.members) ? g.members : []));
+    if (type === 'host') {
+      const ids = members.map((m) => Number(typeof m === 'object' && m ? (m as { id?: unknown }).id : m));
+      return [...new Set(ids.filter((id) => Number.isInteger(id)))];
+    }
+    const uids = [
+      ...new Set(
+        members
+          .map((m) => (typeof m === 'object' && m ? (m as { uid?: unknown }).uid : m))
+          .filter((u): u is string => typeof u === 'string' && u !== ''),
+      ),
+    ];
+    const limit = pLimit(this.ctx.config.upstreamConcurrency);
+    const found = await Promise.all(uids.map((uid) => limit(() => this.listAccounts({ uid }))));
+    const byId = new Map(found.flat().map((a) => [a.id, a]));
+    return [...byId.values()];
+  }
+
+  /** v3: hosts or accounts with urgency ≥ `minUrgency`, most urgent first, as model objects. */
+  entitiesByUrgency(type: 'host', minUrgency: number): Promise<VectraHost[]>;
+  entitiesByUrgency(type: 'account', minUrgency: number): Promise<VectraAccount[]>;
+  async entitiesByUrgency(
+    type: 'host' | 'account',
+    minUrgency: number,
+  ): Promise<VectraHost[] | VectraAccount[]> {
+    if (!this.isV3) throw new RelayError('invalid argument', 'Urgency scoring needs the Vectra v3 API.');
+    const picked: Array<{ id: number; urgency: number }> = [];
+    // Sorted by urgency: stop at the first page whose tail is below the bar.
+    const urgencyOf = (e: unknown) => Number((e as { urgency_score?: unknown })?.urgency_score ?? 0);
+    const entities = (await this.api.list(
+      'entities',
+      { type, ordering: '-urgency_score' },
+      { stopAt: (e) => urgencyOf(e) < minUrgency },
+    )) as Array<Record<string, unknown>>;
+    for (const e of entities) {
+      const urgency = urgencyOf(e);
+      if ((e.type ?? e.entity_type ?? type) === type) picked.push({ id: Number(e.id), urgency });
+    }
+    const limit = pLimit(this.ctx.config.upstreamConcurrency);
+    const get = (id: number): Promise<VectraHost | VectraAccount | null> =>
+      type === 'host' ? this.getHost(id) : this.getAccount(id);
+    const objects = await Promise.all(picked.map((p) => limit(() => get(p.id))));
+    return objects
+      .map((o, i) => (o ? { ...o, urgency: picked[i]?.urgency ?? o.urgency } : null))
+      .filter((o) => o !== null) as VectraHost[] | VectraAccount[];
+  }
+
+  /** Current tags of an object (`GET /tagging/{kind}/{id}`). */
+  async getTags(kind: VectraObjectKind, id: number): Promise<string[]> {
+    const body = (await this.api.get(`tagging/${kind}/${id}`)) as { tags?: unknown } | null;
+    return Array.isArray(body?.tags) ? body.tags.filter((t): t is string => typeof t === 'string') : [];
+  }
+
+  /**
+   * Read-modify-write of an object's tags (the API replaces the whole list).
+   * `mutate` gets the current tags and must keep what it does not own (the
+   * `state.ts` functions do). After writing, the tags are read again; if a
+   * concurrent writer changed them, `mutate` is re-applied to the new list.
+   * Returns the final tags.
+   */
+  async updateTags(
+    kind: VectraObjectKind,
+    id: number,
+    mutate: (current: string[]) => string[],
+  ): Promise<string[]> {
+    let current = await this.getTags(kind, id);
+    for (let attempt = 1; attempt <= this.maxTagAttempts; attempt++) {
+      const next = [...new Set(mutate([...current]))];
+      if (sameTags(next, current)) return current;
+      await this.api.patch(`tagging/${kind}/${id}`, { tags: next });
+      const after = await this.getTags(kind, id);
+      if (sameTags(after, next)) return after;
+      this.ctx.log.warn('Vectra tags changed concurrently; re-applying', { kind, id, attempt });
+      current = after;
+    }
+    throw new RelayError(
+      'state conflict',
+      `The ${kind} ${id} tags kept changing in Vectra Detect; try again.`,
+    );
+  }
+
+  /** Adds a note (never edits or deletes). Retried only on 429. */
+  async addNote(kind: VectraObjectKind, id: number, text: string): Promise<VectraNote> {
+    const body = (await this.api.post(`${OBJECT_PATH[kind]}/${id}/notes`, { note: text })) as Record<
+      string,
+      unknown
+    >;
+    return {
+      id: (body?.id as number | string | undefined) ?? '',
+      note: typeof body?.note === 'string' ? body.note : text,
+      dateCreated: typeof body?.date_created === 'string' ? body.date_created : null,
+    };
+  }
+
+  /** One cheap authenticated call; on OAuth the token request is part of the proof. */
+  async health(): Promise<void> {
+    await this.api.get('hosts', { page_size: 1 });
+  }
+}
+
+function exactTag<T extends { allTags: readonly string[] }>(query: object, items: T[]): T[] {
+  const tag = (query as { tags?: unknown }).tags;
+  return typeof tag === 'string' && tag !== '' ? items.filter((i) => i.allTags.includes(tag)) : items;
+}

@@ -1,0 +1,160 @@
+/**
+ * The Vectra vendor's configuration, read from the verified token's flat
+ * `vectra_*` claims. It picks the API flavour (on-prem v2.5 or the v3
+ * platform API), the credentials, and the VAR tag/group names the respond
+ * code and the automated-response engine use. A half-set configuration fails
+ * with an `authorization error` naming the bad field; a missing `vectra_url`
+ * means "not configured".
+ */
+import * as z from 'zod/mini';
+import type { RelayConfig } from '../../relay/config.js';
+import type { Claims } from '../../relay/context.js';
+import { authError } from '../../relay/errors.js';
+
+export type VectraApiVersion = 'v2.5' | 'v3';
+
+/** How requests are authenticated: a v2.5 API token, or OAuth2 client credentials. */
+export type VectraAuth =
+  | { readonly kind: 'token'; readonly token: string }
+  | {
+      readonly kind: 'oauth';
+      readonly clientId: string;
+      readonly clientSecret: string;
+      /** `<url>/oauth2/token` (v3) or `<url>/api/v2.5/oauth2/token` (v2.5). */
+      readonly tokenUrl: string;
+      /** v3 hands out refresh tokens; v2.5 does not. */
+      readonly useRefreshToken: boolean;
+    };
+
+export interface VectraConfig {
+  /** Brain base URL without trailing slash, e.g. `https://brain.example.com`. */
+  readonly url: string;
+  readonly apiVersion: VectraApiVersion;
+  /** `<url>/api/v2.5` or `<url>/api/v3.4`. */
+  readonly apiBase: string;
+  readonly auth: VectraAuth;
+  /** Base for links shown to analysts (`vectra_ui_url`, else `vectra_url`). */
+  readonly uiUrl: string;
+  readonly blockHostTag: string;
+  readonly unblockHostTag: string;
+  readonly blockAccountTag: string;
+  readonly unblockAccountTag: string;
+  readonly noBlockHostGroup: string;
+  readonly noBlockAccountGroup: string;
+}
+
+export const VECTRA_DEFAULTS = {
+  blockHostTag: 'vectra_host_block',
+  unblockHostTag: 'vectra_host_unblock',
+  blockAccountTag: 'vectra_account_block',
+  unblockAccountTag: 'vectra_account_unblock',
+  noBlockHostGroup: 'NoBlock',
+  noBlockAccountGroup: 'NoBlock',
+} as const;
+
+const text = z.string().check(z.minLength(1), z.maxLength(4096));
+const name = (fallback: string) => z._default(z.string().check(z.minLength(1), z.maxLength(256)), fallback);
+
+const VectraClaimsSchema = z.object({
+  vectra_url: text,
+  vectra_api_version: z.optional(z.enum(['v2.5', 'v3'])),
+  vectra_token: z.optional(text),
+  vectra_client_id: z.optional(text),
+  vectra_client_secret: z.optional(text),
+  vectra_ui_url: z.optional(text),
+  vectra_block_host_tag: name(VECTRA_DEFAULTS.blockHostTag),
+  vectra_unblock_host_tag: name(VECTRA_DEFAULTS.unblockHostTag),
+  vectra_block_account_tag: name(VECTRA_DEFAULTS.blockAccountTag),
+  vectra_unblock_account_tag: name(VECTRA_DEFAULTS.unblockAccountTag),
+  vectra_no_block_host_group: name(VECTRA_DEFAULTS.noBlockHostGroup),
+  vectra_no_block_account_group: name(VECTRA_DEFAULTS.noBlockAccountGroup),
+});
+
+const API_PATH: Record<VectraApiVersion, string> = { 'v2.5': '/api/v2.5', v3: '/api/v3.4' };
+
+const payloadError = (detail: string) => authError(`Wrong JWT payload structure: ${detail}`);
+
+/**
+ * Reads the Vectra fields from the claims. `undefined` when `vectra_url` is
+ * absent; throws `authorization error` naming the field when something is
+ * missing or malformed.
+ */
+export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraConfig | undefined {
+  const picked: Record<string, string> = {};
+  for (const [key, value] of Object.entries(claims)) {
+    if (key.startsWith('vectra_') && typeof value === 'string' && value.trim() !== '') {
+      picked[key] = value.trim();
+    }
+  }
+  if (picked.vectra_url === undefined) return undefined;
+  const parsed = VectraClaimsSchema.safeParse(picked);
+  if (!parsed.success) {
+    const field = String(parsed.error.issues[0]?.path[0] ?? 'vectra_url');
+    throw payloadError(`${field} is invalid`);
+  }
+  const c = parsed.data;
+  const url = validateUpstreamUrl(c.vectra_url, 'vectra_url', config);
+  const uiUrl =
+    c.vectra_ui_url === undefined ? url : validateUpstreamUrl(c.vectra_ui_url, 'vectra_ui_url', config);
+  const apiVersion: VectraApiVersion =
+    c.vectra_api_version ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
+  return Object.freeze({
+    url,
+    apiVersion,
+    apiBase: `${url}${API_PATH[apiVersion]}`,
+    auth: pickAuth(c, url, apiVersion),
+    uiUrl,
+    blockHostTag: c.vectra_block_host_tag,
+    unblockHostTag: c.vectra_unblock_host_tag,
+    blockAccountTag: c.vectra_block_account_tag,
+    unblockAccountTag: c.vectra_unblock_account_tag,
+    noBlockHostGroup: c.vectra_no_block_host_group,
+    noBlockAccountGroup: c.vectra_no_block_account_group,
+  });
+}
+
+function pickAuth(c: z.infer<typeof VectraClaimsSchema>, url: string, version: VectraApiVersion): VectraAuth {
+  const { vectra_client_id: id, vectra_client_secret: secret, vectra_token: token } = c;
+  if (id !== undefined && secret === undefined) throw payloadError('vectra_client_secret is missing');
+  if (secret !== undefined && id === undefined) throw payloadError('vectra_client_id is missing');
+  if (id !== undefined && secret !== undefined) {
+    const tokenUrl = version === 'v3' ? `${url}/oauth2/token` : `${url}/api/v2.5/oauth2/token`;
+    return { kind: 'oauth', clientId: id, clientSecret: secret, tokenUrl, useRefreshToken: version === 'v3' };
+  }
+  if (version === 'v3') throw payloadError('vectra_client_id and vectra_client_secret are missing');
+  if (token === undefined) throw payloadError('vectra_token is missing');
+  return { kind: 'token', token };
+}
+
+/** True for `localhost`, 127.0.0.0/8 and `::1`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Checks a user-supplied upstream URL: https only (http just for loopback when
+ * the deployment allows it), no userinfo, no query or fragment. Returns it
+ * normalised without a trailing slash.
+ */
+export function validateUpstreamUrl(raw: string, field: string, config: RelayConfig): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw payloadError(`${field} is not a valid URL`);
+  }
+  if (u.username !== '' || u.password !== '') throw payloadError(`${field} must not contain credentials`);
+  if (u.search !== '' || u.hash !== '' || raw.includes('?') || raw.includes('#')) {
+    throw payloadError(`${field} must not contain a query or fragment`);
+  }
+  if (u.protocol === 'http:') {
+    if (!(config.allowLoopbackUpstreams && isLoopbackHost(u.hostname))) {
+      throw payloadError(`${field} must use https`);
+    }
+  } else if (u.protocol !== 'https:') {
+    throw payloadError(`${field} must use https`);
+  }
+  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Transport to one Vectra brain: a keep-alive undici Pool per origin (module
+ * scope, reused across requests of a warm Lambda), a p-limit bound per brain,
+ * undici's retry interceptor driven by a deadline-aware policy (429 with
+ * Retry-After, 502/503/504 with jittered backoff, writes only on 429). Failures
+ * become `RelayError`s through `errors.ts`. Nothing else in the vendor talks to
+ * the network.
+ */
+import { setMaxListeners } from 'node:events';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { type Dispatcher, interceptors, Pool, request } from 'undici';
+import type { RequestContext } from '../../relay/context.js';
+import { RelayError } from '../../relay/errors.js';
+import {
+  networkError,
+  retryAfterMs,
+  scrubTokens,
+  statusError,
+  timeoutError,
+  upstreamDetail,
+  VENDOR,
+} from './errors.js';
+
+export { VENDOR } from './errors.js';
+
+export interface TransportRequest {
+  readonly method: 'GET' | 'POST' | 'PATCH';
+  /** Absolute URL; must be on the transport's origin. */
+  readonly url: string;
+  readonly headers?: Record<string, string>;
+  /** Raw body (already serialised). */
+  readonly body?: string;
+  /** Retry 5xx and network resets too (safe for reads and token calls). Writes retry only on 429. */
+  readonly idempotent: boolean;
+}
+
+export interface TransportResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly text: string;
+}
+
+export interface RetryPolicy {
+  /** Retries of 429 responses, honouring Retry-After. */
+  readonly maxRateLimitRetries: number;
+  /** Retries of 502/503/504 and connection resets on idempotent calls. */
+  readonly maxServerRetries: number;
+  /** First backoff step for 5xx (ms); doubles per try, full jitter. */
+  readonly baseBackoffMs: number;
+  /** Longest Retry-After we are willing to wait (ms). */
+  readonly maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxRateLimitRetries: 3,
+  maxServerRetries: 2,
+  baseBackoffMs: 100,
+  maxRetryAfterMs: 10_000,
+};
+
+const RETRY_STATUSES = [429, 502, 503, 504];
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+const MAX_BODY_CHARS = 20 * 1024 * 1024;
+
+const pools = new Map<string, Dispatcher>();
+const limits = new Map<string, LimitFunction>();
+
+function dispatcherFor(origin: string, timeoutMs: number, connections: number): Dispatcher {
+  const key = `${origin}|${timeoutMs}|${connections}`;
+  let d = pools.get(key);
+  if (!d) {
+    d = new Pool(origin, {
+      connections,
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+    }).compose(interceptors.retry({ throwOnError: false, statusCodes: RETRY_STATUSES }));
+    pools.set(key, d);
+  }
+  return d;
+}
+
+function limitFor(origin: string, concurrency: number): LimitFunction {
+  const key = `${origin}|${concurrency}`;
+  let l = limits.get(key);
+  if (!l) {
+    l = pLimit(concurrency);
+    limits.set(key, l);
+  }
+  return l;
+}
+
+/** Closes every cached pool and forgets limits (tests, shutdown). */
+export async function closeVectraPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  limits.clear();
+  await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+}
+
+/** One brain, one request context: sends requests inside the context's deadline. */
+export class Transport {
+  readonly origin: string;
+  private readonly dispatcher: Dispatcher;
+  private readonly limit: LimitFunction;
+  /** Follows the request's signal; ours, so that its listener limit fits the bound. */
+  private readonly signal: AbortSignal;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly ctx: RequestContext,
+    private readonly secrets: readonly string[],
+    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+  ) {
+    this.origin = new URL(baseUrl).origin;
+    const { upstreamTimeoutMs, upstreamConcurrency } = ctx.config;
+    this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency);
+    this.limit = limitFor(this.origin, upstreamConcurrency);
+    this.signal = AbortSignal.any([ctx.signal]);
+    // One listener per in-flight request and per retry wait, briefly overlapping as slots are reused.
+    setMaxListeners(upstreamConcurrency * 4 + 16, this.signal);
+  }
+
+  /** Sends one request (with retries); resolves with any HTTP status, rejects with `RelayError`. */
+  send(req: TransportRequest): Promise<TransportResponse> {
+    if (new URL(req.url).origin !== this.origin) {
+      return Promise.reject(new RelayError('unknown', `Refusing to leave the configured ${VENDOR} origin.`));
+    }
+    return this.limit(() => this.sendNow(req));
+  }
+
+  private async sendNow(req: TransportRequest): Promise<TransportResponse> {
+    if (this.ctx.signal.aborted || this.ctx.deadline - Date.now() <= 0) throw timeoutError();
+    const options = {
+      method: req.method,
+      headers: { accept: 'application/json', ...req.headers },
+      body: req.body ?? null,
+      dispatcher: this.dispatcher,
+      signal: this.signal,
+      retryOptions: { retry: this.retryFn(req) },
+    };
+    try {
+      const res = await request(req.url, options as Parameters<typeof request>[1]);
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text: text.slice(0, MAX_BODY_CHARS) };
+    } catch (err) {
+      throw this.networkError(err);
+    }
+  }
+
+  /** undici retry callback: decides per failure, waits inside the deadline, aborts with the request. */
+  private retryFn(req: TransportRequest) {
+    const { ctx, policy, signal } = this;
+    let rateLimited = 0;
+    let failures = 0;
+    const delayFor = (
+      e: Error & { statusCode?: number; code?: string; headers?: Record<string, unknown> },
+    ) => {
+      if (e.statusCode === 429) {
+        if (++rateLimited > policy.maxRateLimitRetries) return null;
+        const delay = retryAfterMs(e.headers?.['retry-after']) ?? jitter(policy.baseBackoffMs, rateLimited);
+        return delay > policy.maxRetryAfterMs ? null : delay;
+      }
+      const retryable =
+        e.statusCode !== undefined ? RETRY_STATUSES.includes(e.statusCode) : RESET_CODES.has(e.code ?? '');
+      if (!req.idempotent || !retryable || ++failures > policy.maxServerRetries) return null;
+      return jitter(policy.baseBackoffMs, failures);
+    };
+    return (err: Error, _context: unknown, cb: (result?: Error | null) => void): void => {
+      const delay = delayFor(err);
+      // Leave time for the retried call itself; otherwise report the failure we have.
+      if (delay === null || Date.now() + delay + 50 >= ctx.deadline || signal.aborted) {
+        cb(err);
+        return;
+      }
+      const onAbort = () => {
+        clearTimeout(timer);
+        cb(err);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        cb(null);
+      }, delay);
+      signal.addEventListener('abort', onAbort, { once: true });
+    };
+  }
+
+  private networkError(err: unknown): RelayError {
+    return networkError(err, this.baseUrl, this.ctx.signal.aborted, (t) => this.scrub(t));
+  }
+
+  /** Maps a non-2xx response to the contract's error. */
+  statusError(res: TransportResponse): RelayError {
+    return statusError(res.status, this.scrub(upstreamDetail(res.text) ?? `HTTP ${res.status}`));
+  }
+
+  /** Removes our own secrets and anything token-like from upstream text. */
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
+    return scrubTokens(out).slice(0, 300);
+  }
+}
+
+function jitter(base: number, attempt: number): number {
+  const cap = base * 2 ** (attempt - 1);
+  return Math.round(cap / 2 + Math.random() * (cap / 2));
+}

@@ -1,0 +1,162 @@
+/**
+ * observe/observables for Vectra Detect (vectra.md §5): per observable, the
+ * hosts or accounts it names and the detections it takes part in, as CTIM
+ * sightings. Observables run in parallel under the configured bound; one that
+ * fails contributes its error and the others still answer (partial data).
+ * v2.5 uses `/search` for destination lookups; v3 has no search, so it asks
+ * `detections?destination=` and re-checks the match client-side.
+ */
+import pLimit from 'p-limit';
+import type { RequestContext } from '../../relay/context.js';
+import type { CtimEntity, ObserveData } from '../../relay/ctim.js';
+import { RelayError } from '../../relay/errors.js';
+import type { Observable } from '../../relay/observables.js';
+import type { Outcome } from '../types.js';
+import { VectraClient } from './client.js';
+import type { VectraConfig } from './config.js';
+import { detectionDestinations } from './parse.js';
+import { accountSighting, detectionSighting, hostSighting } from './sightings.js';
+
+export const OBSERVE_TYPES: ReadonlySet<string> = new Set([
+  'ip',
+  'ipv6',
+  'hostname',
+  'mac_address',
+  'domain',
+  'user',
+]);
+
+/** Detections examined per observable before the entities limit is applied. */
+const SCAN_CAP = 200;
+
+export async function observeVectra(
+  cfg: VectraConfig,
+  observables: readonly Observable[],
+  ctx: RequestContext,
+  client: VectraClient = new VectraClient(cfg, ctx),
+): Promise<Outcome<ObserveData>> {
+  const supported = observables.filter((o) => OBSERVE_TYPES.has(o.type));
+  const limit = pLimit(ctx.config.upstreamConcurrency);
+  const settled = await Promise.allSettled(supported.map((o) => limit(() => observeOne(client, o, ctx))));
+  const sightings: CtimEntity[] = [];
+  const errors: unknown[] = [];
+  for (const r of settled) {
+    if (r.status === 'fulfilled') sightings.push(...r.value);
+    else errors.push(r.reason);
+  }
+  return { data: sightings.length ? { sightings } : {}, errors: dedupeErrors(errors) };
+}
+
+async function observeOne(client: VectraClient, o: Observable, ctx: RequestContext): Promise<CtimEntity[]> {
+  const cfg = client.cfg;
+  const max = ctx.entitiesLimit;
+  const scan = Math.max(max, 50);
+  const out: CtimEntity[] = [];
+  const detections: unknown[] = [];
+
+  switch (o.type) {
+    case 'ip':
+    case 'ipv6': {
+      const [hosts, asSource, asDestination] = await Promise.all([
+        client.findHosts(o, { maxItems: scan }),
+        client.listDetectionsRaw(
+          { src_ip: o.value, state: 'active' },
+          { maxItems: Math.min(scan, SCAN_CAP) },
+        ),
+        destinationDetections(client, o),
+      ]);
+      out.push(...hosts.map((h) => hostSighting(h, o, cfg)));
+      detections.push(...asSource, ...asDestination);
+      break;
+    }
+    case 'hostname':
+    case 'mac_address': {
+      const hosts = (await client.findHosts(o, { maxItems: scan })).slice(0, max);
+      out.push(...hosts.map((h) => hostSighting(h, o, cfg)));
+      const perHost = await Promise.all(
+        hosts.map((h) =>
+          client.listDetectionsRaw({ host_id: h.id, state: 'active' }, { maxItems: Math.min(max, SCAN_CAP) }),
+        ),
+      );
+      detections.push(...perHost.flat());
+      break;
+    }
+    case 'domain':
+      detections.push(...(await destinationDetections(client, o)));
+      break;
+    case 'user': {
+      const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
+      out.push(...accounts.map((a) => accountSighting(a, o, cfg)));
+      const perAccount = await Promise.all(accounts.map((a) => accountDetections(client, a.name, max)));
+      detections.push(...perAccount.flat());
+      break;
+    }
+    default:
+      return [];
+  }
+  out.push(...newestFirst(uniqueById(detections)).map((d) => detectionSighting(d, o, cfg)));
+  return out.slice(0, max);
+}
+
+/** Detections whose destination (IP or domain) is the observable. */
+async function destinationDetections(client: VectraClient, o: Observable): Promise<unknown[]> {
+  const field = o.type === 'domain' ? 'target_domains' : 'dst_ips';
+  const opts = { maxItems: SCAN_CAP };
+  const found = client.isV3
+    ? await client.listDetectionsRaw({ destination: o.value }, opts)
+    : await client.search(
+        'detections',
+        `detection.grouped_details.${field}:"${luceneEscape(o.value)}"`,
+        opts,
+      );
+  const want = o.value.toLowerCase();
+  return found.filter((d) => {
+    const dst = detectionDestinations(d);
+    const values = o.type === 'domain' ? dst.domains : dst.ips;
+    return values.some((v) => v.toLowerCase() === want);
+  });
+}
+
+async function accountDetections(client: VectraClient, name: string, max: number): Promise<unknown[]> {
+  const opts = { maxItems: Math.min(max, SCAN_CAP) };
+  const found = client.isV3
+    ? await client.listDetectionsRaw({ src_account: name }, opts)
+    : await client.search('detections', `detection.src_account.name:"${luceneEscape(name)}"`, opts);
+  return found.filter((d) => (d as { src_account?: { name?: unknown } })?.src_account?.name === name);
+}
+
+/** Escapes a value for a quoted Lucene phrase. */
+export const luceneEscape = (v: string): string => v.replace(/(["\\])/g, '\\$1');
+
+function uniqueById(items: unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return items.filter((d) => {
+    const id = String((d as { id?: unknown })?.id);
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function newestFirst(items: unknown[]): unknown[] {
+  const t = (d: unknown) =>
+    Date.parse(String((d as { last_timestamp?: unknown })?.last_timestamp ?? '')) || 0;
+  return [...items].sort((a, b) => t(b) - t(a));
+}
+
+/** One error per distinct code+message (ten failing observables rarely need ten identical errors). */
+export function dedupeErrors(errors: unknown[]): RelayError[] {
+  const seen = new Set<string>();
+  return errors.map(asRelayError).filter((e) => {
+    const key = `${e.code}|${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Only `RelayError`s leave the vendor. */
+export const asRelayError = (e: unknown): RelayError =>
+  e instanceof RelayError
+    ? e
+    : new RelayError('unknown', 'Unexpected error in the Vectra Detect module.', { cause: e });

@@ -1,0 +1,133 @@
+/**
+ * One contract suite over every registered block client: identity, declared
+ * capabilities, configuration errors, and VAR's operations answering lists of
+ * ids that round-trip through unblock. A new client gets this for free once
+ * it has a line in the registry and a claims fixture below.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeConfig } from '../../src/relay/config.js';
+import { RelayError } from '../../src/relay/errors.js';
+import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
+import { blockClients } from '../../src/vendors/block-clients.js';
+import type { BlockClientModule } from '../../src/vendors/types.js';
+import type { VectraHost } from '../../src/vendors/vectra/model.js';
+import { makeContext } from '../helpers/context.js';
+
+let ec2: FakeEc2;
+beforeAll(async () => {
+  ec2 = await startFakeEc2();
+  vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await ec2.close();
+});
+
+/** Minimal working claims per client; a client missing here fails the suite. */
+const fixtures = (): Record<string, Record<string, string>> => ({
+  aws_nacl: { block_clients: 'aws_nacl', aws_region: 'us-east-1', aws_nacl_ids: ec2.naclIds[0] as string },
+  test_client: { block_clients: 'test_client' },
+});
+
+const host = (over: Partial<VectraHost> = {}): VectraHost => ({
+  kind: 'host',
+  id: 42,
+  name: 'wks-contract',
+  ip: '198.51.100.42',
+  previousIps: [],
+  probableOwner: null,
+  threat: 90,
+  certainty: 90,
+  urgency: null,
+  severity: null,
+  state: 'active',
+  isKeyAsset: false,
+  macAddresses: [],
+  artifacts: [],
+  groups: [],
+  lastSeen: null,
+  lastDetectionTimestamp: null,
+  fullName: 'wks-contract',
+  detectionIds: [],
+  allTags: [],
+  tags: [],
+  blockedElements: {},
+  clientRestrictions: [],
+  ...over,
+});
+
+describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
+  const module = entry as BlockClientModule<unknown>;
+  const config = makeConfig({ allowLoopbackUpstreams: true });
+
+  it('has a stable identity VAR can store in tags', () => {
+    expect(module.module).toBe(key);
+    expect(module.name).not.toContain(':');
+    expect(module.name.length).toBeGreaterThan(0);
+    expect(module.capabilities.length).toBeGreaterThan(0);
+  });
+
+  it('has a claims fixture in this suite', () => {
+    expect(fixtures()[key]).toBeDefined();
+  });
+
+  it('configures from its fixture and creates all nine operations', () => {
+    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
+    const client = module.create(module.configure(ctx.claims, config), ctx);
+    for (const op of [
+      'blockHost',
+      'unblockHost',
+      'groomHost',
+      'blockAccount',
+      'unblockAccount',
+      'blockDetection',
+      'unblockDetection',
+      'blockStaticDstIps',
+      'unblockStaticDstIps',
+    ] as const) {
+      expect(typeof client[op]).toBe('function');
+    }
+    expect([...client.capabilities].sort()).toEqual([...module.capabilities].sort());
+  });
+
+  it('answers lists for host block and unblock, and unblock undoes block', async () => {
+    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
+    const client = module.create(module.configure(ctx.claims, config), ctx);
+    if (!module.capabilities.includes('host')) {
+      expect(await client.blockHost(host())).toEqual([]);
+      return;
+    }
+    const ids = await client.blockHost(host());
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(await client.blockHost(host())).toEqual(ids); // idempotent: same elements again
+    const undone = await client.unblockHost(host({ blockedElements: { [module.name]: ids } }));
+    expect([...undone].sort()).toEqual([...ids].sort());
+  });
+
+  it('answers an empty list for what it cannot do, and a typed groom decision', async () => {
+    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
+    const client = module.create(module.configure(ctx.claims, config), ctx);
+    if (!module.capabilities.includes('account')) {
+      expect(
+        await client.blockAccount({ kind: 'account', id: 1, name: 'a' } as unknown as Parameters<
+          typeof client.blockAccount
+        >[0]),
+      ).toEqual([]);
+    }
+    const groom = await client.groomHost(host());
+    expect(typeof groom.block).toBe('boolean');
+    expect(typeof groom.unblock).toBe('boolean');
+  });
+
+  it('rejects a half-configured token with an authorization error, or needs no fields', () => {
+    const claims = { block_clients: key };
+    try {
+      module.configure(claims, config);
+    } catch (err) {
+      expect(err).toBeInstanceOf(RelayError);
+      expect((err as RelayError).code).toBe('authorization error');
+      expect((err as RelayError).message).toMatch(/^Authorization failed: Wrong JWT payload structure/);
+    }
+  });
+});

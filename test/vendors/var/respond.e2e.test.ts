@@ -1,0 +1,251 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
+import { type E2E, startE2E } from '../../helpers/e2e.js';
+
+let e: E2E;
+beforeAll(async () => {
+  e = await startE2E();
+});
+afterAll(() => e.close());
+
+interface Action {
+  id: string;
+  title: string;
+  'query-params': Record<string, string>;
+}
+const tagsOf = (id: number) => [...((e.brain.state.hosts.get(id)?.tags as string[]) ?? [])];
+const notesOf = (id: number) => (e.brain.state.notes.get(`host:${id}`) ?? []).map((n) => n.note);
+const actionsFor = async (type: string, value: string) =>
+  (await e.call('/respond/observables', [{ type, value }])).json as { data: Action[]; errors?: unknown[] };
+const trigger = async (a: Action) =>
+  (await e.call('/respond/trigger', { 'action-id': a.id, ...a['query-params'] })).json as {
+    data: { status: string };
+    errors?: { code: string; message: string }[];
+  };
+const denyEntries = () =>
+  e.ec2.entries(e.naclId).filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100);
+
+describe('respond through the Lambda handler against the fake brain and fake EC2', () => {
+  it('offers block actions per client, tagging and the NACL deny for a workstation IP', async () => {
+    const { data } = await actionsFor('ip', SCENARIO.workstation.ip);
+    expect(data.map((a) => a.title)).toEqual([
+      `Block host ${SCENARIO.workstation.name} via AWS NACL Client`,
+      `Block host ${SCENARIO.workstation.name} via Test Client`,
+      `Tag host ${SCENARIO.workstation.name} for automated blocking`,
+      `Deny ${SCENARIO.workstation.ip} at network ACL ${e.naclId}`,
+    ]);
+    expect(data[0]?.['query-params']).toEqual({
+      observable_type: 'ip',
+      observable_value: SCENARIO.workstation.ip,
+      host_id: String(e.seeded.workstationId),
+      client_id: 'aws_nacl',
+    });
+  });
+
+  it('blocks then unblocks, leaving the tags as before plus two notes', async () => {
+    const before = tagsOf(e.seeded.workstationId);
+    const block = (await actionsFor('hostname', SCENARIO.workstation.name)).data.find(
+      (a) => a.id === 'vectra-block-host',
+    );
+    expect(block?.title).toContain('AWS NACL Client');
+    expect(await trigger(block as Action)).toEqual({ data: { status: 'success' } });
+    expect(tagsOf(e.seeded.workstationId)).toEqual([
+      ...before,
+      'VAR Host Blocked',
+      `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`,
+    ]);
+    expect(denyEntries().map((x) => x.cidrBlock)).toEqual([`${SCENARIO.workstation.ip}/32`]);
+
+    const after = await actionsFor('hostname', SCENARIO.workstation.name);
+    const unblock = after.data.find((a) => a.id === 'vectra-unblock-host');
+    expect(unblock?.title).toBe(`Unblock host ${SCENARIO.workstation.name} via AWS NACL Client`);
+    expect(await trigger(unblock as Action)).toEqual({ data: { status: 'success' } });
+    expect(tagsOf(e.seeded.workstationId)).toEqual(before);
+    expect(denyEntries()).toEqual([]);
+    const notes = notesOf(e.seeded.workstationId);
+    expect(notes).toHaveLength(2);
+    expect(notes[0]).toMatch(/^Blocked via relay on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(AWS NACL Client\)$/);
+    expect(notes[1]).toMatch(/^Unblocked via relay on .+ UTC \(AWS NACL Client\)$/);
+  });
+
+  it('keeps the other client ids when one of two clients unblocks', async () => {
+    const params = {
+      observable_type: 'ip',
+      observable_value: SCENARIO.workstation.ip,
+      host_id: String(e.seeded.workstationId),
+    };
+    for (const client_id of ['aws_nacl', 'test_client']) {
+      expect(
+        await trigger({ id: 'vectra-block-host', title: '', 'query-params': { ...params, client_id } }),
+      ).toEqual({
+        data: { status: 'success' },
+      });
+    }
+    const both = tagsOf(e.seeded.workstationId);
+    expect(both.filter((t) => t.startsWith('VAR ID:'))).toHaveLength(2);
+    await trigger({
+      id: 'vectra-unblock-host',
+      title: '',
+      'query-params': { ...params, client_id: 'aws_nacl' },
+    });
+    const left = tagsOf(e.seeded.workstationId);
+    expect(left.filter((t) => t.startsWith('VAR ID:'))).toEqual([
+      expect.stringMatching(/^VAR ID:Test Client:/),
+    ]);
+    expect(left).toContain('VAR Host Blocked');
+    await trigger({
+      id: 'vectra-unblock-host',
+      title: '',
+      'query-params': { ...params, client_id: 'test_client' },
+    });
+    expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith('VAR'))).toBe(false);
+  });
+
+  it('creates one block from concurrent duplicate triggers', async () => {
+    const a: Action = {
+      id: 'vectra-block-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: SCENARIO.workstation.ip,
+        host_id: String(e.seeded.workstationId),
+        client_id: 'aws_nacl',
+      },
+    };
+    const results = await Promise.all(Array.from({ length: 5 }, () => trigger(a)));
+    expect(results.every((r) => r.data.status === 'success')).toBe(true);
+    expect(denyEntries()).toHaveLength(1);
+    expect(tagsOf(e.seeded.workstationId).filter((t) => t.startsWith('VAR ID:'))).toHaveLength(1);
+    expect(await trigger({ ...a, id: 'vectra-unblock-host' })).toEqual({ data: { status: 'success' } });
+  });
+
+  it('recognises a block written by VAR itself', async () => {
+    const { data } = await actionsFor('ip', SCENARIO.blockedHost.ip);
+    expect(data.map((a) => a.title)).toContain(`Unblock host ${SCENARIO.blockedHost.name} via Test Client`);
+    expect(data.map((a) => a.title)).toContain(
+      `Remove automated-blocking tag from host ${SCENARIO.blockedHost.name}`,
+    );
+  });
+
+  it('offers no block action for a host in the no-block group, and says why', async () => {
+    const res = await actionsFor('ip', SCENARIO.server.ip);
+    expect(res.data.filter((a) => a.id.startsWith('vectra-block') || a.id === 'vectra-tag-host')).toEqual([]);
+    expect(res.errors).toEqual([
+      {
+        type: 'warning',
+        code: 'no-block-group',
+        message: `The host ${SCENARIO.server.name} is in the no-block group "NoBlock": no block action is offered.`,
+      },
+    ]);
+    const forced = await trigger({
+      id: 'vectra-block-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: SCENARIO.server.ip,
+        host_id: String(e.seeded.serverId),
+        client_id: 'test_client',
+      },
+    });
+    expect(forced.data.status).toBe('failure');
+    expect(forced.errors?.[0]?.message).toContain('no-block group');
+  });
+
+  it('answers not found for a host that is gone and invalid argument for an unknown action', async () => {
+    const gone = await trigger({
+      id: 'vectra-block-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: '10.9.9.9',
+        host_id: '99999',
+        client_id: 'test_client',
+      },
+    });
+    expect(gone).toEqual({
+      data: { status: 'failure' },
+      errors: [
+        { type: 'fatal', code: 'not found', message: 'The host 99999 no longer exists in Vectra Detect.' },
+      ],
+    });
+    const unknown = await trigger({
+      id: 'vectra-explode-host',
+      title: '',
+      'query-params': { observable_type: 'ip', observable_value: '1.1.1.1' },
+    });
+    expect(unknown.errors?.[0]).toEqual({
+      type: 'fatal',
+      code: 'invalid argument',
+      message: 'Unsupported action.',
+    });
+  });
+
+  it('repairs a block whose tag write failed halfway', async () => {
+    const a: Action = {
+      id: 'vectra-block-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: SCENARIO.workstation.ip,
+        host_id: String(e.seeded.workstationId),
+        client_id: 'aws_nacl',
+      },
+    };
+    const patches = () =>
+      e.brain.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/tagging/host')).length;
+    const before = patches();
+    e.brain.inject({ path: '/tagging/host', method: 'PATCH', status: 503, times: 3 });
+    const failed = await trigger(a);
+    expect(failed.data.status).toBe('failure');
+    expect(failed.errors?.[0]?.message).toMatch(
+      /^Blocked host wks-fin-042 via AWS NACL Client, but recording it in Vectra Detect failed/,
+    );
+    expect(patches() - before).toBe(3); // the write was retried, then given up
+    expect(denyEntries()).toHaveLength(1); // the NACL holds the block, the tags do not yet
+    const offered = await actionsFor('ip', SCENARIO.workstation.ip);
+    expect(offered.data.find((x) => x['query-params'].client_id === 'aws_nacl')?.id).toBe(
+      'vectra-block-host',
+    );
+    expect(await trigger(a)).toEqual({ data: { status: 'success' } });
+    expect(denyEntries()).toHaveLength(1);
+    expect(tagsOf(e.seeded.workstationId)).toContain(
+      `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`,
+    );
+    await trigger({ ...a, id: 'vectra-unblock-host' });
+  });
+
+  it('honours client restriction tags', async () => {
+    const host = e.brain.state.hosts.get(e.seeded.workstationId) as { tags: string[] };
+    host.tags = [...host.tags, 'client:test_client'];
+    const { data } = await actionsFor('ip', SCENARIO.workstation.ip);
+    expect(data.filter((a) => a.id === 'vectra-block-host').map((a) => a['query-params'].client_id)).toEqual([
+      'test_client',
+    ]);
+    host.tags = host.tags.filter((t) => t !== 'client:test_client');
+  });
+
+  it('offers account actions for a user', async () => {
+    const { data } = await actionsFor('user', SCENARIO.account);
+    expect(data.map((a) => a.title)).toEqual([
+      `Block account ${SCENARIO.account} via Test Client`,
+      `Tag account ${SCENARIO.account} for automated blocking`,
+    ]);
+  });
+
+  it('writes one audit record per trigger, without secrets', async () => {
+    const before = e.logs.filter((l) => l.includes('"audit"')).length;
+    await trigger({
+      id: 'vectra-tag-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: SCENARIO.workstation.ip,
+        host_id: String(e.seeded.workstationId),
+      },
+    });
+    const audits = e.logs.filter((l) => l.includes('"audit"'));
+    expect(audits.length - before).toBe(1);
+    expect(audits.at(-1)).toContain('"moduleInstanceId":"e2e-module"');
+    expect(e.logs.join('')).not.toContain(e.brain.apiToken);
+  });
+});

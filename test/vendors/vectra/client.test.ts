@@ -1,0 +1,213 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
+import { MAX_PAGES } from '../../../src/vendors/vectra/api.js';
+import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
+import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
+import { HOST_BLOCKED_MARKER, tagsAfterBlock, tagsAfterUnblock } from '../../../src/vendors/vectra/state.js';
+import { apiCalls, clientFor, type Flavour, withBrain } from './helpers.js';
+
+let brain: FakeBrain;
+beforeEach(async () => {
+  brain = await withBrain();
+});
+afterEach(async () => {
+  await brain.close();
+  clearTokenCache();
+});
+afterAll(() => closeVectraPools());
+
+describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
+  it('follows next links to the end of the list', async () => {
+    for (let i = 0; i < 7; i++) brain.addHost({ name: `h${i}` });
+    const hosts = await clientFor(brain, flavour).listHosts({}, { pageSize: 3 });
+    expect(hosts.map((h) => h.name)).toEqual(['h0', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+    expect(apiCalls(brain, '/hosts').map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3']);
+  });
+
+  it('stops at the page cap and at maxItems', async () => {
+    for (let i = 0; i < MAX_PAGES + 5; i++) brain.addHost({ name: `h${i}` });
+    const client = clientFor(brain, flavour);
+    expect(await client.listHosts({}, { pageSize: 1, maxItems: 10_000 })).toHaveLength(MAX_PAGES);
+    expect(apiCalls(brain, '/hosts')).toHaveLength(MAX_PAGES);
+    expect(await client.listHosts({}, { pageSize: 2, maxItems: 3 })).toHaveLength(3);
+  });
+
+  it('does not follow a next link to another origin', async () => {
+    brain.inject({
+      path: '/hosts',
+      status: 200,
+      body: {
+        count: 2,
+        next: 'https://elsewhere.example/api/v2.5/hosts?page=2',
+        results: [{ id: 1, name: 'a' }],
+      },
+    });
+    expect(await clientFor(brain, flavour).listHosts()).toHaveLength(1);
+    expect(apiCalls(brain, '/hosts')).toHaveLength(1);
+  });
+
+  it('finds hosts by ip, hostname (name or artifact) and mac', async () => {
+    brain.addHost({ name: 'wks-1', ip: '10.0.0.1', macs: ['00:aa:bb:cc:dd:01'] });
+    brain.addHost({
+      name: 'wks-10',
+      ip: '10.0.0.10',
+      artifacts: [{ type: 'dns', value: 'fin-laptop.corp' }],
+    });
+    const client = clientFor(brain, flavour);
+    const names = async (type: string, value: string) =>
+      (await client.findHosts({ type, value })).map((h) => h.name);
+    expect(await names('ip', '10.0.0.1')).toEqual(['wks-1']);
+    // The brain's name filter matches substrings; the client keeps exact matches only.
+    expect(await names('hostname', 'WKS-1')).toEqual(['wks-1']);
+    expect(await names('hostname', 'wks-10.corp.example')).toEqual(['wks-10']);
+    // Name artifacts are searchable on v2.5 only (v3 has no /search).
+    expect(await names('hostname', 'fin-laptop.corp')).toEqual(flavour === 'v2.5' ? ['wks-10'] : []);
+    expect(
+      (await client.findHosts({ type: 'mac_address', value: '00-AA-BB-CC-DD-01' })).map((h) => h.name),
+    ).toEqual(['wks-1']);
+  });
+
+  it('finds accounts with or without their O365: prefix', async () => {
+    brain.addAccount({ name: 'O365:jane@corp.example' });
+    brain.addAccount({ name: 'O365:jane@corp.example.org' });
+    const found = await clientFor(brain, flavour).findAccounts('jane@corp.example');
+    expect(found.map((a) => a.name)).toEqual(['O365:jane@corp.example']);
+  });
+
+  it('gets single objects and answers null for unknown ids', async () => {
+    const h = brain.addHost({ name: 'h' });
+    const a = brain.addAccount({ name: 'acc' });
+    const d = brain.addDetection({ type: 'Port Scan', category: 'RECONNAISSANCE', hostId: h.id as number });
+    const client = clientFor(brain, flavour);
+    expect((await client.getHost(h.id as number))?.detectionIds).toEqual([d.id]);
+    expect((await client.getAccount(a.id as number))?.name).toBe('acc');
+    expect((await client.getDetection(d.id as number))?.hostId).toBe(h.id);
+    expect(await client.getAccount(404)).toBeNull();
+    expect(await client.getDetection(404)).toBeNull();
+  });
+
+  it('re-checks tag filters exactly (the API matches substrings)', async () => {
+    brain.addHost({ name: 'a', tags: [HOST_BLOCKED_MARKER] });
+    brain.addHost({ name: 'b', tags: [`${HOST_BLOCKED_MARKER} (old)`] });
+    const hosts = await clientFor(brain, flavour).listHosts({ tags: HOST_BLOCKED_MARKER });
+    expect(hosts.map((h) => h.name)).toEqual(['a']);
+    expect(apiCalls(brain, '/hosts')[0]?.query.tags).toBe(HOST_BLOCKED_MARKER);
+  });
+
+  it('lists group members by exact group name: host ids, and accounts from uids', async () => {
+    const h1 = brain.addHost({ name: 'srv-1' });
+    brain.addHost({ name: 'srv-2' });
+    brain.addGroup({ name: 'NoBlock', type: 'host', members: [h1.id as number] });
+    brain.addGroup({ name: 'NoBlock-extra', type: 'host', members: [2] });
+    const acc = brain.addAccount({ name: 'O365:ceo@corp.example', uid: 'ceo@corp.example' });
+    brain.addGroup({ name: 'NoBlock', type: 'account', members: ['ceo@corp.example', 'ghost@corp.example'] });
+    const client = clientFor(brain, flavour);
+    expect(await client.groupMembers('NoBlock', 'host')).toEqual([h1.id]);
+    expect((await client.groupMembers('NoBlock', 'account')).map((a) => a.id)).toEqual([acc.id]);
+    expect(await client.groupMembers('Nope', 'host')).toEqual([]);
+  });
+
+  it('adds notes through POST and never edits them', async () => {
+    const h = brain.addHost({ name: 'h' });
+    const note = await clientFor(brain, flavour).addNote(
+      'host',
+      h.id as number,
+      'VAR: Blocked on 01 Jan 2025',
+    );
+    expect(note.note).toBe('VAR: Blocked on 01 Jan 2025');
+    expect(brain.requests.filter((r) => r.path.endsWith('/notes')).map((r) => r.method)).toEqual(['POST']);
+  });
+});
+
+describe('updateTags', () => {
+  it.each(['v2.5', 'v3'] as Flavour[])(
+    'keeps foreign tags and returns the final list (%s)',
+    async (flavour) => {
+      const h = brain.addHost({
+        name: 'h',
+        tags: ['finance', 'VAR ID:PAN Client:10.0.0.5', HOST_BLOCKED_MARKER],
+      });
+      const client = clientFor(brain, flavour);
+      const blocked = await client.updateTags('host', h.id as number, (tags) =>
+        tagsAfterBlock(tags, { marker: HOST_BLOCKED_MARKER, clientName: 'AWS NACL', ids: ['acl-1:100'] }),
+      );
+      expect(blocked).toEqual([
+        'finance',
+        'VAR ID:PAN Client:10.0.0.5',
+        HOST_BLOCKED_MARKER,
+        'VAR ID:AWS NACL:acl-1:100',
+      ]);
+      const unblocked = await client.updateTags('host', h.id as number, (tags) =>
+        tagsAfterUnblock(tags, { marker: HOST_BLOCKED_MARKER, clientName: 'AWS NACL', ids: ['acl-1:100'] }),
+      );
+      expect(unblocked).toEqual(['finance', 'VAR ID:PAN Client:10.0.0.5', HOST_BLOCKED_MARKER]);
+      expect(brain.state.hosts.get(h.id as number)?.tags).toEqual(unblocked);
+    },
+  );
+
+  it('writes nothing when the mutation changes nothing', async () => {
+    const h = brain.addHost({ name: 'h', tags: ['a'] });
+    await clientFor(brain, 'v2.5').updateTags('host', h.id as number, (t) => t);
+    expect(brain.requests.filter((r) => r.method === 'PATCH')).toHaveLength(0);
+  });
+
+  it('re-applies the change when another writer replaced the tags between PATCH and re-read', async () => {
+    const h = brain.addHost({ name: 'h', tags: ['finance'] });
+    let raced = false;
+    brain.hook((req) => {
+      if (!raced && req.method === 'PATCH' && req.path.endsWith(`/tagging/host/${h.id}`)) {
+        raced = true;
+        // An analyst's UI read the tags before our PATCH and writes its full list after it: our tags are lost.
+        const host = brain.state.hosts.get(h.id as number);
+        if (host) host.tags = ['finance', 'analyst: investigating'];
+      }
+    });
+    const final = await clientFor(brain, 'v3').updateTags('host', h.id as number, (tags) =>
+      tagsAfterBlock(tags, { marker: HOST_BLOCKED_MARKER, clientName: 'C', ids: ['1'] }),
+    );
+    expect(final).toEqual(
+      expect.arrayContaining(['finance', 'analyst: investigating', HOST_BLOCKED_MARKER, 'VAR ID:C:1']),
+    );
+    expect(final).toHaveLength(4);
+    expect(brain.requests.filter((r) => r.method === 'PATCH')).toHaveLength(2);
+  });
+
+  it('gives up with state conflict when the tags keep changing', async () => {
+    const h = brain.addHost({ name: 'h' });
+    let n = 0;
+    brain.hook((req) => {
+      const host = brain.state.hosts.get(h.id as number);
+      if (req.method === 'PATCH' && host) host.tags = [`other-${n++}`];
+    });
+    const client = clientFor(brain, 'v2.5', { client: { maxTagAttempts: 3 } });
+    await expect(
+      client.updateTags('host', h.id as number, (t) => [...new Set([...t, 'mine'])]),
+    ).rejects.toMatchObject({ code: 'state conflict' });
+  });
+});
+
+describe('v3 urgency', () => {
+  it('lists hosts at or above an urgency, most urgent first, stopping early', async () => {
+    brain.addHost({ name: 'low', urgency: 10 });
+    brain.addHost({ name: 'top', urgency: 95 });
+    brain.addHost({ name: 'mid', urgency: 70 });
+    brain.addAccount({ name: 'acc', urgency: 99 });
+    const hosts = await clientFor(brain, 'v3').entitiesByUrgency('host', 60);
+    expect(hosts.map((h) => [h.name, h.urgency])).toEqual([
+      ['top', 95],
+      ['mid', 70],
+    ]);
+    expect(apiCalls(brain, '/entities')[0]?.query).toMatchObject({
+      type: 'host',
+      ordering: '-urgency_score',
+    });
+    const accounts = await clientFor(brain, 'v3').entitiesByUrgency('account', 60);
+    expect(accounts.map((a) => a.name)).toEqual(['acc']);
+  });
+
+  it('is refused on v2.5', async () => {
+    await expect(clientFor(brain, 'v2.5').entitiesByUrgency('host', 50)).rejects.toMatchObject({
+      code: 'invalid argument',
+    });
+  });
+});

@@ -1,0 +1,224 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RelayError } from '../../../src/relay/errors.js';
+import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
+import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
+import { VectraClient } from '../../../src/vendors/vectra/client.js';
+import { parseVectraConfig } from '../../../src/vendors/vectra/config.js';
+import { scrubTokens, upstreamDetail } from '../../../src/vendors/vectra/errors.js';
+import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
+import { apiCalls, clientFor, ctxFor, FAST_RETRY, withBrain } from './helpers.js';
+
+async function failure(p: Promise<unknown>): Promise<RelayError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(RelayError);
+    return err as RelayError;
+  }
+  throw new Error('expected a failure');
+}
+
+let brain: FakeBrain;
+beforeEach(async () => {
+  brain = await withBrain();
+  brain.addHost({ name: 'wks-1', ip: '10.0.0.1' });
+});
+afterEach(async () => {
+  await brain.close();
+  clearTokenCache();
+});
+afterAll(() => closeVectraPools());
+
+describe.each(['v2.5', 'v3'] as const)('upstream failure mapping (%s)', (flavour) => {
+  it('maps 401 to authorization error with the upstream detail', async () => {
+    brain.inject({ path: '/hosts', status: 401, times: 2, body: { detail: 'Token expired or revoked' } });
+    const err = await failure(clientFor(brain, flavour).listHosts());
+    expect(err.code).toBe('authorization error');
+    expect(err.message).toBe('Authorization failed: Token expired or revoked');
+  });
+
+  it('maps 403 to permission denied', async () => {
+    brain.inject({ path: '/hosts', status: 403, body: { errors: [{ title: 'Role lacks hosts:read' }] } });
+    const err = await failure(clientFor(brain, flavour).listHosts());
+    expect(err.code).toBe('permission denied');
+    expect(err.message).toContain('Role lacks hosts:read');
+  });
+
+  it('maps 404 on a list to not found, and 404 on a single object to null', async () => {
+    brain.inject({ path: '/detections', status: 404, body: { _meta: { message: 'No such endpoint' } } });
+    const client = clientFor(brain, flavour);
+    const err = await failure(client.listDetections());
+    expect(err.code).toBe('not found');
+    expect(err.message).toContain('No such endpoint');
+    expect(await client.getHost(999)).toBeNull();
+  });
+
+  it('retries a 429 after Retry-After, then succeeds', async () => {
+    brain.inject({ path: '/hosts', status: 429, retryAfter: 1, times: 1 });
+    const started = Date.now();
+    const hosts = await clientFor(brain, flavour).listHosts();
+    expect(hosts).toHaveLength(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(apiCalls(brain, '/hosts')).toHaveLength(2);
+  });
+
+  it('gives up on 429 after the retry budget with too many requests', async () => {
+    brain.inject({ path: '/hosts', status: 429, retryAfter: 0, times: 10 });
+    const err = await failure(clientFor(brain, flavour).listHosts());
+    expect(err.code).toBe('too many requests');
+    expect(err.message).toBe('Too many requests to Vectra Detect have been made. Please, try again later.');
+    expect(apiCalls(brain, '/hosts')).toHaveLength(1 + FAST_RETRY.maxRateLimitRetries);
+  });
+
+  it('retries 502/503/504 with backoff, then succeeds', async () => {
+    brain.inject({ path: '/hosts', status: 502 });
+    brain.inject({ path: '/hosts', status: 503 });
+    expect(await clientFor(brain, flavour).listHosts()).toHaveLength(1);
+    expect(apiCalls(brain, '/hosts')).toHaveLength(3);
+  });
+
+  it.each([502, 503, 504])('maps a persistent %i to service unavailable', async (status) => {
+    brain.inject({ path: '/hosts', status, times: 10 });
+    const err = await failure(clientFor(brain, flavour).listHosts());
+    expect(err.code).toBe('service unavailable');
+    expect(err.message).toBe('The Vectra Detect is unavailable. Please, try again later.');
+    expect(apiCalls(brain, '/hosts')).toHaveLength(1 + FAST_RETRY.maxServerRetries);
+  });
+
+  it('maps 500 to internal error without retrying', async () => {
+    brain.inject({ path: '/hosts', status: 500, times: 10 });
+    const err = await failure(clientFor(brain, flavour).listHosts());
+    expect(err.code).toBe('internal error');
+    expect(err.message).toBe('The Vectra Detect internal error.');
+    expect(apiCalls(brain, '/hosts')).toHaveLength(1);
+  });
+
+  it('never retries a note (POST) on 503, but does on 429', async () => {
+    const client = clientFor(brain, flavour);
+    brain.inject({ path: '/notes', status: 503 });
+    expect((await failure(client.addNote('host', 1, 'x'))).code).toBe('service unavailable');
+    expect(brain.state.notes.get('host:1')).toBeUndefined();
+    brain.inject({ path: '/notes', status: 429, retryAfter: 0 });
+    await client.addNote('host', 1, 'VAR: Blocked');
+    expect(brain.state.notes.get('host:1')?.map((n) => n.note)).toEqual(['VAR: Blocked']);
+  });
+
+  it('maps a slow brain to service unavailable within the upstream timeout', async () => {
+    // undici's header timer ticks at about 0.5 s, so the brain is much slower than that.
+    brain.setLatency(2500);
+    const ctx = ctxFor({ config: { upstreamTimeoutMs: 150 } });
+    const started = Date.now();
+    const err = await failure(clientFor(brain, flavour, { ctx }).listHosts());
+    expect(err.code).toBe('service unavailable');
+    expect(err.message).toContain('did not answer in time');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('stops at the request deadline', async () => {
+    brain.setLatency(2000);
+    const ctx = ctxFor({ deadline: Date.now() + 300 });
+    const started = Date.now();
+    const err = await failure(clientFor(brain, flavour, { ctx }).listHosts());
+    expect(err.code).toBe('service unavailable');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe('network failure mapping', () => {
+  const client = (url: string) => {
+    const ctx = ctxFor();
+    const cfg = parseVectraConfig({ vectra_url: url, vectra_token: 'secret-token-value' }, ctx.config);
+    if (!cfg) throw new Error('unconfigured');
+    return new VectraClient(cfg, ctx, { retryPolicy: FAST_RETRY });
+  };
+
+  it('maps a refused connection to connection error naming the URL, not the token', async () => {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const err = await failure(client(`http://127.0.0.1:${port}`).health());
+    expect(err.code).toBe('connection error');
+    expect(err.message).toBe(
+      `Unable to connect Vectra Detect, validate the configured vectra_url: http://127.0.0.1:${port}`,
+    );
+    expect(err.message).not.toContain('secret-token-value');
+  });
+
+  it('maps an unresolvable host to connection error', async () => {
+    const err = await failure(client('https://vectra-brain.invalid').health());
+    expect(err.code).toBe('connection error');
+    expect(err.message).toContain('https://vectra-brain.invalid');
+  });
+
+  const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+  it.runIf(hasOpenssl)(
+    'maps a self-signed certificate to unknown "Unable to verify SSL certificate"',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'vectra-tls-'));
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
+      const server = createHttpsServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        (_req, res) => res.end('{}'),
+      );
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      try {
+        const { port } = server.address() as AddressInfo;
+        const err = await failure(client(`https://127.0.0.1:${port}`).health());
+        expect(err.code).toBe('unknown');
+        expect(err.message).toMatch(/^Unable to verify SSL certificate: .*self[- ]signed certificate/);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    },
+  );
+});
+
+describe('upstream detail', () => {
+  it('prefers detail, then errors[0].title, then _meta.message', () => {
+    expect(upstreamDetail('{"detail":"a","errors":[{"title":"b"}]}')).toBe('a');
+    expect(upstreamDetail('{"errors":[{"title":"b"}],"_meta":{"message":"c"}}')).toBe('b');
+    expect(upstreamDetail('{"_meta":{"message":"c"}}')).toBe('c');
+    expect(upstreamDetail('<html>')).toBeUndefined();
+  });
+
+  it('strips token-like text and truncates to 300 characters', async () => {
+    const long = `Bad token Token abcdefgh12345 eyJhbGciOi.eyJzdWIiOi.sig ${'x'.repeat(400)}`;
+    expect(scrubTokens('Bearer abcdef123456 and eyJa.eyJb.c')).toBe('Bearer [redacted] and [redacted]');
+    brain.inject({ path: '/hosts', status: 403, body: { detail: `${long} ${brain.apiToken}` } });
+    const err = await failure(clientFor(brain, 'v2.5').listHosts());
+    expect(err.message).not.toContain(brain.apiToken);
+    expect(err.message).not.toContain('abcdefgh12345');
+    expect(err.message).not.toContain('eyJ');
+    expect(err.message.length).toBeLessThanOrEqual(300 + 'Permission denied by Vectra Detect: '.length);
+  });
+});

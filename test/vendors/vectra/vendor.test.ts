@@ -1,0 +1,53 @@
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
+import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
+import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
+import { vectraVendor } from '../../../src/vendors/vectra/index.js';
+import { claimsFor, configFor, ctxFor, type Flavour, withBrain } from './helpers.js';
+
+let brain: FakeBrain;
+beforeEach(async () => {
+  brain = await withBrain();
+});
+afterEach(async () => {
+  await brain.close();
+  clearTokenCache();
+});
+afterAll(() => closeVectraPools());
+
+describe('vectraVendor', () => {
+  it('identifies itself and its observable types', () => {
+    expect(vectraVendor.id).toBe('vectra');
+    expect(vectraVendor.title).toBe('Vectra Detect');
+    expect([...vectraVendor.supportedTypes].sort()).toEqual([
+      'domain',
+      'hostname',
+      'ip',
+      'ipv6',
+      'mac_address',
+      'user',
+    ]);
+  });
+
+  it('is configured iff vectra_url is present', () => {
+    const config = ctxFor().config;
+    expect(vectraVendor.configure({}, config)).toBeUndefined();
+    expect(vectraVendor.configure(claimsFor(brain, 'v2.5'), config)?.apiVersion).toBe('v2.5');
+  });
+
+  it.each(['v2.5', 'v3'] as Flavour[])('health makes one cheap authenticated call (%s)', async (flavour) => {
+    await vectraVendor.health?.(configFor(brain, flavour), ctxFor());
+    const api = brain.requests.filter((r) => r.path.includes('/hosts'));
+    expect(api).toHaveLength(1);
+    expect(api[0]?.query).toEqual({ page_size: '1' });
+    expect(brain.tokenRequests.total).toBe(flavour === 'v3' ? 1 : 0);
+  });
+
+  it('health fails with the mapped error', async () => {
+    brain.inject({ path: '/hosts', status: 401, times: 5, body: { detail: 'Invalid token.' } });
+    await expect(vectraVendor.health?.(configFor(brain, 'v2.5'), ctxFor())).rejects.toMatchObject({
+      code: 'authorization error',
+      message: 'Authorization failed: Invalid token.',
+    });
+  });
+});
