@@ -16,10 +16,7 @@ import type { BlockClientModule, Outcome } from '../types.js';
 import { VectraClient } from '../vectra/client.js';
 import type { VectraAccount, VectraHost } from '../vectra/model.js';
 import { eligibleClients } from './apply.js';
-import type { VarConfig } from './config.js';
-
-export const HOST_TYPES = new Set(['ip', 'ipv6', 'hostname', 'mac_address']);
-export const SUPPORTED_TYPES: ReadonlySet<string> = new Set([...HOST_TYPES, 'user']);
+import { HOST_TYPES, type VarConfig } from './config.js';
 
 /** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
 export const ACTION_IDS = {

@@ -8,6 +8,10 @@ import type { Claims } from '../../relay/context.js';
 import { type BlockClientId, checkBlockClients, listedBlockClients } from '../block-clients.js';
 import { parseVectraConfig, type VectraConfig } from '../vectra/config.js';
 
+/** Observables that resolve to Vectra hosts; `user` resolves to accounts. */
+export const HOST_TYPES: ReadonlySet<string> = new Set(['ip', 'ipv6', 'hostname', 'mac_address']);
+export const SUPPORTED_TYPES: ReadonlySet<string> = new Set([...HOST_TYPES, 'user']);
+
 export interface VarConfig {
   readonly vectra: VectraConfig;
   readonly clients: readonly BlockClientId[];

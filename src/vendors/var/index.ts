@@ -2,21 +2,20 @@
  * VAR-compatible response through Vectra: the relay's block/unblock/tag
  * actions for hosts and accounts, executed by the registered block clients
  * and recorded in Vectra tags exactly as Vectra's Automated Response does.
+ * The work (Vectra client, block clients) loads on first use.
  */
 import type { VendorModule } from '../types.js';
-import { offerActions, SUPPORTED_TYPES } from './actions.js';
-import { parseVarConfig, type VarConfig } from './config.js';
-import { runTrigger } from './trigger.js';
+import { parseVarConfig, SUPPORTED_TYPES, type VarConfig } from './config.js';
 
 export const varVendor: VendorModule<VarConfig> = {
   id: 'var',
   title: 'Vectra Automated Response',
   supportedTypes: SUPPORTED_TYPES,
   configure: parseVarConfig,
-  respond: offerActions,
+  respond: async (cfg, observables, ctx) =>
+    (await import('./actions.js')).offerActions(cfg, observables, ctx),
   ownsAction: (id) => id.startsWith('vectra-'),
-  trigger: runTrigger,
+  trigger: async (cfg, request, ctx) => (await import('./trigger.js')).runTrigger(cfg, request, ctx),
 };
 
-export { blockAndRecord, eligibleClients, unblockAndRecord, utcStamp } from './apply.js';
 export type { VarConfig } from './config.js';

@@ -1,52 +1,29 @@
 /**
  * The Vectra Detect vendor: configure from `vectra_*` claims, health, observe,
- * refer and dashboard tiles. respond/trigger are built by the lead on top of
- * `VectraClient` and the `state.ts` tag functions exported here.
+ * refer and dashboard tiles. Only the configuration and the catalog load at
+ * cold start; the client and its HTTP stack load with the first Vectra call.
+ * Respond/trigger live in `../var/` on top of `VectraClient` and `state.ts`.
  */
 import type { VendorModule } from '../types.js';
-import { VectraClient } from './client.js';
+import { listTiles, OBSERVE_TYPES } from './catalog.js';
 import { parseVectraConfig, type VectraConfig } from './config.js';
-import { asRelayError, OBSERVE_TYPES, observeVectra } from './observe.js';
-import { referVectra } from './refer.js';
-import { listTiles, tileData } from './tiles.js';
+
+const service = () => import('./service.js');
 
 export const vectraVendor: VendorModule<VectraConfig> = {
   id: 'vectra',
   title: 'Vectra Detect',
   supportedTypes: OBSERVE_TYPES,
   configure: parseVectraConfig,
-  async health(cfg, ctx) {
-    try {
-      await new VectraClient(cfg, ctx).health();
-    } catch (err) {
-      throw asRelayError(err);
-    }
-  },
-  observe: observeVectra,
-  refer: referVectra,
+  health: async (cfg, ctx) => (await service()).health(cfg, ctx),
+  observe: async (cfg, observables, ctx) => (await service()).observeVectra(cfg, observables, ctx),
+  refer: async (cfg, observables, ctx) => (await service()).referVectra(cfg, observables, ctx),
   tiles: {
     list: listTiles,
-    async data(cfg, tileId, period, ctx) {
-      try {
-        return await tileData(cfg, tileId, period, ctx);
-      } catch (err) {
-        throw asRelayError(err);
-      }
-    },
+    data: async (cfg, tileId, period, ctx) => (await service()).tile(cfg, tileId, period, ctx),
   },
 };
 
-export { clearTokenCache } from './auth.js';
-export { VectraClient, type VectraClientOptions, type VectraNote } from './client.js';
-export {
-  parseVectraConfig,
-  VECTRA_DEFAULTS,
-  type VectraApiVersion,
-  type VectraAuth,
-  type VectraConfig,
-  validateUpstreamUrl,
-} from './config.js';
-export { closeVectraPools } from './http.js';
+export { parseVectraConfig, VECTRA_DEFAULTS, type VectraConfig } from './config.js';
 export type * from './model.js';
-export { type ParseOptions, parseAccount, parseDetection, parseHost } from './parse.js';
 export * from './state.js';

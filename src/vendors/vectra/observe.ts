@@ -12,19 +12,13 @@ import type { CtimEntity, ObserveData } from '../../relay/ctim.js';
 import { RelayError } from '../../relay/errors.js';
 import type { Observable } from '../../relay/observables.js';
 import type { Outcome } from '../types.js';
+import { OBSERVE_TYPES } from './catalog.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { detectionDestinations } from './parse.js';
 import { accountSighting, detectionSighting, hostSighting } from './sightings.js';
 
-export const OBSERVE_TYPES: ReadonlySet<string> = new Set([
-  'ip',
-  'ipv6',
-  'hostname',
-  'mac_address',
-  'domain',
-  'user',
-]);
+export { OBSERVE_TYPES } from './catalog.js';
 
 /** Detections examined per observable before the entities limit is applied. */
 const SCAN_CAP = 200;

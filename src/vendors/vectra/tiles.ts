@@ -7,7 +7,7 @@
  */
 import type { RequestContext } from '../../relay/context.js';
 import { RelayError } from '../../relay/errors.js';
-import type { TileDescriptor } from '../types.js';
+import { BLOCKED_TILE, QUADRANT_TILE, TILE_PERIODS } from './catalog.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './http.js';
@@ -15,47 +15,8 @@ import type { VectraAccount, VectraHost } from './model.js';
 import { urgencySeverity } from './sightings.js';
 import { ACCOUNT_BLOCKED_MARKER, HOST_BLOCKED_MARKER } from './state.js';
 
-export const TILE_PERIODS: Readonly<Record<string, number>> = {
-  last_hour: 3_600_000,
-  last_24_hours: 86_400_000,
-  last_7_days: 7 * 86_400_000,
-  last_30_days: 30 * 86_400_000,
-  last_60_days: 60 * 86_400_000,
-  last_90_days: 90 * 86_400_000,
-};
-
-export const QUADRANT_TILE = 'vectra-host-quadrants';
-export const BLOCKED_TILE = 'vectra-var-blocked';
 const MAX_ROWS = 50;
 const VALID_FOR_MS = 5 * 60_000;
-
-const descriptor = (id: string, type: string, title: string, description: string): TileDescriptor => ({
-  id,
-  type,
-  title,
-  tags: ['vectra', 'detect'],
-  description,
-  short_description: description,
-  periods: Object.keys(TILE_PERIODS),
-  default_period: 'last_7_days',
-});
-
-export function listTiles(_cfg: VectraConfig): TileDescriptor[] {
-  return [
-    descriptor(
-      QUADRANT_TILE,
-      'metric_group',
-      'Vectra Detect host priority',
-      'Active hosts with detections in the period, by threat/certainty quadrant (v2.5) or urgency (v3).',
-    ),
-    descriptor(
-      BLOCKED_TILE,
-      'markdown',
-      'Blocked by Vectra Automated Response',
-      'Hosts and accounts currently tagged as blocked by VAR or this relay.',
-    ),
-  ];
-}
 
 export async function tileData(
   cfg: VectraConfig,
@@ -155,3 +116,5 @@ async function blocked(client: VectraClient): Promise<string[]> {
     }),
   ];
 }
+
+export { BLOCKED_TILE, listTiles, QUADRANT_TILE, TILE_PERIODS } from './catalog.js';
