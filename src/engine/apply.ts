@@ -1,0 +1,248 @@
+/**
+ * Applies one object decision through the block clients and writes the VAR
+ * tag state back to Vectra, exactly like the relay's respond: marker tag plus
+ * one `VAR ID:<client name>:<id>` tag per element, every other tag kept, and a
+ * note per client. Each (object, client) step leaves one action record and one
+ * audit record (source `engine`), whatever happened.
+ *
+ * Crash safety: a client call happens before its tag write. If the write
+ * fails, the object still looks unblocked to the next run, which blocks it
+ * again; clients are idempotent (stable element ids), so that run completes
+ * the state instead of doubling it. Calls to one client are serialised
+ * because firewall-style clients do read-modify-write on shared rule lists.
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { audit } from '../relay/audit.js';
+import type { Logger } from '../relay/logger.js';
+import type { BlockClient } from '../vendors/types.js';
+import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vendors/vectra/state.js';
+import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';
+import type { EnginePort } from './port.js';
+
+export type ActionName = 'block' | 'unblock' | 'groom-block' | 'groom-unblock';
+export type TargetKind = EngineObject['kind'] | 'static-ips';
+
+export interface ActionRecord {
+  readonly action: ActionName;
+  readonly kind: TargetKind;
+  /** Vectra id; `null` for static destination IPs. */
+  readonly id: number | null;
+  readonly client: string | undefined;
+  readonly elements: readonly string[];
+  readonly outcome: 'success' | 'failure' | 'unchanged';
+  readonly error?: string;
+}
+
+export interface ApplyContext {
+  readonly port: EnginePort;
+  /** Clients the policy enables (block, groom). */
+  readonly clients: readonly BlockClient[];
+  /** Every client built from the claims: an element is released by the client that holds it. */
+  readonly allClients: readonly BlockClient[];
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly moduleInstanceId: string | undefined;
+  readonly actions: ActionRecord[];
+}
+
+type StepResult = Pick<ActionRecord, 'elements' | 'outcome' | 'error'>;
+
+const serial = new WeakMap<BlockClient, LimitFunction>();
+/** Runs `fn` with no other call to the same client in flight. */
+export function oneAtATime<T>(client: BlockClient, fn: () => Promise<T>): Promise<T> {
+  let limit = serial.get(client);
+  if (!limit) {
+    limit = pLimit(1);
+    serial.set(client, limit);
+  }
+  return limit(fn);
+}
+
+export const errorText = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).slice(0, 300) || 'unknown error';
+
+/** `2026-11-25 08:20:00 UTC`, the stamp the relay's respond writes (src/vendors/var/apply.ts). */
+const utc = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** Note text, as the relay's respond writes it. */
+export const noteText = (verb: string, when: Date, client: string): string =>
+  `${verb} via relay engine on ${utc(when)} (${client})`;
+
+/** Runs one step, records it and audits it; never throws. */
+export async function step(
+  ctx: ApplyContext,
+  target: { action: ActionName; kind: TargetKind; id: number | null; client: string | undefined },
+  fn: () => Promise<StepResult>,
+): Promise<ActionRecord> {
+  const started = performance.now();
+  let result: StepResult;
+  try {
+    result = await fn();
+  } catch (err) {
+    result = { elements: [], outcome: 'failure', error: errorText(err) };
+  }
+  const record: ActionRecord = { ...target, ...result };
+  ctx.actions.push(record);
+  audit(ctx.log, {
+    action: `engine-${target.action}-${target.kind}`,
+    observable:
+      target.id === null
+        ? { type: 'ip_list', value: result.elements.join(',').slice(0, 500) }
+        : { type: `vectra_${target.kind}`, value: String(target.id) },
+    client: target.client,
+    elements: result.elements,
+    outcome: result.outcome,
+    error: result.error,
+    moduleInstanceId: ctx.moduleInstanceId,
+    durationMs: Math.round(performance.now() - started),
+    source: 'engine',
+  });
+  return record;
+}
+
+/** Writes a note; a failed note is reported but does not undo the (already consistent) tags. */
+async function note(ctx: ApplyContext, o: EngineObject, text: string): Promise<string | undefined> {
+  try {
+    await ctx.port.addNote(o.kind, o.id, text);
+    return undefined;
+  } catch (err) {
+    return `note not written: ${errorText(err)}`;
+  }
+}
+
+async function blockWith(
+  ctx: ApplyContext,
+  o: EngineObject,
+  c: BlockClient,
+  verb: string,
+): Promise<StepResult> {
+  const marker = BLOCKED_MARKERS[o.kind];
+  const held = o.blockedElements[c.name] ?? [];
+  if (held.length > 0 && verb === 'Blocked') {
+    // This client already holds elements but the marker is missing (a half-edited state):
+    // repair the marker instead of calling a client that may not be idempotent.
+    await ctx.port.updateTags(o.kind, o.id, (t) => [...t, marker]);
+    return { elements: held, outcome: 'unchanged' };
+  }
+  const ids = await oneAtATime(c, () => callBlock(c, o));
+  if (ids.length === 0)
+    return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
+  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
+    tagsAfterBlock(t, { marker, clientName: c.name, ids }),
+  );
+  const error = u.changed ? await note(ctx, o, noteText(verb, ctx.now(), c.name)) : undefined;
+  return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
+}
+
+async function unblockWith(
+  ctx: ApplyContext,
+  o: EngineObject,
+  c: BlockClient,
+  verb: string,
+): Promise<StepResult & { complete: boolean }> {
+  const held = o.blockedElements[c.name] ?? [];
+  const done = await oneAtATime(c, () => callUnblock(c, o));
+  const complete = held.every((id) => done.includes(id));
+  if (done.length === 0) {
+    return { elements: [], outcome: 'unchanged', error: 'The client unblocked nothing', complete };
+  }
+  const marker = BLOCKED_MARKERS[o.kind];
+  // Only this client's ids go: other clients' VAR ID tags stay (VAR bug §7.5).
+  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
+    tagsAfterUnblock(t, { marker, clientName: c.name, ids: done }),
+  );
+  const error = u.changed ? await note(ctx, o, noteText(verb, ctx.now(), c.name)) : undefined;
+  return {
+    elements: done,
+    outcome: u.changed ? 'success' : 'unchanged',
+    complete,
+    ...(error ? { error } : {}),
+  };
+}
+
+/** Blocks one object with every eligible client, in order. */
+export async function blockObject(ctx: ApplyContext, o: EngineObject): Promise<void> {
+  const clients = eligibleClients(o, ctx.clients);
+  if (clients.length === 0) {
+    await step(ctx, { action: 'block', kind: o.kind, id: o.id, client: undefined }, async () => ({
+      elements: [],
+      outcome: 'unchanged',
+      error: 'No enabled client may block this object',
+    }));
+    return;
+  }
+  for (const c of clients) {
+    await step(ctx, { action: 'block', kind: o.kind, id: o.id, client: c.name }, () =>
+      blockWith(ctx, o, c, 'Blocked'),
+    );
+  }
+}
+
+/**
+ * Unblocks one object with every client holding elements for it. `extraRemove`
+ * (the user's unblock and block tags on an explicit unblock, VAR bug §7.6) and
+ * a left-over marker are removed only once every element is released, so an
+ * unfinished unblock is retried by the next run.
+ */
+export async function unblockObject(
+  ctx: ApplyContext,
+  o: EngineObject,
+  extraRemove: readonly string[],
+): Promise<void> {
+  let complete = true;
+  const held = Object.entries(o.blockedElements).filter(([, ids]) => ids.length > 0);
+  for (const [name] of held) {
+    const c = ctx.allClients.find((x) => x.name === name);
+    const rec = await step(ctx, { action: 'unblock', kind: o.kind, id: o.id, client: name }, async () => {
+      if (!c) throw new Error(`Block client ${name} is not configured; its elements stay blocked`);
+      const r = await unblockWith(ctx, o, c, 'Unblocked');
+      complete &&= r.complete;
+      return { elements: r.elements, outcome: r.outcome, ...(r.error ? { error: r.error } : {}) };
+    });
+    if (rec.outcome === 'failure') complete = false;
+  }
+  if (!complete) return;
+  const marker = BLOCKED_MARKERS[o.kind];
+  const cleanup = (t: string[]) => tagsAfterUnblock(t, { marker, clientName: '-', ids: [], extraRemove });
+  if (held.length === 0) {
+    // Nothing recorded as blocked (a bare marker, or an explicit unblock of an unblocked object).
+    await step(ctx, { action: 'unblock', kind: o.kind, id: o.id, client: undefined }, async () => {
+      const u = await ctx.port.updateTags(o.kind, o.id, cleanup);
+      return {
+        elements: [],
+        outcome: u.changed ? 'success' : 'unchanged',
+        error: 'No blocked elements recorded',
+      };
+    });
+  } else if (extraRemove.length > 0) {
+    try {
+      await ctx.port.updateTags(o.kind, o.id, cleanup);
+    } catch (err) {
+      ctx.log.warn('engine: unblock tag cleanup failed; the next run retries', {
+        id: o.id,
+        error: errorText(err),
+      });
+    }
+  }
+}
+
+/** VAR's re-grooming (hosts only): asks each client holding elements whether to re-block. */
+export async function groomHost(ctx: ApplyContext, host: Extract<EngineObject, { kind: 'host' }>) {
+  for (const c of ctx.clients.filter((x) => (host.blockedElements[x.name] ?? []).length > 0)) {
+    const d = await oneAtATime(c, () => callGroom(c, host)).catch((err: unknown) => {
+      ctx.log.warn('engine: groom check failed', { id: host.id, client: c.name, error: errorText(err) });
+      return { block: false, unblock: false };
+    });
+    if (d.unblock) {
+      await step(ctx, { action: 'groom-unblock', kind: 'host', id: host.id, client: c.name }, async () => {
+        const { complete: _complete, ...r } = await unblockWith(ctx, host, c, 'Unblocked due to grooming');
+        return r;
+      });
+    }
+    if (d.block) {
+      await step(ctx, { action: 'groom-block', kind: 'host', id: host.id, client: c.name }, () =>
+        blockWith(ctx, host, c, 'Blocked due to grooming'),
+      );
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * One run of the automated response loop: plan, check the safety cap, the dry
+ * run switch and the blocking window, then apply — per kind in VAR's order
+ * (block, unblock, groom; hosts, accounts, detections, static IPs) — and emit
+ * one summary record. A planning failure applies nothing: a partial `matching`
+ * set would turn into mass unblocking through `blocked − matching`.
+ */
+import pLimit from 'p-limit';
+import type { Logger } from '../relay/logger.js';
+import type { BlockClient } from '../vendors/types.js';
+import {
+  type ActionRecord,
+  type ApplyContext,
+  blockObject,
+  errorText,
+  groomHost,
+  unblockObject,
+} from './apply.js';
+import { type EngineObject, enabledClients } from './clients.js';
+import { buildPlan, type Plan, type PlanReport } from './plan.js';
+import type { Policy } from './policy.js';
+import type { EnginePort, StaticIpStore } from './port.js';
+import type { KindSelection } from './select.js';
+import { applyStaticIps } from './static-ips.js';
+import { inBlockingWindow } from './window.js';
+
+export interface EngineOptions {
+  readonly port: EnginePort;
+  /** Every client the registry built from the claims (`createBlockClients`). */
+  readonly clients: readonly BlockClient[];
+  readonly policy: Policy;
+  readonly staticIps: StaticIpStore;
+  readonly log: Logger;
+  /** Compute and report only; no client call, no tag, note or state write. */
+  readonly dryRun: boolean;
+  readonly now?: () => Date;
+  /** Per-object fetches and applications in flight (default 8). */
+  readonly concurrency?: number;
+  readonly moduleInstanceId?: string;
+}
+
+export type SkipReason = 'dry-run' | 'outside-window' | 'planning-failed';
+
+interface ClientCounts {
+  blocked: number;
+  unblocked: number;
+  unchanged: number;
+  failed: number;
+}
+
+export interface EngineSummary {
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly dryRun: boolean;
+  readonly applied: boolean;
+  readonly skipped: SkipReason | undefined;
+  readonly cap: number;
+  readonly newBlocks: number;
+  /** True when `newBlocks > cap`: the run blocked nothing (unblocks still ran). */
+  readonly capExceeded: boolean;
+  readonly counts: Record<string, Record<string, number>>;
+  readonly perClient: Record<string, ClientCounts>;
+  readonly errors: readonly string[];
+}
+
+export interface EngineReport {
+  readonly summary: EngineSummary;
+  readonly plan: PlanReport | undefined;
+  readonly actions: readonly ActionRecord[];
+}
+
+/** The user tags an explicit unblock consumes: the unblock tag AND the block tag (VAR bug §7.6). */
+function explicitTags(policy: Policy, kind: EngineObject['kind']): [string, string] {
+  if (kind === 'host') return [policy.UNBLOCK_HOST_TAG, policy.BLOCK_HOST_TAG];
+  if (kind === 'account') return [policy.UNBLOCK_ACCOUNT_TAG, policy.BLOCK_ACCOUNT_TAG];
+  return [policy.EXTERNAL_UNBLOCK_DETECTION_TAG, policy.EXTERNAL_BLOCK_DETECTION_TAG];
+}
+
+async function applyKind<T extends EngineObject>(
+  ctx: ApplyContext,
+  policy: Policy,
+  sel: KindSelection<T>,
+  allowBlock: boolean,
+  concurrency: number,
+): Promise<void> {
+  const limit = pLimit(concurrency);
+  if (allowBlock) await Promise.all(sel.toBlock.map(({ object }) => limit(() => blockObject(ctx, object))));
+  await Promise.all(
+    sel.sets.toUnblock.map(({ object }) => {
+      const [unblockTag] = explicitTags(policy, object.kind);
+      const explicit = policy.EXPLICIT_UNBLOCK && object.allTags.includes(unblockTag);
+      return limit(() => unblockObject(ctx, object, explicit ? explicitTags(policy, object.kind) : []));
+    }),
+  );
+  if (allowBlock) {
+    await Promise.all(
+      sel.sets.toGroom.map((o) => limit(() => (o.kind === 'host' ? groomHost(ctx, o) : Promise.resolve()))),
+    );
+  }
+}
+
+function countsOf(plan: Plan | undefined): EngineSummary['counts'] {
+  if (!plan) return {};
+  const kind = (k: 'hosts' | 'accounts' | 'detections') => {
+    const r = plan.report[k];
+    return {
+      matching: r.matching,
+      blocked: r.blocked,
+      noBlock: r.noBlock,
+      toBlock: r.toBlock.length,
+      toUnblock: r.toUnblock.length,
+      toGroom: r.toGroom.length,
+      wronglyBlocked: r.wronglyBlocked.length,
+    };
+  };
+  return {
+    hosts: kind('hosts'),
+    accounts: kind('accounts'),
+    detections: kind('detections'),
+    staticIps: { toBlock: plan.staticIps.toBlock.length, toUnblock: plan.staticIps.toUnblock.length },
+  };
+}
+
+function perClient(actions: readonly ActionRecord[]): Record<string, ClientCounts> {
+  const out: Record<string, ClientCounts> = {};
+  for (const a of actions) {
+    if (!a.client) continue;
+    const c = out[a.client] ?? { blocked: 0, unblocked: 0, unchanged: 0, failed: 0 };
+    out[a.client] = c;
+    if (a.outcome === 'failure') c.failed++;
+    else if (a.outcome === 'unchanged') c.unchanged++;
+    else if (a.action.endsWith('unblock')) c.unblocked++;
+    else c.blocked++;
+  }
+  return out;
+}
+
+export async function runEngine(opts: EngineOptions): Promise<EngineReport> {
+  const now = opts.now ?? (() => new Date());
+  const started = performance.now();
+  const startedAt = now().toISOString();
+  const concurrency = opts.concurrency ?? 8;
+  const actions: ActionRecord[] = [];
+  const errors: string[] = [];
+  let plan: Plan | undefined;
+  let skipped: SkipReason | undefined;
+  const cap = opts.policy.MAX_NEW_BLOCKS_PER_RUN;
+  try {
+    const clients = enabledClients(opts.clients, opts.policy.THIRD_PARTY_CLIENTS);
+    plan = await buildPlan({ ...opts, clients, concurrency });
+    const capExceeded = plan.newBlocks > cap;
+    if (opts.dryRun) skipped = 'dry-run';
+    else if (!inBlockingWindow(opts.policy, now())) skipped = 'outside-window';
+    else {
+      const ctx: ApplyContext = {
+        port: opts.port,
+        clients,
+        allClients: opts.clients,
+        log: opts.log,
+        now,
+        moduleInstanceId: opts.moduleInstanceId,
+        actions,
+      };
+      const allowBlock = !capExceeded;
+      await applyKind(ctx, opts.policy, plan.hosts, allowBlock, concurrency);
+      await applyKind(ctx, opts.policy, plan.accounts, allowBlock, concurrency);
+      await applyKind(ctx, opts.policy, plan.detections, allowBlock, concurrency);
+      await applyStaticIps(ctx, plan.staticIps, opts.staticIps, allowBlock);
+    }
+    if (capExceeded) {
+      errors.push(
+        `Safety cap: ${plan.newBlocks} new blocks planned, at most ${cap} allowed; nothing blocked`,
+      );
+    }
+  } catch (err) {
+    if (!plan) skipped = 'planning-failed';
+    errors.push(errorText(err));
+  }
+  for (const a of actions) {
+    if (a.outcome === 'failure')
+      errors.push(`${a.action} ${a.kind} ${a.id ?? ''} via ${a.client}: ${a.error}`);
+  }
+  const summary: EngineSummary = {
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    dryRun: opts.dryRun,
+    applied: plan !== undefined && skipped === undefined,
+    skipped,
+    cap,
+    newBlocks: plan?.newBlocks ?? 0,
+    capExceeded: plan !== undefined && plan.newBlocks > cap,
+    counts: countsOf(plan),
+    perClient: perClient(actions),
+    errors,
+  };
+  const level = errors.length > 0 ? 'warn' : 'info';
+  opts.log[level]('engine run summary', { engine: summary });
+  return { summary, plan: plan?.report, actions };
+}
