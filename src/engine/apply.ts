@@ -15,6 +15,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../relay/audit.js';
 import type { Logger } from '../relay/logger.js';
 import type { BlockClient } from '../vendors/types.js';
+import { noteText } from '../vendors/var/apply.js';
 import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vendors/vectra/state.js';
 import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';
 import type { EnginePort } from './port.js';
@@ -61,12 +62,9 @@ export function oneAtATime<T>(client: BlockClient, fn: () => Promise<T>): Promis
 export const errorText = (err: unknown): string =>
   (err instanceof Error ? err.message : String(err)).slice(0, 300) || 'unknown error';
 
-/** `2026-11-25 08:20:00 UTC`, the stamp the relay's respond writes (src/vendors/var/apply.ts). */
-const utc = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-
-/** Note text, as the relay's respond writes it. */
-export const noteText = (verb: string, when: Date, client: string): string =>
-  `${verb} via relay engine on ${utc(when)} (${client})`;
+/** Note text, as the relay's respond writes it, with the engine as source. */
+export const engineNote = (verb: string, when: Date, client: string): string =>
+  noteText(verb, 'relay engine', when, client);
 
 /** Runs one step, records it and audits it; never throws. */
 export async function step(
@@ -130,7 +128,7 @@ async function blockWith(
   const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
     tagsAfterBlock(t, { marker, clientName: c.name, ids }),
   );
-  const error = u.changed ? await note(ctx, o, noteText(verb, ctx.now(), c.name)) : undefined;
+  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
   return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
 }
 
@@ -151,7 +149,7 @@ async function unblockWith(
   const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
     tagsAfterUnblock(t, { marker, clientName: c.name, ids: done }),
   );
-  const error = u.changed ? await note(ctx, o, noteText(verb, ctx.now(), c.name)) : undefined;
+  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
   return {
     elements: done,
     outcome: u.changed ? 'success' : 'unchanged',

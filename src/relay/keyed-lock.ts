@@ -6,9 +6,10 @@
  */
 const tails = new Map<string, Promise<unknown>>();
 
-export async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = tails.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(fn);
+/** Runs `fn` after every earlier call with the same key; tells it whether it had to wait. */
+export async function withKeyLock<T>(key: string, fn: (waited: boolean) => Promise<T>): Promise<T> {
+  const previous = tails.get(key);
+  const run = (previous ?? Promise.resolve()).catch(() => undefined).then(() => fn(previous !== undefined));
   tails.set(key, run);
   try {
     return await run;

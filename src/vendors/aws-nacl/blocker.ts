@@ -14,6 +14,7 @@
  * numbers even from the same (possibly stale) snapshot.
  */
 import { RelayError } from '../../relay/errors.js';
+import { withKeyLock } from '../../relay/keyed-lock.js';
 import type { Cidr } from './cidr.js';
 import type { NaclApi, NaclEntry, NaclView } from './client.js';
 import type { Direction, NaclConfig } from './config.js';
@@ -65,20 +66,6 @@ export function freeSlots(view: NaclView, band: NaclConfig['band'], egress: bool
 }
 
 // ---- in-process coordination (module scope: shared by all requests in this container) ----
-
-const locks = new Map<string, Promise<unknown>>();
-
-/** Runs `fn` after every earlier call with the same key; tells it whether it had to wait. */
-async function withLock<T>(key: string, fn: (waited: boolean) => Promise<T>): Promise<T> {
-  const prev = locks.get(key);
-  const run = (prev ?? Promise.resolve()).catch(() => undefined).then(() => fn(prev !== undefined));
-  locks.set(key, run);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === run) locks.delete(key);
-  }
-}
 
 /** naclId|egress → number → expiry (Infinity while the create is in flight). */
 const reservations = new Map<string, Map<number, number>>();
@@ -132,7 +119,7 @@ export function denyCidr(
   cidr: Cidr,
   opts: OpOptions,
 ): Promise<Change[]> {
-  return withLock(`${naclId}|${cidr.text}`, async (waited) => {
+  return withKeyLock(`aws-nacl|${naclId}|${cidr.text}`, async (waited) => {
     let view = waited ? undefined : opts.view;
     const changes: Change[] = [];
     let pending = [...cfg.directions];
@@ -199,7 +186,7 @@ export function undenyCidr(
   cidr: Cidr,
   opts: OpOptions,
 ): Promise<Change[]> {
-  return withLock(`${naclId}|${cidr.text}`, async (waited) => {
+  return withKeyLock(`aws-nacl|${naclId}|${cidr.text}`, async (waited) => {
     const view = (waited ? undefined : opts.view) ?? (await describeOne(api, naclId, opts.signal));
     const owned = view.entries.filter((e) => isOwnedDeny(e, cfg.band, cidr));
     const results = await settleAll(

@@ -70,7 +70,7 @@ export function objectActions(
   const clients = eligibleClients(
     target,
     cfg.clients.map((id) => blockClients[id] as ClientInfo),
-  ).filter((c) => c.capabilities.includes(kind));
+  );
   const actions: RespondAction[] = [];
   for (const client of clients) {
     const params = { ...idParam, client_id: client.module };

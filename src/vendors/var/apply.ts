@@ -10,6 +10,7 @@
  * client's idempotent operation and completes the record.
  */
 import { RelayError, toWireError } from '../../relay/errors.js';
+import { toIdList } from '../block-client.js';
 import type { BlockClient } from '../types.js';
 import type { VectraClient } from '../vectra/client.js';
 import type { VectraAccount, VectraDetection, VectraHost, VectraObject } from '../vectra/model.js';
@@ -30,17 +31,45 @@ const label = (o: VectraObject): string =>
 export const utcStamp = (now = new Date()): string =>
   `${now.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 
-function blockOp(client: BlockClient, o: VectraObject): Promise<string[]> {
-  if (o.kind === 'host') return client.blockHost(o as VectraHost);
-  if (o.kind === 'account') return client.blockAccount(o as VectraAccount);
-  return client.blockDetection(o as VectraDetection);
+/** Clients that may act on an object: the right capability, and allowed by its `client:<module>` tags. */
+export function eligibleClients<
+  T extends { module: string; capabilities: ReadonlySet<string> | readonly string[] },
+>(o: Pick<VectraObject, 'kind' | 'clientRestrictions'>, clients: readonly T[]): T[] {
+  const only = new Set(o.clientRestrictions);
+  return clients.filter((c) => {
+    const capable =
+      c.capabilities instanceof Set
+        ? c.capabilities.has(o.kind)
+        : (c.capabilities as readonly string[]).includes(o.kind);
+    return capable && (only.size === 0 || only.has(c.module.toLowerCase()));
+  });
 }
 
-function unblockOp(client: BlockClient, o: VectraObject): Promise<string[]> {
-  if (o.kind === 'host') return client.unblockHost(o as VectraHost);
-  if (o.kind === 'account') return client.unblockAccount(o as VectraAccount);
-  return client.unblockDetection(o as VectraDetection);
+/** The client's block operation for this kind, its answer checked to be a list of ids (VAR bug §7.7). */
+export async function callBlock(client: BlockClient, o: VectraObject): Promise<string[]> {
+  const answer: unknown =
+    o.kind === 'host'
+      ? await client.blockHost(o as VectraHost)
+      : o.kind === 'account'
+        ? await client.blockAccount(o as VectraAccount)
+        : await client.blockDetection(o as VectraDetection);
+  return toIdList(answer, client.name);
 }
+
+/** The client's unblock operation; `null`/`undefined` means "nothing unblocked", as in VAR. */
+export async function callUnblock(client: BlockClient, o: VectraObject): Promise<string[]> {
+  const answer: unknown =
+    o.kind === 'host'
+      ? await client.unblockHost(o as VectraHost)
+      : o.kind === 'account'
+        ? await client.unblockAccount(o as VectraAccount)
+        : await client.unblockDetection(o as VectraDetection);
+  return answer === null || answer === undefined ? [] : toIdList(answer, client.name);
+}
+
+/** The note VAR-style writers leave: `Blocked via relay on 2026-11-25 08:20:00 UTC (AWS NACL Client)`. */
+export const noteText = (verb: string, source: NoteSource, when: Date, client: string): string =>
+  `${verb} via ${source} on ${utcStamp(when)} (${client})`;
 
 async function record(
   vectra: VectraClient,
@@ -80,7 +109,7 @@ export async function blockAndRecord(
     if (!o.allTags.includes(marker)) await vectra.updateTags(o.kind, o.id, (t) => [...t, marker]);
     return { ids: held, unchanged: true };
   }
-  const ids = await blockOp(client, o);
+  const ids = await callBlock(client, o);
   if (ids.length === 0) {
     throw new RelayError('not found', `${client.name} found nothing to block for ${label(o)}.`);
   }
@@ -88,7 +117,7 @@ export async function blockAndRecord(
     vectra,
     o,
     (tags) => tagsAfterBlock(tags, { marker, clientName: client.name, ids }),
-    `Blocked via ${source} on ${utcStamp()} (${client.name})`,
+    noteText('Blocked', source, new Date(), client.name),
     `Blocked ${label(o)} via ${client.name}`,
   );
   return { ids, unchanged: false };
@@ -103,7 +132,7 @@ export async function unblockAndRecord(
 ): Promise<ApplyResult> {
   const held = o.blockedElements[client.name] ?? [];
   if (held.length === 0) return { ids: [], unchanged: true };
-  const ids = await unblockOp(client, o);
+  const ids = await callUnblock(client, o);
   if (ids.length === 0) {
     throw new RelayError(
       'not found',
@@ -115,14 +144,8 @@ export async function unblockAndRecord(
     o,
     (tags) =>
       tagsAfterUnblock(tags, { marker: BLOCKED_MARKERS[o.kind], clientName: client.name, ids, extraRemove }),
-    `Unblocked via ${source} on ${utcStamp()} (${client.name})`,
+    noteText('Unblocked', source, new Date(), client.name),
     `Unblocked ${label(o)} via ${client.name}`,
   );
   return { ids, unchanged: false };
-}
-
-/** Clients allowed to act on an object: all, or only those named by its `client:<module>` tags. */
-export function eligibleClients<T extends { module: string }>(o: VectraObject, clients: readonly T[]): T[] {
-  if (o.clientRestrictions.length === 0) return [...clients];
-  return clients.filter((c) => o.clientRestrictions.includes(c.module.toLowerCase()));
 }
