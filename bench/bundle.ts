@@ -9,7 +9,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SignJWT } from 'jose';
 import { type BuiltFunction, build } from '../scripts/build.js';
+import { startFakeEc2 } from '../src/sandbox/ec2/index.js';
 
 const RUNS = 10;
 
@@ -86,13 +88,78 @@ function timeNode(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ ms
   });
 }
 
-/** Child script: import the bundle, answer one event, print status and in-process time. */
-function coldStartScript(bundle: string): string {
+/** Child script: import the bundle, answer one event, print status, body and in-process time. */
+function coldStartScript(bundle: string, event: Record<string, unknown> = versionEvent()): string {
   return `const t0 = performance.now();
 const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
-const { versionEvent, lambdaContext } = { versionEvent: () => (${JSON.stringify(versionEvent())}), lambdaContext: () => ({ ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 25000 }) };
-const res = await handler(versionEvent(), lambdaContext());
-process.stdout.write(JSON.stringify({ status: res.statusCode, ms: performance.now() - t0 }));`;
+const context = { ...${JSON.stringify(lambdaContext())}, getRemainingTimeInMillis: () => 25000 };
+const res = await handler(${JSON.stringify(event)}, context);
+process.stdout.write(JSON.stringify({ status: res.statusCode, body: res.body, ms: performance.now() - t0 }));`;
+}
+
+/** A `/respond/trigger` event denying `ip` at the fake EC2's NACL, signed for HS256 mode. */
+async function naclTriggerEvent(
+  ip: string,
+  naclId: string,
+  secret: string,
+): Promise<Record<string, unknown>> {
+  const jwt = await new SignJWT({
+    block_clients: 'aws_nacl',
+    aws_region: 'us-east-1',
+    aws_nacl_ids: naclId,
+    aws_nacl_direction: 'egress',
+  })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(secret));
+  const event = versionEvent('/respond/trigger');
+  return {
+    ...event,
+    headers: { ...(event.headers as Record<string, string>), authorization: `Bearer ${jwt}` },
+    body: JSON.stringify({
+      'action-id': 'aws_nacl-deny-ip',
+      observable_type: 'ip',
+      observable_value: ip,
+      nacl_id: naclId,
+    }),
+  };
+}
+
+/** Cold start of a NACL deny through the bundled handler against a fake EC2 (median of RUNS processes). */
+async function naclColdStart(
+  bundle: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ wall: number; inProcess: number }> {
+  const ec2 = await startFakeEc2();
+  const naclId = ec2.naclIds[0] as string;
+  const secret = 'bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLM';
+  const childEnv = {
+    ...env,
+    AUTH_MODE: 'hs256',
+    SECRET_KEY: secret,
+    AWS_ENDPOINT_URL_EC2: ec2.url,
+    AWS_ACCESS_KEY_ID: 'AKIABENCHBENCHBENCH0',
+    AWS_SECRET_ACCESS_KEY: 'bench-not-a-real-secret',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+  const walls: number[] = [];
+  const inProcess: number[] = [];
+  try {
+    for (let i = 0; i <= RUNS; i++) {
+      const event = await naclTriggerEvent(`198.51.100.${i + 1}`, naclId, secret);
+      const { ms, stdout } = await timeNode(
+        ['--input-type=module', '-e', coldStartScript(bundle, event)],
+        childEnv,
+      );
+      const answer = JSON.parse(stdout) as { status: number; body: string; ms: number };
+      if (!answer.body.includes('"success"')) throw new Error(`NACL trigger answered ${answer.body}`);
+      if (i === 0) continue; // warm the OS file cache once; not counted
+      walls.push(ms);
+      inProcess.push(answer.ms);
+    }
+  } finally {
+    await ec2.close();
+  }
+  return { wall: median(walls), inProcess: median(inProcess) };
 }
 
 function sizeFigures(fn: BuiltFunction): Record<string, number> {
@@ -147,6 +214,9 @@ export async function benchBundle(): Promise<Record<string, string | number>> {
     figures['relay import + first /version ms (in process, median)'] = round1(median(inProcess));
     figures[`bare node -e 0 ms (median of ${RUNS})`] = round1(median(bare));
     figures['relay cold start over bare node ms'] = round1(median(walls) - median(bare));
+    const nacl = await naclColdStart(join(relay.dir, 'index.mjs'), env);
+    figures[`relay cold start NACL deny trigger ms (process wall, median of ${RUNS})`] = round1(nacl.wall);
+    figures['relay import + first NACL deny ms (in process, median)'] = round1(nacl.inProcess);
     figures.node = process.version;
     return figures;
   } finally {

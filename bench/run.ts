@@ -1,10 +1,24 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
+import { benchBundle } from './bundle.js';
+import { benchEngine } from './engine.js';
+import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
+import { benchVectra } from './vectra.js';
 
 type Bench = [string, () => Promise<Record<string, string | number>>];
 
-const benches: Bench[] = [['relay core (in process)', benchRelay]];
+const all: Bench[] = [
+  ['relay core (in process)', benchRelay],
+  ['Vectra observe against the fake brain (50 ms per call)', benchVectra],
+  ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
+  ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
+  ['bundle size and cold start', benchBundle],
+];
+
+// `npm run bench -- relay nacl` runs only the benchmarks whose name contains one of the words.
+const only = process.argv.slice(2).map((a) => a.toLowerCase());
+const benches = only.length ? all.filter(([name]) => only.some((w) => name.toLowerCase().includes(w))) : all;
 
 console.log(`# Benchmarks ${new Date().toISOString()}`);
 console.log(

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parsePolicy } from '../../src/engine/policy.js';
 
 /** JWKS hosts of the three Cisco XDR regions (kept in step with `src/relay/config.ts`). */
 export const CISCO_JWKS_HOSTS = [
@@ -153,6 +154,14 @@ export const StageSettingsSchema = z
         path: ['engine', 'timeoutSeconds'],
         message: `must be shorter than the schedule (${s.engine.scheduleMinutes} min) so runs cannot overlap`,
       });
+    if (s.engine.policy !== undefined) {
+      // The same validation the engine runs, so a bad policy fails the synth, not every scheduled run.
+      try {
+        parsePolicy(s.engine.policy);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['engine', 'policy'], message: (err as Error).message });
+      }
+    }
     if (s.engine.policy !== undefined && JSON.stringify(s.engine.policy).length > 3000)
       ctx.addIssue({
         code: 'custom',

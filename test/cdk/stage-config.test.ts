@@ -183,3 +183,25 @@ describe('resolving the stage', () => {
     );
   });
 });
+
+describe('engine policy in stage settings', () => {
+  it('fails the synth on a policy the engine would reject', () => {
+    const message = errorOf(() =>
+      parse({
+        engine: {
+          enabled: true,
+          policy: { BLOCK_HOST_THREAT_CERTAINTY: { threat: 500, condition: 'and', certainty: 50 } },
+        },
+      }),
+    );
+    expect(message).toMatch(/engine\.policy/);
+  });
+
+  it('accepts a valid policy', () => {
+    expect(
+      parse({ engine: { enabled: true, policy: { BLOCK_HOST_TAG: 'isolate-me' } } }).engine.policy,
+    ).toEqual({
+      BLOCK_HOST_TAG: 'isolate-me',
+    });
+  });
+});
