@@ -13,7 +13,9 @@ const runtime = createRuntime(process.env, () => loadSecretKey(process.env));
 
 // The sandbox's plain-http loopback upstreams are for the local server and tests only.
 if (runtime.config.allowLoopbackUpstreams && process.env.AWS_LAMBDA_FUNCTION_NAME) {
-  throw new Error('ALLOW_LOOPBACK_UPSTREAMS is for the local sandbox and tests; unset it in a deployed function');
+  throw new Error(
+    'ALLOW_LOOPBACK_UPSTREAMS is for the local sandbox and tests; unset it in a deployed function',
+  );
 }
 
 export const handler = middy(handle(runtime.app)).use(injectLambdaContext(runtime.log, { resetKeys: true }));
