@@ -10,6 +10,7 @@ import { audit } from './audit.js';
 import { verifyAuthorization } from './auth.js';
 import type { RelayConfig } from './config.js';
 import { entitiesLimit, type RequestContext } from './context.js';
+import { enabledVendors } from './enabled.js';
 import { envelope, failure, invalidArgument, RelayError, toWireError } from './errors.js';
 import type { Logger } from './logger.js';
 import { registerHealth } from './routes/health.js';
@@ -30,7 +31,7 @@ export interface AppDeps {
 }
 
 export interface AppEnv {
-  Variables: { ctx: RequestContext; deps: AppDeps };
+  Variables: { ctx: RequestContext; deps: AppDeps; outcome: string };
 }
 
 export type RelayApp = Hono<AppEnv>;
@@ -58,6 +59,8 @@ export function createApp(deps: AppDeps): RelayApp {
       route: c.req.routePath,
       method: c.req.method,
       status: c.res.status,
+      vendors: vendorIds(c),
+      outcome: c.get('outcome') ?? (c.res.status === 200 ? 'ok' : String(c.res.status)),
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
   });
@@ -119,11 +122,23 @@ export function createApp(deps: AppDeps): RelayApp {
   return app;
 }
 
+/** Ids of the vendors the request's token enables (for the request log). */
+function vendorIds(c: Context<AppEnv>): string[] {
+  const ctx = c.get('ctx');
+  if (!ctx) return [];
+  try {
+    return enabledVendors(c.get('deps').vendors, ctx).map((v) => v.module.id);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The error answer of a request that failed before or outside its route.
  * A trigger still answers with `data.status` and leaves its audit record.
  */
 function errorResponse(c: Context<AppEnv>, err: unknown): Response {
+  c.set('outcome', toWireError(err).code);
   if (c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/respond/trigger') {
     audit(c.get('deps').log, {
       action: 'unknown',

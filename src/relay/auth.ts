@@ -19,6 +19,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
+import * as z from 'zod/mini';
 import type { RelayConfig } from './config.js';
 import type { Claims } from './context.js';
 import { authError, RelayError } from './errors.js';
@@ -69,15 +70,22 @@ function decode(token: string): Decoded {
   }
 }
 
-/** Flattens custom claims to strings; objects and arrays are not valid credential values. */
+/**
+ * Custom claims are flat scalars (XDR module forms send strings, and integer or
+ * boolean fields as JSON numbers and booleans); they become strings. Objects
+ * and arrays are not valid credential values.
+ */
+const ClaimsSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
 function toClaims(payload: JWTPayload): Claims {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(payload)) {
-    if (REGISTERED.has(key) || value === null || value === undefined) continue;
-    if (typeof value === 'string') out[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
-    else throw authError(`${MSG.payload}: ${key.slice(0, 64)} must be a string`);
+  const custom = Object.fromEntries(Object.entries(payload).filter(([key]) => !REGISTERED.has(key)));
+  const parsed = ClaimsSchema.safeParse(custom);
+  if (!parsed.success) {
+    const key = String(parsed.error.issues[0]?.path[0] ?? 'claim');
+    throw authError(`${MSG.payload}: ${key.slice(0, 64)} must be a string`);
   }
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed.data)) if (value !== null) out[key] = String(value);
   return Object.freeze(out);
 }
 

@@ -285,6 +285,25 @@ describe('respond trigger', () => {
   });
 });
 
+describe('request log', () => {
+  it('records route, vendors, outcome and duration of each request', async () => {
+    const { post, logs } = makeApp({ vendors: [fakeVendor] });
+    await post('/observe/observables', [{ type: 'ip', value: '198.51.100.1' }], await auth({ fake: '1' }));
+    await post('/health');
+    const lines = logs
+      .filter((l) => l.includes('"message":"request"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({
+      route: '/observe/observables',
+      status: 200,
+      vendors: ['fake'],
+      outcome: 'ok',
+    });
+    expect(typeof lines[0]?.durationMs).toBe('number');
+    expect(lines[1]).toMatchObject({ route: '/health', vendors: [], outcome: 'authorization error' });
+  });
+});
+
 describe('secrets', () => {
   it('logs no token, secret or credential of a full request', async () => {
     const { post, logs } = makeApp({ vendors: [fakeVendor] });

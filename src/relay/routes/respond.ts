@@ -58,7 +58,10 @@ export function registerRespond(app: RelayApp): void {
       durationMs: Math.round(performance.now() - started),
       source: 'relay',
     });
-    if (failure !== undefined) return c.json(envelope({ status: 'failure' }, [failure]));
+    if (failure !== undefined) {
+      c.set('outcome', toWireError(failure).code);
+      return c.json(envelope({ status: 'failure' }, [failure]));
+    }
     return c.json(envelope({ status: 'success' }));
   });
 }
