@@ -5,9 +5,9 @@
  * `ip` group, because a Lambda has no durable disk).
  *
  * Lists ask for large pages: a run reads whole sets (every blocked host…) and
- * each page is a round trip. `VectraClient` has no group write method yet, so
- * the group store uses its public `api` (`POST /groups`, `PATCH /groups/{id}`,
- * vectra.md §4.3); see the report for the gap.
+ * each page is a round trip. The group store writes through
+ * `VectraClient.setGroupMembers` (exact-name lookup, create or full member
+ * replacement, vectra.md §4.3).
  */
 import type { VectraClient } from '../vendors/vectra/client.js';
 import { sameTags } from '../vendors/vectra/state.js';
@@ -44,38 +44,17 @@ export function vectraPort(client: VectraClient): EnginePort {
   };
 }
 
-interface RawGroup {
-  id?: unknown;
-  name?: unknown;
-  type?: unknown;
-  members?: unknown;
-}
+const STATIC_IPS_DESCRIPTION = 'Static destination IPs applied by the relay engine (do not edit by hand)';
 
 /** The applied static IP list as the members of an `ip` group called exactly `name`. */
 export function vectraGroupStaticIpStore(client: VectraClient, name: string): StaticIpStore {
-  const find = async (): Promise<RawGroup | undefined> => {
-    const groups = (await client.api.list('groups', { name, type: 'ip' })) as RawGroup[];
-    return groups.find((g) => g?.name === name && (g.type === undefined || g.type === 'ip'));
-  };
   return {
-    async read() {
-      const g = await find();
-      return Array.isArray(g?.members) ? g.members.filter((m): m is string => typeof m === 'string') : [];
-    },
+    read: () => client.getGroupMembers(name, 'ip'),
     async write(ips) {
-      const g = await find();
-      if (g && (typeof g.id === 'number' || typeof g.id === 'string')) {
-        await client.api.patch(`groups/${g.id}`, { members: [...ips] });
-      } else if (ips.length > 0) {
-        // Created on first use; an empty group is never created (some brains refuse it).
-        await client.api.post('groups', {
-          name,
-          type: 'ip',
-          description: 'Static destination IPs applied by the relay engine (do not edit by hand)',
-          importance: 'medium',
-          members: [...ips],
-        });
-      }
+      // An empty list never creates the group: nothing was applied, and an
+      // absent group already reads as [] (some brains refuse empty groups).
+      if (ips.length === 0 && (await client.getGroupMembers(name, 'ip')).length === 0) return;
+      await client.setGroupMembers(name, 'ip', ips, { description: STATIC_IPS_DESCRIPTION });
     },
   };
 }

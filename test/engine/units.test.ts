@@ -141,28 +141,29 @@ describe('static destination IPs', () => {
     expect(await store.read()).toEqual(['192.0.2.1', '198.51.100.0/24']);
   });
 
-  it('Vectra group store: reads the exact-named ip group, creates it once, then patches members', async () => {
-    const calls: Array<[string, string, unknown]> = [];
-    let groups: Array<Record<string, unknown>> = [
-      { id: 9, name: 'VAR Static Blocked IPs x', type: 'ip', members: ['1.1.1.1'] },
-    ];
-    const api = {
-      list: async () => groups,
-      post: async (path: string, body: Record<string, unknown>) => {
-        calls.push(['POST', path, body.members]);
-        groups = [...groups, { id: 10, ...body }];
+  it('Vectra group store: reads and replaces the ip group through the client; never creates an empty one', async () => {
+    const calls: Array<[string, string, readonly (string | number)[]]> = [];
+    let members: string[] = [];
+    const client = {
+      getGroupMembers: async (name: string, type: string) => {
+        expect([name, type]).toEqual(['VAR Static Blocked IPs', 'ip']);
+        return [...members];
       },
-      patch: async (path: string, body: Record<string, unknown>) => calls.push(['PATCH', path, body.members]),
+      setGroupMembers: async (name: string, type: string, list: readonly string[], opts: object) => {
+        expect(opts).toMatchObject({ description: expect.stringContaining('relay engine') });
+        calls.push([name, type, list]);
+        members = [...list];
+      },
     };
-    const store = vectraGroupStaticIpStore({ api } as unknown as VectraClient, 'VAR Static Blocked IPs');
+    const store = vectraGroupStaticIpStore(client as unknown as VectraClient, 'VAR Static Blocked IPs');
     expect(await store.read()).toEqual([]);
     await store.write([]);
     await store.write(['192.0.2.1']);
     expect(await store.read()).toEqual(['192.0.2.1']);
-    await store.write(['192.0.2.2']);
+    await store.write([]);
     expect(calls).toEqual([
-      ['POST', 'groups', ['192.0.2.1']],
-      ['PATCH', 'groups/10', ['192.0.2.2']],
+      ['VAR Static Blocked IPs', 'ip', ['192.0.2.1']],
+      ['VAR Static Blocked IPs', 'ip', []],
     ]);
   });
 

@@ -89,7 +89,7 @@ export function applyFilters(resource: string, items: RawObject[], params: Param
   return out;
 }
 
-/** DRF `ordering=field` / `-field`; default by id. */
+/** DRF `ordering=field` / `-field`; default by id. Keys are computed once per item, not per comparison. */
 export function order(items: RawObject[], ordering: string | null): RawObject[] {
   const desc = ordering?.startsWith('-') ?? false;
   const field = ordering ? ordering.replace(/^-/, '') : 'id';
@@ -97,12 +97,12 @@ export function order(items: RawObject[], ordering: string | null): RawObject[] 
     const v = o[field];
     return typeof v === 'number' ? v : typeof v === 'string' && /^\d{4}-/.test(v) ? time(v) : lc(v);
   };
-  return [...items].sort((a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    const c = ka < kb ? -1 : ka > kb ? 1 : num(a.id) - num(b.id);
+  const keyed = items.map((o) => ({ o, k: key(o), id: num(o.id) }));
+  keyed.sort((a, b) => {
+    const c = a.k < b.k ? -1 : a.k > b.k ? 1 : a.id - b.id;
     return desc ? -c : c;
   });
+  return keyed.map((x) => x.o);
 }
 
 export interface PageResult {
@@ -110,8 +110,17 @@ export interface PageResult {
   body: unknown;
 }
 
-/** DRF page envelope with absolute `next`/`previous`; a page past the end is a 404. */
-export function paginate(items: RawObject[], params: Params, selfUrl: URL, maxPageSize: number): PageResult {
+/**
+ * DRF page envelope with absolute `next`/`previous`; a page past the end is a
+ * 404. `serve` turns each stored item of the page into its served form.
+ */
+export function paginate(
+  items: RawObject[],
+  params: Params,
+  selfUrl: URL,
+  maxPageSize: number,
+  serve: (o: RawObject) => RawObject = (o) => o,
+): PageResult {
   const pageSize = Math.min(Math.max(1, Number(params.get('page_size') ?? 50) || 50), maxPageSize);
   const page = Math.max(1, Number(params.get('page') ?? 1) || 1);
   const start = (page - 1) * pageSize;
@@ -130,7 +139,7 @@ export function paginate(items: RawObject[], params: Params, selfUrl: URL, maxPa
       count: items.length,
       next: start + pageSize < items.length ? link(page + 1) : null,
       previous: page > 1 ? link(page - 1) : null,
-      results: items.slice(start, start + pageSize),
+      results: items.slice(start, start + pageSize).map(serve),
     },
   };
 }

@@ -1,87 +1,19 @@
 /**
  * The fake brain's state: hosts, accounts, detections, groups and notes held
  * as raw Vectra API JSON (the shapes of vectra.md §4.3), plus seeding helpers
- * that fill realistic defaults. Links (`url`, `detection_set`…) are added when
- * an object is served, because they depend on the base URL and API flavour.
+ * that fill realistic defaults (seed shapes in `seeds.ts`) and an index of
+ * detections by source host/account. Links (`url`, `detection_set`…) are
+ * added when an object is served, because they depend on the base URL and
+ * API flavour.
  */
+import type { AccountSeed, DetectionSeed, GroupSeed, HostSeed, Note } from './seeds.js';
+
+export type { AccountSeed, DetectionSeed, GroupSeed, HostSeed, Note } from './seeds.js';
 
 export type RawObject = Record<string, unknown>;
 
 /** A stored object as the seeding helpers return it: raw JSON with a known numeric id. */
 export type SeededObject = RawObject & { id: number };
-
-export interface HostSeed {
-  id?: number;
-  name: string;
-  ip?: string | null;
-  previousIps?: string[];
-  threat?: number;
-  certainty?: number;
-  /** v3 urgency; defaults to the mean of threat and certainty. */
-  urgency?: number;
-  state?: 'active' | 'inactive';
-  tags?: string[];
-  macs?: string[];
-  artifacts?: Array<{ type: string; value: string }>;
-  lastDetection?: string | null;
-  lastSeen?: string;
-  keyAsset?: boolean;
-  probableOwner?: string | null;
-}
-
-export interface AccountSeed {
-  id?: number;
-  name: string;
-  uid?: string;
-  displayName?: string;
-  accountType?: string;
-  threat?: number;
-  certainty?: number;
-  urgency?: number;
-  state?: 'active' | 'inactive';
-  tags?: string[];
-  privilegeLevel?: number | null;
-  privilegeCategory?: string | null;
-  lastDetection?: string | null;
-}
-
-export interface DetectionSeed {
-  id?: number;
-  type: string;
-  category: string;
-  hostId?: number;
-  accountId?: number;
-  srcIp?: string;
-  dstIps?: string[];
-  dstDomains?: string[];
-  dstPorts?: number[];
-  threat?: number;
-  certainty?: number;
-  state?: 'active' | 'inactive' | 'fixed';
-  tags?: string[];
-  firstTimestamp?: string;
-  lastTimestamp?: string;
-  isTriaged?: boolean;
-}
-
-export interface GroupSeed {
-  id?: number;
-  name: string;
-  type: 'host' | 'account' | 'ip' | 'domain';
-  description?: string;
-  importance?: 'high' | 'medium' | 'low' | 'never_prioritize';
-  /** Host ids, account uids, or ip/domain strings. */
-  members: Array<number | string>;
-}
-
-export interface Note {
-  id: number;
-  date_created: string;
-  date_modified: string | null;
-  created_by: string;
-  modified_by: string | null;
-  note: string;
-}
 
 export const quadrant = (threat: number, certainty: number): string =>
   threat >= 50 && certainty >= 50 ? 'critical' : threat >= 50 ? 'high' : certainty >= 50 ? 'medium' : 'low';
@@ -95,6 +27,13 @@ export class BrainState {
   readonly groups = new Map<number, RawObject>();
   /** Notes keyed by `host:1`, `account:2`, `detection:3`. */
   readonly notes = new Map<string, Note[]>();
+  /**
+   * Detection ids by source host id and by source account id, kept on
+   * `addDetection`, so serving a host's `detection_set` does not scan every
+   * detection (10,000 hosts made each list call cost ~100 ms).
+   */
+  readonly detectionsByHost = new Map<number, Set<number>>();
+  readonly detectionsByAccount = new Map<number, Set<number>>();
   private nextId = { host: 1, account: 1, detection: 1, group: 1, note: 1 };
 
   private id(kind: keyof BrainState['nextId'], wanted?: number): number {
@@ -223,6 +162,8 @@ export class BrainState {
       targets_key_asset: false,
     };
     this.detections.set(detection.id, detection);
+    if (host) index(this.detectionsByHost, host.id as number, detection.id);
+    if (account) index(this.detectionsByAccount, account.id as number, detection.id);
     return detection;
   }
 
@@ -235,14 +176,34 @@ export class BrainState {
       importance: seed.importance ?? 'medium',
       last_modified: hoursAgo(24),
       last_modified_by: 'admin',
-      members: [...seed.members],
+      members: [],
     };
     this.groups.set(group.id, group);
-    if (seed.type === 'host') {
-      for (const m of seed.members) {
+    this.setGroupMembers(group.id, seed.members);
+    return group;
+  }
+
+  /**
+   * Replaces a group's members (the API's PATCH is a full replacement) and
+   * keeps the `groups` back-references of host members in step.
+   */
+  setGroupMembers(id: number, members: ReadonlyArray<number | string>, by?: string): RawObject | undefined {
+    const group = this.groups.get(id);
+    if (!group) return undefined;
+    if (group.type === 'host') {
+      for (const m of group.members as Array<number | string>) {
         const host = this.hosts.get(Number(m));
-        if (host) (host.groups as RawObject[]).push({ id: group.id, name: seed.name, type: 'host' });
+        if (host) host.groups = (host.groups as RawObject[]).filter((g) => g.id !== id);
       }
+      for (const m of members) {
+        const host = this.hosts.get(Number(m));
+        if (host) (host.groups as RawObject[]).push({ id, name: group.name, type: 'host' });
+      }
+    }
+    group.members = [...members];
+    if (by !== undefined) {
+      group.last_modified = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+      group.last_modified_by = by;
     }
     return group;
   }
@@ -279,4 +240,10 @@ export class BrainState {
       notes: Object.fromEntries(this.notes),
     });
   }
+}
+
+function index(map: Map<number, Set<number>>, key: number, id: number): void {
+  const ids = map.get(key) ?? new Set<number>();
+  ids.add(id);
+  map.set(key, ids);
 }

@@ -11,10 +11,20 @@ import { RelayError } from '../../relay/errors.js';
 import type { Observable } from '../../relay/observables.js';
 import { type PageOptions, type Query, VectraApi } from './api.js';
 import type { VectraConfig } from './config.js';
+import {
+  findGroups,
+  type GroupType,
+  type GroupWrite,
+  type GroupWriteOptions,
+  getGroupMembers,
+  setGroupMembers,
+} from './groups.js';
 import type { RetryPolicy } from './http.js';
 import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from './model.js';
 import { parseAccount, parseDetection, parseHost } from './parse.js';
 import { sameTags } from './state.js';
+
+export type { GroupType, GroupWrite, GroupWriteOptions } from './groups.js';
 
 export interface VectraClientOptions {
   readonly retryPolicy?: RetryPolicy;
@@ -167,10 +177,8 @@ export class VectraClient {
   groupMembers(name: string, type: 'host'): Promise<number[]>;
   groupMembers(name: string, type: 'account'): Promise<VectraAccount[]>;
   async groupMembers(name: string, type: 'host' | 'account'): Promise<number[] | VectraAccount[]> {
-    const groups = (await this.api.list('groups', { name, type })) as Array<Record<string, unknown>>;
-    const members = groups
-      .filter((g) => g?.name === name && (g.type === undefined || g.type === type))
-      .flatMap((g) => (Array.isArray(g.members) ? g.members : []));
+    const groups = await findGroups(this.api, name, type);
+    const members = groups.flatMap((g) => (Array.isArray(g.members) ? (g.members as unknown[]) : []));
     if (type === 'host') {
       const ids = members.map((m) => Number(typeof m === 'object' && m ? (m as { id?: unknown }).id : m));
       return [...new Set(ids.filter((id) => Number.isInteger(id)))];
@@ -186,6 +194,25 @@ export class VectraClient {
     const found = await Promise.all(uids.map((uid) => limit(() => this.listAccounts({ uid }))));
     const byId = new Map(found.flat().map((a) => [a.id, a]));
     return [...byId.values()];
+  }
+
+  /** Members of the ip/domain group called exactly `name` (lowest id if several); [] when there is none. */
+  getGroupMembers(name: string, type: 'ip' | 'domain'): Promise<string[]> {
+    return getGroupMembers(this.api, name, type);
+  }
+
+  /**
+   * Replaces the members of the group called exactly `name` of `type` (host
+   * ids, account uids, ip/domain strings), creating it when missing. Writes
+   * nothing when the members already match. See `groups.ts`.
+   */
+  setGroupMembers(
+    name: string,
+    type: GroupType,
+    members: readonly (string | number)[],
+    opts: GroupWriteOptions = {},
+  ): Promise<GroupWrite> {
+    return setGroupMembers(this.api, name, type, members, opts);
   }
 
   /** v3: hosts or accounts with urgency ≥ `minUrgency`, most urgent first, as model objects. */
