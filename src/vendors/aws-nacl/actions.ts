@@ -9,11 +9,12 @@
  */
 import type { RequestContext } from '../../relay/context.js';
 import type { RespondAction } from '../../relay/ctim.js';
-import { invalidArgument, RelayError } from '../../relay/errors.js';
+import { invalidArgument, RelayError, warning } from '../../relay/errors.js';
 import type { Observable } from '../../relay/observables.js';
 import type { Outcome, TriggerRequest, TriggerResult } from '../types.js';
+import type { ProtectedHost } from '../var/guard.js';
 import { bandFull, type Change, deniedDirections, denyCidr, freeSlots, undenyCidr } from './blocker.js';
-import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
+import { blockableCidr, type Cidr, overlaps, parseCidr } from './cidr.js';
 import { naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 
@@ -151,22 +152,51 @@ export async function respond(
       (x): x is { o: Observable; cidr: Cidr } => x.cidr !== undefined && familyMatches(x.o.type, x.cidr),
     );
   if (wanted.length === 0) return { data: [], errors: [] };
-  const views = await naclApi(cfg).describe(cfg.naclIds, ctx.signal);
+  const [views, guard] = await Promise.all([
+    naclApi(cfg).describe(cfg.naclIds, ctx.signal),
+    protectedHosts(ctx),
+  ]);
   const data: RespondAction[] = [];
+  const errors: unknown[] = guard.error === undefined ? [] : [guard.error];
   for (const { o, cidr } of wanted) {
+    const shielded = guard.error !== undefined ? undefined : guard.hosts.find((h) => covers(cidr, h.ip));
+    if (shielded) {
+      errors.push(
+        warning(
+          'no-block-group',
+          `${o.value} belongs to host ${shielded.name} in the no-block group "${shielded.group}": no deny is offered.`,
+        ),
+      );
+    }
+    const mayDeny = guard.error === undefined && !shielded;
     for (const naclId of cfg.naclIds) {
       const view = views.get(naclId) ?? { id: naclId, entries: [] };
       const denied = deniedDirections(view, cfg, cidr);
       const params = { observable_type: o.type, observable_value: o.value, nacl_id: naclId };
       if (denied.size > 0) data.push(removeAction(o.value, naclId, params));
       // Partly denied (e.g. an ingress write failed earlier): offer to complete it as well.
-      if (cfg.directions.some((d) => !denied.has(d)) && blockable(cidr, cfg)) {
+      if (mayDeny && cfg.directions.some((d) => !denied.has(d)) && blockable(cidr, cfg)) {
         data.push(denyAction(o.value, naclId, cfg, params));
       }
     }
   }
-  return { data, errors: [] };
+  return { data, errors };
 }
+
+/** The no-block interlock (`../var/guard.ts`), loaded only when Vectra is configured; errors fail closed. */
+async function protectedHosts(ctx: RequestContext): Promise<{ hosts: ProtectedHost[]; error?: unknown }> {
+  if (!ctx.claims.vectra_url) return { hosts: [] };
+  try {
+    return { hosts: await (await import('../var/guard.js')).noBlockHosts(ctx) };
+  } catch (error) {
+    return { hosts: [], error };
+  }
+}
+
+const covers = (c: Cidr, ip: string): boolean => {
+  const host = parseCidr(ip);
+  return host !== undefined && overlaps(c, host);
+};
 
 export async function trigger(
   cfg: NaclConfig,
@@ -190,6 +220,14 @@ export async function trigger(
   if (req.actionId === DENY_ACTION) {
     cidr = blockableCidr(value, cfg.policy);
     if (!familyMatches(type, cidr)) throw invalidArgument(`${value} is not an ${type} value.`);
+    const guard = await protectedHosts(ctx);
+    if (guard.error !== undefined) throw guard.error;
+    const shielded = guard.hosts.find((h) => covers(cidr, h.ip));
+    if (shielded) {
+      throw invalidArgument(
+        `${value} belongs to host ${shielded.name} in the no-block group "${shielded.group}" and is never denied.`,
+      );
+    }
     changes = await denyCidr(api, cfg, naclId, cidr, opts);
   } else {
     const parsed = parseCidr(value);

@@ -130,11 +130,17 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   it('offers no block action for a host in the no-block group, and says why', async () => {
     const res = await actionsFor('ip', SCENARIO.server.ip);
     expect(res.data.filter((a) => a.id.startsWith('vectra-block') || a.id === 'vectra-tag-host')).toEqual([]);
+    expect(res.data.filter((a) => a.id === 'aws_nacl-deny-ip')).toEqual([]);
     expect(res.errors).toEqual([
       {
         type: 'warning',
         code: 'no-block-group',
         message: `The host ${SCENARIO.server.name} is in the no-block group "NoBlock": no block action is offered.`,
+      },
+      {
+        type: 'warning',
+        code: 'no-block-group',
+        message: `${SCENARIO.server.ip} belongs to host ${SCENARIO.server.name} in the no-block group "NoBlock": no deny is offered.`,
       },
     ]);
     const forced = await trigger({
@@ -149,6 +155,27 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     });
     expect(forced.data.status).toBe('failure');
     expect(forced.errors?.[0]?.message).toContain('no-block group');
+  });
+
+  it('never denies a no-block host at the network ACL, even inside a wider CIDR', async () => {
+    for (const value of [SCENARIO.server.ip, '10.20.1.0/24']) {
+      const r = await trigger({
+        id: 'aws_nacl-deny-ip',
+        title: '',
+        'query-params': { observable_type: 'ip', observable_value: value, nacl_id: e.naclId },
+      });
+      expect(r.data.status).toBe('failure');
+      expect(r.errors?.[0]?.message).toContain('in the no-block group "NoBlock" and is never denied');
+    }
+    expect(denyEntries()).toEqual([]);
+  });
+
+  it('fails closed when the no-block group cannot be read', async () => {
+    e.brain.inject({ path: '/groups', status: 403, times: 1 });
+    const res = await actionsFor('ip', SCENARIO.c2Ip);
+    // Nothing offered at all, so the envelope carries only the error (no deny without the check).
+    expect(res.data).toBeUndefined();
+    expect(res.errors).toEqual([expect.objectContaining({ type: 'fatal', code: 'permission denied' })]);
   });
 
   it('answers not found for a host that is gone and invalid argument for an unknown action', async () => {
