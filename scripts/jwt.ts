@@ -8,73 +8,39 @@
  * Usage: `npm run jwt -- [--<field> value] [--set key=value] [--secret-stdin] [--json] …` (see `--help`).
  * Secrets go to stdout only, or to `--out <file>` (mode 0600, never overwritten).
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline/promises';
 import type { Readable } from 'node:stream';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { fromRoot, isMain } from './lib/paths.js';
+import { generateSecret } from '../src/relay/secret.js';
+import { formatText, HELP, type JwtResult } from './lib/jwt-text.js';
+import {
+  DEFAULT_SETTINGS_PATH,
+  loadModuleSettings,
+  type ModuleSettings,
+  moduleLinks,
+  UsageError,
+} from './lib/module-settings.js';
+import { isMain } from './lib/paths.js';
+import { type Prompter, ttyPrompter } from './lib/prompt.js';
 
-export const DEFAULT_SETTINGS_PATH: string = fromRoot('module_settings.json');
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export { generateSecret } from '../src/relay/secret.js';
+export { formatText, HELP, type JwtResult } from './lib/jwt-text.js';
+export {
+  DEFAULT_SETTINGS_PATH,
+  isPlaceholderId,
+  loadModuleSettings,
+  type ModuleLink,
+  type ModuleSettings,
+  ModuleSettingsSchema,
+  moduleLinks,
+  UsageError,
+} from './lib/module-settings.js';
+export { type Prompter, ttyPrompter } from './lib/prompt.js';
+
 /** The relay refuses shorter HS256 keys (`src/relay/config.ts`). */
 export const MIN_SECRET_LENGTH = 32;
-/** Placeholder module-type ids shipped in module_settings.json start with this. */
-const PLACEHOLDER_ID_PREFIX = '00000000-0000-4000-8000-';
-
-export const ModuleSettingsSchema = z
-  .object({
-    name: z.string().min(1),
-    jwt: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), z.string().min(1)),
-    region: z.record(z.string().regex(/^[a-z]+$/), z.uuid()),
-    required: z.array(z.string()).default([]),
-    secret: z.array(z.string()).default([]),
-    hints: z.record(z.string(), z.string()).default({}),
-  })
-  .superRefine((s, ctx) => {
-    for (const list of ['required', 'secret', 'hints'] as const) {
-      const keys = Array.isArray(s[list]) ? s[list] : Object.keys(s[list]);
-      for (const key of keys) {
-        if (!Object.hasOwn(s.jwt, key))
-          ctx.addIssue({ code: 'custom', path: [list], message: `"${key}" is not a jwt field` });
-      }
-    }
-  });
-export type ModuleSettings = z.output<typeof ModuleSettingsSchema>;
-
-/** A problem with the command line or missing input: exit code 2, no stack trace. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-export function loadModuleSettings(path: string = DEFAULT_SETTINGS_PATH): ModuleSettings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`Cannot read ${path}: ${(err as Error).message}`);
-  }
-  const parsed = ModuleSettingsSchema.safeParse(raw);
-  if (!parsed.success) throw new UsageError(`Invalid ${path}: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
-/** A uniformly random string over [A-Za-z0-9] from the OS CSPRNG (rejection sampling, no modulo bias). */
-export function generateSecret(length = 64): string {
-  const limit = 256 - (256 % ALPHANUMERIC.length); // 248: bytes at or above are discarded
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < limit) out += ALPHANUMERIC[byte % ALPHANUMERIC.length];
-      if (out.length === length) break;
-    }
-  }
-  return out;
-}
 
 export interface SignOptions {
   /** `aud` claim; tr-05 tokens carry none. */
@@ -93,28 +59,6 @@ export async function signToken(
   if (options.audience) jwt.setAudience(options.audience);
   if (options.expiresIn) jwt.setIssuedAt().setExpirationTime(options.expiresIn);
   return jwt.sign(new TextEncoder().encode(secret));
-}
-
-export interface ModuleLink {
-  readonly region: string;
-  readonly url: string;
-  readonly placeholder: boolean;
-}
-
-export const isPlaceholderId = (id: string): boolean => id.startsWith(PLACEHOLDER_ID_PREFIX);
-
-/** `https://securex.<region>.security.cisco.com/settings/modules/available/<id>/new` per region. */
-export function moduleLinks(settings: ModuleSettings, moduleTypeId?: string, only?: string): ModuleLink[] {
-  return Object.entries(settings.region)
-    .filter(([region]) => !only || region === only)
-    .map(([region, id]) => {
-      const typeId = moduleTypeId ?? id;
-      return {
-        region,
-        url: `https://securex.${region}.security.cisco.com/settings/modules/available/${typeId}/new`,
-        placeholder: isPlaceholderId(typeId),
-      };
-    });
 }
 
 export interface CliOptions {
@@ -225,36 +169,6 @@ export function parseCli(argv: readonly string[], settings: ModuleSettings): Cli
 }
 
 /** Asks one question; `secret` answers are not echoed. */
-export interface Prompter {
-  ask(question: string, options: { secret: boolean }): Promise<string>;
-  close(): void;
-}
-
-/** A readline prompter over a TTY; secret answers are read with output muted. */
-export function ttyPrompter(input: Readable, output: NodeJS.WritableStream): Prompter {
-  let muted = false;
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (!muted) output.write(chunk);
-      callback();
-    },
-  });
-  const rl = createInterface({ input, output: sink, terminal: true });
-  return {
-    async ask(question, { secret }) {
-      output.write(question);
-      muted = secret;
-      try {
-        return await rl.question('');
-      } finally {
-        if (secret) output.write('\n');
-        muted = false;
-      }
-    },
-    close: () => rl.close(),
-  };
-}
-
 /**
  * Merges flag values with answers to prompts (when a prompter is given) into
  * the claims. Blank values are left out; a missing required field is a
@@ -288,17 +202,6 @@ export async function collectClaims(
   return claims;
 }
 
-export interface JwtResult {
-  readonly name: string;
-  readonly secretKey: string;
-  readonly jwt: string;
-  /** True when this run generated the SECRET_KEY (it must then be stored in the stage's secret). */
-  readonly generatedSecret: boolean;
-  /** Claim names in the token (values stay in the token only). */
-  readonly fields: readonly string[];
-  readonly links: readonly ModuleLink[];
-}
-
 /** Validates or generates the secret and signs the claims. */
 export async function createToken(
   settings: ModuleSettings,
@@ -324,70 +227,6 @@ export async function createToken(
     links: moduleLinks(settings, options.moduleTypeId, options.region),
   };
 }
-
-const PROJECT_SECRET = (stage: string): string => `vectra-xdr-relay/${stage}/secret-key`;
-
-/** The human-readable report; without `includeSecrets` the pair is left out (it went to --out). */
-export function formatText(result: JwtResult, options: { stage?: string; includeSecrets: boolean }): string {
-  const stage = options.stage ?? '<stage>';
-  const lines = [
-    `${result.name}: HS256 token with ${result.fields.length} field(s): ${result.fields.join(', ')}`,
-    '',
-  ];
-  if (options.includeSecrets) lines.push(`SECRET_KEY: ${result.secretKey}`, `JWT: ${result.jwt}`, '');
-  if (result.generatedSecret) {
-    lines.push(
-      'This SECRET_KEY was generated now. The relay reads its key from the stage secret, so either store it there',
-      `(aws secretsmanager put-secret-value --secret-id ${PROJECT_SECRET(stage)} --secret-string file://<file with the key>)`,
-      'or sign with the key the stack generated:',
-      `  aws secretsmanager get-secret-value --secret-id ${PROJECT_SECRET(stage)} --query SecretString --output text | npm run jwt -- --secret-stdin …`,
-      '',
-    );
-  }
-  lines.push(
-    'Create the module in Cisco XDR (Administration > Integrations) or SecureX with the relay URL (stack output',
-    'RelayUrl) and this JWT as the bearer token. Module creation links:',
-    ...result.links.map((l) => `  ${l.region.padEnd(5)} ${l.url}`),
-  );
-  if (result.links.some((l) => l.placeholder)) {
-    lines.push(
-      '',
-      'Note: these module type ids are placeholders from module_settings.json. Register module_type.json in your',
-      'XDR org and pass its id with --module-type-id <uuid>.',
-    );
-  }
-  lines.push(
-    '',
-    'The JWT is signed, not encrypted: anyone holding it can read the credentials inside. Treat it like a password.',
-  );
-  return lines.join('\n');
-}
-
-export const HELP = `Usage: npm run jwt -- [options]
-
-Builds an HS256 JWT from the fields in module_settings.json ("jwt" map) and prints the
-SECRET_KEY/JWT pair with the XDR/SecureX module links. Prompts for fields not given as
-flags when run in a terminal.
-
-Fields:
-  --<field> <value>        any jwt field, e.g. --vectra_url https://brain.example.com
-  --set <field>=<value>    same, repeatable
-
-Options:
-  --secret <key>           sign with this SECRET_KEY instead of generating one (visible in ps/history)
-  --secret-stdin           read the SECRET_KEY from stdin (implies --non-interactive)
-  --stage <name>           stage name used in the printed secret commands
-  --module-type-id <uuid>  module type id for the links (overrides module_settings.json "region")
-  --region <us|eu|apjc>    print only this region's link
-  --audience <url>         add an "aud" claim (not needed by tr-05 style relays)
-  --expires <span>         add "iat" and "exp", e.g. 90d (tokens do not expire by default)
-  --json                   print a JSON object instead of text
-  --out <file>             write the JSON (with secrets) to a new file, mode 0600, and keep
-                           secrets off stdout
-  --non-interactive        never prompt; fail on missing required fields (default when stdin is not a TTY)
-  --settings <path>        module_settings.json to use
-  -h, --help               this help
-`;
 
 export interface Io {
   readonly stdin: Readable & { isTTY?: boolean };

@@ -5,8 +5,9 @@
  * Only the local server starts it, and only when no real configuration is
  * present; the Lambda handler never does.
  */
-import { randomBytes } from 'node:crypto';
+
 import { SignJWT } from 'jose';
+import { generateSecret } from '../relay/secret.js';
 import { type FakeEc2, startFakeEc2 } from './ec2/index.js';
 import {
   type FakeBrain,
@@ -43,18 +44,7 @@ export function wantsSandbox(env: Record<string, string | undefined>): boolean {
   return REAL_CONFIG_VARS.every((name) => !env[name]);
 }
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** 64 random alphanumeric characters, like the Cisco JWT generator's SECRET_KEY. */
-export function generateSecret(length = 64): string {
-  const bytes = randomBytes(length * 2);
-  let out = '';
-  for (const b of bytes) {
-    if (b < 248) out += ALPHANUMERIC[b % 62];
-    if (out.length === length) break;
-  }
-  return out;
-}
+export { generateSecret } from '../relay/secret.js';
 
 export async function startSandbox(ports: { brain?: number; ec2?: number } = {}): Promise<Sandbox> {
   const brain = await startFakeBrain({ port: ports.brain ?? 0 });
