@@ -5,13 +5,9 @@
  */
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
-import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
-import {
-  type FakeBrain,
-  type SeededScenario,
-  seedSandboxScenario,
-  startFakeBrain,
-} from '../../src/sandbox/vectra-brain/index.js';
+import type { FakeEc2 } from '../../src/sandbox/ec2/index.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import type { FakeBrain, SeededScenario } from '../../src/sandbox/vectra-brain/index.js';
 import { hs256, TEST_SECRET } from './jwt.js';
 
 type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; body: string }>;
@@ -39,15 +35,15 @@ const lambdaContext = {
 } as unknown as Context;
 
 export async function startE2E(): Promise<E2E> {
-  const brain = await startFakeBrain();
-  const seeded = seedSandboxScenario(brain);
-  const ec2 = await startFakeEc2();
-  const naclId = ec2.naclIds[0] as string;
-  vi.stubEnv('AUTH_MODE', 'hs256');
-  vi.stubEnv('SECRET_KEY', TEST_SECRET);
-  vi.stubEnv('ALLOW_LOOPBACK_UPSTREAMS', 'true');
-  vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
-  vi.stubEnv('LOG_LEVEL', 'INFO');
+  const sandbox = await startSandbox();
+  const { brain, ec2, naclId, seeded } = sandbox;
+  for (const [name, value] of Object.entries({
+    ...sandbox.env,
+    SECRET_KEY: TEST_SECRET,
+    LOG_LEVEL: 'INFO',
+  })) {
+    vi.stubEnv(name, value);
+  }
   const logs: string[] = [];
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     logs.push(String(chunk));
@@ -55,15 +51,7 @@ export async function startE2E(): Promise<E2E> {
   });
   vi.resetModules();
   const { handler } = (await import('../../src/handlers/lambda.js')) as unknown as { handler: Handler };
-  const claims: Record<string, string> = {
-    vectra_url: brain.url,
-    vectra_api_version: 'v2.5',
-    vectra_token: brain.apiToken,
-    block_clients: 'aws_nacl,test_client',
-    aws_region: 'us-east-1',
-    aws_nacl_ids: naclId,
-    aws_nacl_direction: 'egress',
-  };
+  const claims: Record<string, string> = { ...sandbox.claims, aws_nacl_direction: 'egress' };
   const call = async (path: string, body?: unknown, over: Record<string, string> = claims) => {
     const token = await hs256(over);
     const event = {
@@ -94,7 +82,7 @@ export async function startE2E(): Promise<E2E> {
     close: async () => {
       spy.mockRestore();
       vi.unstubAllEnvs();
-      await Promise.all([brain.close(), ec2.close()]);
+      await sandbox.close();
     },
   };
 }

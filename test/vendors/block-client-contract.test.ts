@@ -12,6 +12,7 @@ import { blockClients } from '../../src/vendors/block-clients.js';
 import type { BlockClientModule } from '../../src/vendors/types.js';
 import type { VectraHost } from '../../src/vendors/vectra/model.js';
 import { makeContext } from '../helpers/context.js';
+import { makeHost } from '../helpers/objects.js';
 
 let ec2: FakeEc2;
 beforeAll(async () => {
@@ -29,32 +30,8 @@ const fixtures = (): Record<string, Record<string, string>> => ({
   test_client: { block_clients: 'test_client' },
 });
 
-const host = (over: Partial<VectraHost> = {}): VectraHost => ({
-  kind: 'host',
-  id: 42,
-  name: 'wks-contract',
-  ip: '198.51.100.42',
-  previousIps: [],
-  probableOwner: null,
-  threat: 90,
-  certainty: 90,
-  urgency: null,
-  severity: null,
-  state: 'active',
-  isKeyAsset: false,
-  macAddresses: [],
-  artifacts: [],
-  groups: [],
-  lastSeen: null,
-  lastDetectionTimestamp: null,
-  fullName: 'wks-contract',
-  detectionIds: [],
-  allTags: [],
-  tags: [],
-  blockedElements: {},
-  clientRestrictions: [],
-  ...over,
-});
+const host = (over: Partial<VectraHost> = {}): VectraHost =>
+  makeHost({ id: 42, name: 'wks-contract', ip: '198.51.100.42', threat: 90, certainty: 90, ...over });
 
 describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
   const module = entry as BlockClientModule<unknown>;

@@ -3,6 +3,7 @@
  * the client factory's override hook (no env mutation), and a parsed config.
  * Static credentials come from vitest.config.ts's env, so nothing probes IMDS.
  */
+
 import type { RelayConfig } from '../../../src/relay/config.js';
 import type { Claims, RequestContext } from '../../../src/relay/context.js';
 import { type FakeEc2, type FakeEc2Options, startFakeEc2 } from '../../../src/sandbox/ec2/index.js';
@@ -15,6 +16,7 @@ import {
 import type { BlockClient } from '../../../src/vendors/types.js';
 import type { VectraDetection, VectraHost } from '../../../src/vendors/vectra/model.js';
 import { makeContext } from '../../helpers/context.js';
+import { makeHost } from '../../helpers/objects.js';
 
 export interface Harness {
   fake: FakeEc2;
@@ -70,29 +72,7 @@ export const actions = (h: Harness) => h.fake.calls.map((c) => c.action);
 const tagged = { allTags: [], tags: [], clientRestrictions: [] };
 
 export function host(ip: string | null, blockedElements: Record<string, string[]> = {}): VectraHost {
-  return {
-    ...tagged,
-    kind: 'host',
-    id: 7,
-    name: 'ws-7',
-    ip,
-    previousIps: [],
-    probableOwner: null,
-    threat: 50,
-    certainty: 50,
-    urgency: null,
-    severity: null,
-    state: 'active',
-    isKeyAsset: false,
-    macAddresses: [],
-    artifacts: [],
-    groups: [],
-    lastSeen: null,
-    lastDetectionTimestamp: null,
-    fullName: 'ws-7',
-    detectionIds: [],
-    blockedElements,
-  };
+  return makeHost({ ip, blockedElements });
 }
 
 export function detection(dstIps: string[], blockedElements: Record<string, string[]> = {}): VectraDetection {
