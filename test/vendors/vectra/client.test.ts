@@ -1,20 +1,13 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { MAX_PAGES } from '../../../src/vendors/vectra/api.js';
-import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { HOST_BLOCKED_MARKER, tagsAfterBlock, tagsAfterUnblock } from '../../../src/vendors/vectra/state.js';
-import { apiCalls, clientFor, type Flavour, withBrain } from './helpers.js';
+import { apiCalls, clientFor, type Flavour, useFreshBrain } from './helpers.js';
 
 let brain: FakeBrain;
-beforeEach(async () => {
-  brain = await withBrain();
+useFreshBrain((b) => {
+  brain = b;
 });
-afterEach(async () => {
-  await brain.close();
-  clearTokenCache();
-});
-afterAll(() => closeVectraPools());
 
 describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
   it('follows next links to the end of the list', async () => {

@@ -1,20 +1,13 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/relay/errors.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
-import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { memberPayload } from '../../../src/vendors/vectra/groups.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
-import { apiCalls, clientFor, type Flavour, withBrain } from './helpers.js';
+import { apiCalls, clientFor, type Flavour, useFreshBrain } from './helpers.js';
 
 let brain: FakeBrain;
-beforeEach(async () => {
-  brain = await withBrain();
+useFreshBrain((b) => {
+  brain = b;
 });
-afterEach(async () => {
-  await brain.close();
-  clearTokenCache();
-});
-afterAll(() => closeVectraPools());
 
 const writes = () => apiCalls(brain).filter((r) => r.method !== 'GET');
 const stored = (name: string, type: string) =>

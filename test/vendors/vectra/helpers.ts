@@ -1,4 +1,5 @@
 /** Shared setup for the Vectra tests: a fake brain, a config for either flavour, a context. */
+import { afterAll, afterEach, beforeEach } from 'vitest';
 import type { RelayConfig } from '../../../src/relay/config.js';
 import type { RequestContext } from '../../../src/relay/context.js';
 import {
@@ -6,8 +7,10 @@ import {
   type FakeBrainOptions,
   startFakeBrain,
 } from '../../../src/sandbox/vectra-brain/index.js';
+import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient, type VectraClientOptions } from '../../../src/vendors/vectra/client.js';
 import { parseVectraConfig, type VectraConfig } from '../../../src/vendors/vectra/config.js';
+import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { makeContext } from '../../helpers/context.js';
 
 export type Flavour = 'v2.5' | 'v3';
@@ -66,3 +69,17 @@ export async function withBrain(options?: FakeBrainOptions): Promise<FakeBrain> 
 /** Requests to API paths (not the token endpoint). */
 export const apiCalls = (brain: FakeBrain, fragment = '/api/') =>
   brain.requests.filter((r) => r.path.includes(fragment) && !r.path.endsWith('/oauth2/token'));
+
+/** A fresh seeded brain for every test, closed afterwards (token cache and pools reset). */
+export function useFreshBrain(set: (brain: FakeBrain) => void): void {
+  let current: FakeBrain | undefined;
+  beforeEach(async () => {
+    current = await withBrain();
+    set(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    clearTokenCache();
+  });
+  afterAll(() => closeVectraPools());
+}

@@ -1,19 +1,12 @@
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
-import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { vectraVendor } from '../../../src/vendors/vectra/index.js';
-import { claimsFor, configFor, ctxFor, type Flavour, withBrain } from './helpers.js';
+import { claimsFor, configFor, ctxFor, type Flavour, useFreshBrain } from './helpers.js';
 
 let brain: FakeBrain;
-beforeEach(async () => {
-  brain = await withBrain();
+useFreshBrain((b) => {
+  brain = b;
 });
-afterEach(async () => {
-  await brain.close();
-  clearTokenCache();
-});
-afterAll(() => closeVectraPools());
 
 describe('vectraVendor', () => {
   it('identifies itself and its observable types', () => {
