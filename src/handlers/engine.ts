@@ -25,8 +25,10 @@ export interface EngineHandlerDeps {
 }
 
 export interface EngineHandlerResult {
-  readonly summary: EngineSummary;
+  readonly summary: EngineSummary | undefined;
   readonly plan: PlanReport | undefined;
+  /** Why the run did nothing, e.g. the stack's placeholder secret is still in place. */
+  readonly skipped?: string;
 }
 
 /** Leaves time to log the summary before Lambda's own timeout. */
@@ -47,6 +49,12 @@ export function createEngineHandler(deps: EngineHandlerDeps) {
       readSecret(secretId).then((text) => parseClaimsJson(text, 'The engine secret')),
       policyFromEnv(env),
     ]);
+    if ('_placeholder' in claims) {
+      // A fresh stack's secret: not an error to alarm on every few minutes, but worth a warning.
+      const skipped = `the engine secret ${secretId} still holds the stack's placeholder; put the module's claims JSON in it`;
+      log.warn('engine not configured; run skipped', { reason: skipped });
+      return { summary: undefined, plan: undefined, skipped };
+    }
     const remaining = context?.getRemainingTimeInMillis?.();
     const report = await runEngineWithClaims({
       claims,

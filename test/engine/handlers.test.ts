@@ -47,6 +47,13 @@ describe('Lambda handler', () => {
     expect(readSecret).toHaveBeenCalledTimes(1);
   });
 
+  it('skips quietly while the stack placeholder secret is in place', async () => {
+    const readSecret = vi.fn(async () => JSON.stringify({ _placeholder: 'fill me', _nonce: 'x' }));
+    const r = await createEngineHandler({ env: env(), readSecret })({});
+    expect(r.summary).toBeUndefined();
+    expect(r.skipped).toContain('placeholder');
+  });
+
   it('applies when ENGINE_DRY_RUN=false; a policy file works too; bad input fails the invocation', async () => {
     const id = h.brain.addHost({ name: 'l', tags: ['vectra_host_block'] }).id as number;
     const file = join(dir, 'policy.json');
@@ -57,7 +64,7 @@ describe('Lambda handler', () => {
       readSecret,
     });
     const r = await handler({});
-    expect(r.summary.applied).toBe(true);
+    expect(r.summary?.applied).toBe(true);
     expect(h.tags('host', id)).toContain('VAR Host Blocked');
     await expect(
       createEngineHandler({ env: env({ ENGINE_POLICY: '{"NOPE":1}' }), readSecret })({}),
