@@ -27,6 +27,7 @@ import {
 import { HttpApi, HttpMethod, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Construct } from 'constructs';
+import { blockingStatements } from './permissions.js';
 import type { StageSettings } from './stage-config.js';
 
 export const PROJECT = 'vectra-xdr-relay';
@@ -316,35 +317,4 @@ const APPLICATION_LOG_LEVEL: Readonly<Record<StageSettings['logLevel'], lambda.A
   SILENT: lambda.ApplicationLogLevel.FATAL,
 };
 
-/**
- * EC2 and STS grants shared by the relay and the engine. A statement whose
- * resource list would be empty is left out; DescribeNetworkAcls (no
- * resource-level permissions) only comes with at least one NACL to change.
- */
-export function blockingStatements(s: Pick<StageSettings, 'naclArns' | 'roleArns'>): iam.PolicyStatement[] {
-  const out: iam.PolicyStatement[] = [];
-  if (s.naclArns.length) {
-    out.push(
-      new iam.PolicyStatement({
-        sid: 'ChangeStageNetworkAcls',
-        actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
-        resources: [...s.naclArns],
-      }),
-      new iam.PolicyStatement({
-        sid: 'DescribeNetworkAcls',
-        actions: ['ec2:DescribeNetworkAcls'],
-        resources: ['*'],
-      }),
-    );
-  }
-  if (s.roleArns.length) {
-    out.push(
-      new iam.PolicyStatement({
-        sid: 'AssumeStageRoles',
-        actions: ['sts:AssumeRole'],
-        resources: [...s.roleArns],
-      }),
-    );
-  }
-  return out;
-}
+export { blockingStatements } from './permissions.js';
