@@ -100,6 +100,20 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The UI pages the relay links to (refer, sightings): the sandbox shows the object as JSON. */
+const uiPage = /^\/(hosts|accounts|detections)\/\d+\/?$|^\/search\//;
+
+function uiView(state: BrainState, url: URL): { status: number; body: unknown } {
+  const m = /^\/(hosts|accounts|detections)\/(\d+)/.exec(url.pathname);
+  const note = 'Sandbox: a real brain shows its UI page here; this is the object behind it.';
+  if (!m) return { status: 200, body: { sandbox: note, search: Object.fromEntries(url.searchParams) } };
+  const kind = m[1] as 'hosts' | 'accounts' | 'detections';
+  const object = state[kind].get(Number(m[2]));
+  return object
+    ? { status: 200, body: { sandbox: note, [kind.slice(0, -1)]: object } }
+    : { status: 404, body: { detail: 'Not found.' } };
+}
+
 export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<FakeBrain> {
   const state = new BrainState();
   const requests: LoggedRequest[] = [];
@@ -226,6 +240,8 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
                 url,
               });
       }
+    } else if (method === 'GET' && uiPage.test(url.pathname)) {
+      out = uiView(state, url);
     } else {
       out = { status: 404, body: { detail: 'Not found.' } };
     }
