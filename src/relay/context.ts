@@ -30,7 +30,3 @@ export function entitiesLimit(raw: string | undefined): number {
   const n = Number(raw);
   return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_ENTITIES_LIMIT;
 }
-
-/** Milliseconds left before the deadline, never negative. */
-export const remainingMs = (ctx: Pick<RequestContext, 'deadline'>): number =>
-  Math.max(0, ctx.deadline - Date.now());

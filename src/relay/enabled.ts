@@ -26,13 +26,6 @@ export function enabledVendors(
   return out;
 }
 
-/** Union of the observable types the enabled vendors support. */
-export function supportedTypes(enabled: readonly EnabledVendor[]): Set<string> {
-  const types = new Set<string>();
-  for (const v of enabled) for (const t of v.module.supportedTypes) types.add(t);
-  return types;
-}
-
 /** The observables one vendor should see: normalised and filtered to its types. */
 export const observablesFor = (v: EnabledVendor, observables: readonly Observable[]): Observable[] =>
   normalise(observables, v.module.supportedTypes);

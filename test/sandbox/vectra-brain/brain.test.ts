@@ -189,7 +189,9 @@ describe('sandbox UI pages', () => {
     const brain = await startFakeBrain();
     try {
       const host = brain.addHost({ name: 'ui-host', ip: '10.9.9.9' });
-      const page = (await (await fetch(`${brain.url}/hosts/${host.id}`)).json()) as { host: { name: string } };
+      const page = (await (await fetch(`${brain.url}/hosts/${host.id}`)).json()) as {
+        host: { name: string };
+      };
       expect(page.host.name).toBe('ui-host');
       expect((await fetch(`${brain.url}/hosts/999`)).status).toBe(404);
       expect((await fetch(`${brain.url}/search/hosts?query_string=x`)).status).toBe(200);
