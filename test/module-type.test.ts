@@ -122,9 +122,11 @@ describe('module_type.json', () => {
 
   it('agrees with module_settings.json on required and secret fields', () => {
     const key = (k: string) => `custom_${k}`;
-    expect(moduleType.configuration_spec.filter((f) => f.required).map((f) => f.key)).toEqual(
-      settings.required.map(key),
-    );
+    // The module key is required of XDR configuration tokens (RS256), not of `npm run jwt` (HS256).
+    expect(moduleType.configuration_spec.filter((f) => f.required).map((f) => f.key)).toEqual([
+      ...settings.required.map(key),
+      'custom_relay_module_key',
+    ]);
     expect(moduleType.configuration_spec.filter((f) => f.type === 'password').map((f) => f.key)).toEqual(
       settings.secret.map(key),
     );

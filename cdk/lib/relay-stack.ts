@@ -57,6 +57,7 @@ export class RelayStack extends Stack {
   readonly api: HttpApi;
   readonly relayFunction: lambda.Function;
   readonly secretKey: secretsmanager.Secret | undefined;
+  readonly moduleKey: secretsmanager.Secret | undefined;
   readonly engineFunction: lambda.Function | undefined;
   readonly engineSecret: secretsmanager.Secret | undefined;
 
@@ -99,6 +100,17 @@ export class RelayStack extends Stack {
       });
     }
 
+    // A Cisco-signed configuration token proves only that *some* XDR module points here;
+    // the module key, typed into this organisation's module form, proves it is ours.
+    if (s.authMode === 'rs256') {
+      this.moduleKey = new secretsmanager.Secret(this, 'ModuleKey', {
+        secretName: `${PROJECT}/${stage}/module-key`,
+        description: `Module key of the ${prefix} relay: put it in the XDR module's custom_relay_module_key field`,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+        removalPolicy,
+      });
+    }
+
     const relayEnv: Record<string, string> = {
       AUTH_MODE: s.authMode,
       JWKS_ALLOWED_HOSTS: s.jwksAllowedHosts.join(','),
@@ -106,6 +118,7 @@ export class RelayStack extends Stack {
       LOG_LEVEL: s.logLevel,
     };
     if (this.secretKey) relayEnv.SECRET_KEY_ARN = this.secretKey.secretArn;
+    if (this.moduleKey) relayEnv.RELAY_MODULE_KEY_ARN = this.moduleKey.secretArn;
     if (s.naclProtectedCidrs.length) relayEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
     if (s.requestDeadlineMs !== undefined) relayEnv.REQUEST_DEADLINE_MS = String(s.requestDeadlineMs);
 
@@ -118,7 +131,7 @@ export class RelayStack extends Stack {
       timeout: Duration.seconds(s.timeoutSeconds),
       reservedConcurrentExecutions: s.reservedConcurrency,
       environment: relayEnv,
-      secrets: this.secretKey ? [this.secretKey] : [],
+      secrets: [this.secretKey, this.moduleKey].filter((x): x is secretsmanager.Secret => x !== undefined),
       settings: s,
       removalPolicy,
     });
@@ -177,6 +190,14 @@ export class RelayStack extends Stack {
         value: this.secretKey.secretArn,
         description:
           'HS256 SECRET_KEY. Sign a token: aws secretsmanager get-secret-value --secret-id <arn> --query SecretString --output text | npm run jwt -- --secret-stdin',
+      });
+    }
+
+    if (this.moduleKey) {
+      new CfnOutput(this, 'ModuleKeyArn', {
+        value: this.moduleKey.secretArn,
+        description:
+          'Module key: copy its value into the XDR module form (custom_relay_module_key); tokens without it are refused',
       });
     }
 

@@ -7,9 +7,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { handle } from 'hono/aws-lambda';
 import { createRuntime } from './runtime.js';
-import { loadSecretKey } from './secret-key.js';
+import { loadModuleKey, loadSecretKey } from './secret-key.js';
 
-const runtime = createRuntime(process.env, () => loadSecretKey(process.env));
+const runtime = createRuntime(
+  process.env,
+  () => loadSecretKey(process.env),
+  () => loadModuleKey(process.env),
+);
 
 // The sandbox's plain-http loopback upstreams are for the local server and tests only.
 if (runtime.config.allowLoopbackUpstreams && process.env.AWS_LAMBDA_FUNCTION_NAME) {

@@ -18,23 +18,30 @@ export interface Runtime {
   readonly app: RelayApp;
 }
 
+/** Resolves once and keeps the value; a failure is not kept, so the next request retries. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= read().catch((err: unknown) => {
+      value = undefined;
+      throw err;
+    });
+    return value;
+  };
+}
+
 export function createRuntime(
   env: Record<string, string | undefined>,
   secretKey: () => Promise<string | undefined>,
+  moduleKey: () => Promise<string | undefined> = async () => env.RELAY_MODULE_KEY,
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
-  let key: Promise<string | undefined> | undefined;
   const app = createApp({
     config,
     log,
-    secretKey: () => {
-      key ??= secretKey().catch((err: unknown) => {
-        key = undefined; // retry on the next request instead of caching a failure
-        throw err;
-      });
-      return key;
-    },
+    secretKey: once(secretKey),
+    moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
   });
   return { config, log, app };

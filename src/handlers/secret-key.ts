@@ -57,11 +57,16 @@ export function createSecretReader(
  */
 export function createSecretKeyLoader(
   read: (secretId: string) => Promise<string> = createSecretReader(),
+  names: { value: string; arn: string } = { value: 'SECRET_KEY', arn: 'SECRET_KEY_ARN' },
 ): (env: Record<string, string | undefined>) => Promise<string | undefined> {
   return async (env) => {
-    const arn = env.SECRET_KEY_ARN?.trim();
-    if (arn) return read(arn);
-    return env.SECRET_KEY;
+    const arn = env[names.arn]?.trim();
+    const value = arn ? await read(arn) : env[names.value];
+    if (value !== undefined && value.length < 32) {
+      // Never echo the value; its length is enough to say what is wrong.
+      throw new Error(`${names.value} must be at least 32 characters`);
+    }
+    return value;
   };
 }
 
@@ -74,3 +79,10 @@ export const readSecret: (secretId: string) => Promise<string> = createSecretRea
  */
 export const loadSecretKey: (env: Record<string, string | undefined>) => Promise<string | undefined> =
   createSecretKeyLoader(readSecret);
+
+/**
+ * The deployment's module key (`RELAY_MODULE_KEY`, or `RELAY_MODULE_KEY_ARN` in
+ * Secrets Manager): when set, every token must carry it as `relay_module_key`.
+ */
+export const loadModuleKey: (env: Record<string, string | undefined>) => Promise<string | undefined> =
+  createSecretKeyLoader(readSecret, { value: 'RELAY_MODULE_KEY', arn: 'RELAY_MODULE_KEY_ARN' });

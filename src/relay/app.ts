@@ -10,7 +10,7 @@ import { audit } from './audit.js';
 import { verifyAuthorization } from './auth.js';
 import type { RelayConfig } from './config.js';
 import { entitiesLimit, type RequestContext } from './context.js';
-import { enabledVendors } from './enabled.js';
+import { type EnabledVendor, enabledVendors } from './enabled.js';
 import { envelope, failure, invalidArgument, RelayError, toWireError } from './errors.js';
 import type { Logger } from './logger.js';
 import { registerHealth } from './routes/health.js';
@@ -26,12 +26,15 @@ export interface AppDeps {
   readonly log: Logger;
   /** HS256 key; resolved lazily so Lambda can read it from Secrets Manager once per cold start. */
   readonly secretKey: () => Promise<string | undefined>;
+  /** The deployment's module key, when set: every token must carry it (`relay_module_key`). */
+  readonly moduleKey?: () => Promise<string | undefined>;
   /** Vendor modules in merge order; the registry's in production, fakes in some tests. */
   readonly vendors: readonly VendorModule<unknown>[];
 }
 
 export interface AppEnv {
-  Variables: { ctx: RequestContext; deps: AppDeps; outcome: string };
+  /** `enabled`: the vendors this request's token configures, decided once in the auth step. */
+  Variables: { ctx: RequestContext; deps: AppDeps; outcome: string; enabled: readonly EnabledVendor[] };
 }
 
 export type RelayApp = Hono<AppEnv>;
@@ -80,7 +83,10 @@ export function createApp(deps: AppDeps): RelayApp {
       const claims = await verifyAuthorization(c.req.header('authorization'), {
         config,
         requestOrigin: new URL(c.req.url).origin,
-        secretKey: await deps.secretKey(),
+        // Only HS256 needs the key: an RS256 deployment must not depend on Secrets Manager.
+        secretKey:
+          config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
+        moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
       });
       const deadline = Date.now() + config.requestDeadlineMs;
       c.set('ctx', {
@@ -92,6 +98,7 @@ export function createApp(deps: AppDeps): RelayApp {
         log,
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       });
+      c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
       await next();
     });
   }
@@ -123,13 +130,23 @@ export function createApp(deps: AppDeps): RelayApp {
 }
 
 /** Ids of the vendors the request's token enables (for the request log). */
-function vendorIds(c: Context<AppEnv>): string[] {
-  const ctx = c.get('ctx');
-  if (!ctx) return [];
+const vendorIds = (c: Context<AppEnv>): string[] => (c.get('enabled') ?? []).map((v) => v.module.id);
+
+/** Reads a deployment secret; an outage is the relay's problem, not a bad token. */
+async function deploymentSecret(
+  read: () => Promise<string | undefined>,
+  what: string,
+): Promise<string | undefined> {
   try {
-    return enabledVendors(c.get('deps').vendors, ctx).map((v) => v.module.id);
-  } catch {
-    return [];
+    return await read();
+  } catch (cause) {
+    throw new RelayError(
+      'service unavailable',
+      `The relay could not read ${what}; please, try again later.`,
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -11,6 +11,8 @@
  * message texts relay users know (relay-contract.md §3); nothing here throws
  * anything else, and no token or key material is ever put into a message.
  */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   createRemoteJWKSet,
   decodeJwt,
@@ -158,6 +160,12 @@ export interface VerifyOptions {
   requestOrigin: string;
   /** HS256 key (SECRET_KEY or from Secrets Manager). */
   secretKey: string | undefined;
+  /**
+   * The deployment's module key (RELAY_MODULE_KEY), when set. A configuration
+   * token proves only that Cisco signed it for *some* module pointing at this
+   * URL; the key, typed into this organisation's module form, proves it is ours.
+   */
+  moduleKey?: string | undefined;
 }
 
 /** Verifies the `Authorization` header and returns the flat claims. Throws `RelayError` only. */
@@ -179,7 +187,7 @@ export async function verifyAuthorization(
         ...(payload.aud === undefined ? {} : { audience }),
         clockTolerance: 30,
       });
-      return toClaims(verified.payload);
+      return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
     }
     if (alg !== 'RS256') throw authError(`${MSG.structure}: algorithm not allowed, expected RS256`);
     const jwksHost = payload.jwks_host;
@@ -191,10 +199,24 @@ export async function verifyAuthorization(
       audience: expectedAudience(opts),
       clockTolerance: 30,
     });
-    return toClaims(verified.payload);
+    return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
   } catch (err) {
     throw mapJoseError(err, mode);
   }
+}
+
+/** Constant-time comparison of the token's `relay_module_key` with the deployment's. */
+function checkModuleKey(claims: Claims, expected: string | undefined): Claims {
+  const { relay_module_key: given, ...rest } = claims;
+  if (expected === undefined) return claims;
+  const digest = (v: string) => createHash('sha256').update(v).digest();
+  if (given === undefined || !timingSafeEqual(digest(given), digest(expected))) {
+    throw authError(
+      `${MSG.payload}: relay_module_key does not match this relay. Make sure custom_relay_module_key in the module holds the key of this deployment`,
+    );
+  }
+  // Vendors never need it; keeping it out of the claims keeps it out of everything downstream.
+  return Object.freeze(rest);
 }
 
 function expectedAudience(opts: VerifyOptions): string[] {

@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 export type { Logger };
 
-const SECRET_KEY = /(secret|token|password|passwd|authorization|api[-_]?key|credential|jwt|cookie|session)/i;
+const SECRET_KEY = /(secret|token|password|passwd|authorization|api[-_]?key|module[-_]?key|credential|jwt|cookie|session)/i;
 const JWT_LIKE = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
 const BEARER = /\b(Bearer|Token|Basic)\s+[\w.~+/=-]{8,}/gi;
 

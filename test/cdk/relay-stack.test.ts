@@ -261,15 +261,20 @@ describe('dev stage (hs256, engine on)', () => {
 });
 
 describe('prod stage (rs256, custom URL, cross-account role)', () => {
-  it('creates no SECRET_KEY and uses the custom public URL as audience', () => {
-    expect(count(prod, 'AWS::SecretsManager::Secret')).toBe(1);
+  it('creates no SECRET_KEY but a module key, and uses the custom public URL as audience', () => {
+    expect(count(prod, 'AWS::SecretsManager::Secret')).toBe(2); // module key + engine settings
     expect(envOf(prod, 'RelayFunction')).toEqual({
       AUTH_MODE: 'rs256',
       JWKS_ALLOWED_HOSTS:
         'visibility.amp.cisco.com,visibility.eu.amp.cisco.com,visibility.apjc.amp.cisco.com',
       RELAY_PUBLIC_URL: 'https://xdr-relay.example.com',
+      RELAY_MODULE_KEY_ARN: ref(prod, 'AWS::SecretsManager::Secret', 'ModuleKey'),
       LOG_LEVEL: 'INFO',
       NACL_PROTECTED_CIDRS: '10.0.0.0/8',
+    });
+    prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'vectra-xdr-relay/prod/module-key',
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
     });
     prod.template.hasOutput('RelayUrl', { Value: 'https://xdr-relay.example.com' });
   });
@@ -292,6 +297,12 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
         Effect: 'Allow',
         Action: 'sts:AssumeRole',
         Resource: 'arn:aws:iam::210987654321:role/vectra-xdr-relay-nacl-blocker',
+      },
+      {
+        Sid: 'ReadOwnSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: ref(prod, 'AWS::SecretsManager::Secret', 'ModuleKey'),
       },
     ]);
   });
@@ -316,12 +327,20 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
 });
 
 describe('a stage with defaults only', () => {
-  it('deploys the relay alone, rs256, with nothing but its own logs', () => {
+  it('deploys the relay alone, rs256, with nothing but its own logs and module key', () => {
     expect(count(minimal, 'AWS::Lambda::Function')).toBe(1);
-    expect(count(minimal, 'AWS::SecretsManager::Secret')).toBe(0);
+    expect(count(minimal, 'AWS::SecretsManager::Secret')).toBe(1);
     expect(count(minimal, 'AWS::Events::Rule')).toBe(0);
     expect(count(minimal, 'AWS::CloudWatch::Alarm')).toBe(3);
-    expect(statementsOfRole(minimal.json, 'RelayRole')).toEqual([logsStatement(minimal, 'Relay')]);
+    expect(statementsOfRole(minimal.json, 'RelayRole')).toEqual([
+      logsStatement(minimal, 'Relay'),
+      {
+        Sid: 'ReadOwnSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: ref(minimal, 'AWS::SecretsManager::Secret', 'ModuleKey'),
+      },
+    ]);
     expect(resource(minimal.json, 'AWS::Lambda::Function', 'RelayFunction').Properties).not.toHaveProperty(
       'ReservedConcurrentExecutions',
     );

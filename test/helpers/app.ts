@@ -17,6 +17,9 @@ export function makeApp(
     config?: Partial<RelayConfig>;
     vendors?: VendorModule<unknown>[];
     secret?: string | undefined;
+    /** Overrides `secret`: how the deployment's HS256 key is read. */
+    secretKey?: () => Promise<string | undefined>;
+    moduleKey?: string;
   } = {},
 ): TestApp {
   const config = makeConfig({ authMode: 'hs256', logLevel: 'DEBUG', ...opts.config });
@@ -29,7 +32,13 @@ export function makeApp(
   const target = log as unknown as { console: Record<string, (...a: unknown[]) => void> };
   for (const level of ['log', 'info', 'warn', 'error', 'debug', 'trace']) target.console[level] = sink;
   const secret = 'secret' in opts ? opts.secret : TEST_SECRET;
-  const app = createApp({ config, log, secretKey: async () => secret, vendors: opts.vendors ?? [] });
+  const app = createApp({
+    config,
+    log,
+    secretKey: opts.secretKey ?? (async () => secret),
+    ...(opts.moduleKey === undefined ? {} : { moduleKey: async () => opts.moduleKey }),
+    vendors: opts.vendors ?? [],
+  });
   const post = async (path: string, body?: unknown, headers: Record<string, string> = {}) =>
     app.request(`http://localhost${path}`, {
       method: 'POST',

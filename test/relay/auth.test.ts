@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { allowedJwksOrigin, clearJwksCache } from '../../src/relay/auth.js';
 import { ROUTES } from '../../src/relay/schemas.js';
+import type { VendorModule } from '../../src/vendors/types.js';
 import { makeApp } from '../helpers/app.js';
 import {
   hs256,
@@ -230,6 +231,74 @@ describe('rs256 mode against a real JWKS server', () => {
     expect(err.message).toBe(
       'Authorization failed: Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
     );
+  });
+});
+
+describe('deployment module key', () => {
+  let jwks: JwksServer;
+  let key: RsaKey;
+  const MODULE_KEY = 'mk-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEF';
+  const echo: VendorModule<Record<string, string>> = {
+    id: 'echo',
+    title: 'Echo',
+    supportedTypes: new Set(['ip']),
+    configure: (claims) => ({ ...claims }),
+    refer: async (cfg) => ({
+      data: [
+        { id: 'claims', title: Object.keys(cfg).sort().join(','), description: '', url: '', categories: [] },
+      ],
+      errors: [],
+    }),
+  };
+
+  beforeAll(async () => {
+    key = await rsaKey('mk');
+    jwks = await startJwksServer([key.jwk]);
+  });
+  afterAll(() => jwks.close());
+
+  const app = () =>
+    makeApp({
+      config: { authMode: 'rs256', jwksAllowedHosts: [jwks.origin] },
+      moduleKey: MODULE_KEY,
+      vendors: [echo],
+      secretKey: async () => {
+        throw new Error('an RS256 relay must not read SECRET_KEY');
+      },
+    });
+  const token = (payload: Record<string, unknown>) =>
+    rs256(key, { jwks_host: jwks.host, aud: 'http://localhost', ...payload });
+
+  it.each([
+    ['without the key', {}],
+    ['with another key', { relay_module_key: 'someone-elses-key-0123456789abcdefghijkl' }],
+  ])('refuses a Cisco-signed token %s', async (_name, extra) => {
+    const res = await app().post('/health', undefined, { authorization: `Bearer ${await token(extra)}` });
+    const err = await errorOf(res);
+    expect(err.code).toBe('authorization error');
+    expect(err.message).toContain('relay_module_key does not match this relay');
+  });
+
+  it('accepts the key and keeps it out of the claims vendors see', async () => {
+    const t = await token({ relay_module_key: MODULE_KEY, vectra_url: 'https://x' });
+    const res = await app().post('/refer/observables', BODY, { authorization: `Bearer ${t}` });
+    expect(await res.json()).toMatchObject({ data: [{ title: 'jwks_host,vectra_url' }] });
+  });
+
+  it('answers service unavailable when the HS256 key cannot be read', async () => {
+    const a = makeApp({
+      secretKey: async () => {
+        throw new Error('Secrets Manager is down');
+      },
+    });
+    const err = await errorOf(
+      await a.post('/health', undefined, { authorization: `Bearer ${await hs256({})}` }),
+    );
+    expect(err).toEqual({
+      type: 'fatal',
+      code: 'service unavailable',
+      message: 'The relay could not read SECRET_KEY; please, try again later.',
+    });
   });
 });
 

@@ -8,7 +8,7 @@ import type { Outcome, VendorModule } from '../../vendors/types.js';
 import type { AppEnv } from '../app.js';
 import { readJson } from '../app.js';
 import type { RequestContext } from '../context.js';
-import { type EnabledVendor, enabledVendors, observablesFor } from '../enabled.js';
+import { type EnabledVendor, observablesFor } from '../enabled.js';
 import { type Observable, parseObservables } from '../observables.js';
 
 type ObservableOp<T> = (
@@ -27,12 +27,11 @@ export async function bodyObservables(c: Context<AppEnv>): Promise<Observable[]>
  * the results in registry order plus all errors met.
  */
 export async function fanOut<T>(
-  modules: readonly VendorModule<unknown>[],
+  enabled: readonly EnabledVendor[],
   ctx: RequestContext,
   observables: readonly Observable[],
   pick: (m: VendorModule<unknown>) => ObservableOp<T> | undefined,
 ): Promise<{ results: T[]; errors: unknown[] }> {
-  const enabled = enabledVendors(modules, ctx);
   const settled = await Promise.all(
     enabled.map(async (v: EnabledVendor) => {
       const op = pick(v.module);

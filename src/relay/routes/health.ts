@@ -1,14 +1,11 @@
 /** `/health`: one cheap authenticated call per configured vendor, in parallel. */
 import type { RelayApp } from '../app.js';
-import { enabledVendors } from '../enabled.js';
 import { envelope } from '../errors.js';
 
 export function registerHealth(app: RelayApp): void {
   app.post('/health', async (c) => {
     const ctx = c.get('ctx');
-    const checks = enabledVendors(c.get('deps').vendors, ctx).map(async ({ module, cfg }) =>
-      module.health?.(cfg, ctx),
-    );
+    const checks = c.get('enabled').map(async ({ module, cfg }) => module.health?.(cfg, ctx));
     const errors = (await Promise.allSettled(checks))
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason as unknown);

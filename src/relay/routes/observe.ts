@@ -9,7 +9,7 @@ export function registerObserve(app: RelayApp): void {
     const ctx = c.get('ctx');
     const observables = await bodyObservables(c);
     const { results, errors } = await fanOut<ObserveData>(
-      c.get('deps').vendors,
+      c.get('enabled'),
       ctx,
       observables,
       (m) => m.observe,

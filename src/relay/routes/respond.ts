@@ -9,7 +9,6 @@ import type { AppEnv, RelayApp } from '../app.js';
 import { readJson } from '../app.js';
 import { audit } from '../audit.js';
 import type { RespondAction } from '../ctim.js';
-import { enabledVendors } from '../enabled.js';
 import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../errors.js';
 import { describeIssues } from '../observables.js';
 import { TriggerSchema } from '../schemas.js';
@@ -20,7 +19,7 @@ export function registerRespond(app: RelayApp): void {
     const ctx = c.get('ctx');
     const observables = await bodyObservables(c);
     const { results, errors } = await fanOut<RespondAction[]>(
-      c.get('deps').vendors,
+      c.get('enabled'),
       ctx,
       observables,
       (m) => m.respond,
@@ -38,9 +37,7 @@ export function registerRespond(app: RelayApp): void {
     try {
       request = await parseTrigger(c);
       const req = request;
-      const vendor = enabledVendors(c.get('deps').vendors, ctx).find(
-        (v) => v.module.trigger && v.module.ownsAction?.(req.actionId),
-      );
+      const vendor = c.get('enabled').find((v) => v.module.trigger && v.module.ownsAction?.(req.actionId));
       const trigger = vendor?.module.trigger;
       if (!vendor || !trigger) throw new RelayError('invalid argument', 'Unsupported action.');
       result = await trigger.call(vendor.module, vendor.cfg, req, ctx);

@@ -1,49 +1,42 @@
 /** Dashboard tiles: `/tiles`, `/tiles/tile`, `/tiles/tile-data`, collected from the enabled vendors. */
 
-import type { TileDescriptor, VendorModule } from '../../vendors/types.js';
+import type { TileDescriptor } from '../../vendors/types.js';
 import type { RelayApp } from '../app.js';
 import { readJson } from '../app.js';
-import type { RequestContext } from '../context.js';
-import { type EnabledVendor, enabledVendors } from '../enabled.js';
+import type { EnabledVendor } from '../enabled.js';
 import { envelope, invalidArgument } from '../errors.js';
 import { describeIssues } from '../observables.js';
 import { TileDataSchema, TileSchema } from '../schemas.js';
 
-function allTiles(
-  modules: readonly VendorModule<unknown>[],
-  ctx: RequestContext,
-): { vendor: EnabledVendor; tile: TileDescriptor }[] {
-  return enabledVendors(modules, ctx).flatMap((vendor) =>
+function allTiles(enabled: readonly EnabledVendor[]): { vendor: EnabledVendor; tile: TileDescriptor }[] {
+  return enabled.flatMap((vendor) =>
     (vendor.module.tiles?.list(vendor.cfg) ?? []).map((tile) => ({ vendor, tile })),
   );
 }
 
 function findTile(
-  modules: readonly VendorModule<unknown>[],
-  ctx: RequestContext,
+  enabled: readonly EnabledVendor[],
   tileId: string,
 ): { vendor: EnabledVendor; tile: TileDescriptor } {
-  const found = allTiles(modules, ctx).find((t) => t.tile.id === tileId);
+  const found = allTiles(enabled).find((t) => t.tile.id === tileId);
   if (!found) throw invalidArgument('Invalid tile id.');
   return found;
 }
 
 export function registerTiles(app: RelayApp): void {
-  app.post('/tiles', (c) =>
-    c.json(envelope(allTiles(c.get('deps').vendors, c.get('ctx')).map((t) => t.tile))),
-  );
+  app.post('/tiles', (c) => c.json(envelope(allTiles(c.get('enabled')).map((t) => t.tile))));
 
   app.post('/tiles/tile', async (c) => {
     const parsed = TileSchema.safeParse(await readJson(c.req), { reportInput: true });
     if (!parsed.success) throw invalidArgument(describeIssues(parsed.error.issues));
-    return c.json(envelope(findTile(c.get('deps').vendors, c.get('ctx'), parsed.data.tile_id).tile));
+    return c.json(envelope(findTile(c.get('enabled'), parsed.data.tile_id).tile));
   });
 
   app.post('/tiles/tile-data', async (c) => {
     const ctx = c.get('ctx');
     const parsed = TileDataSchema.safeParse(await readJson(c.req), { reportInput: true });
     if (!parsed.success) throw invalidArgument(describeIssues(parsed.error.issues));
-    const { vendor, tile } = findTile(c.get('deps').vendors, ctx, parsed.data.tile_id);
+    const { vendor, tile } = findTile(c.get('enabled'), parsed.data.tile_id);
     if (!tile.periods.includes(parsed.data.period)) {
       throw invalidArgument(`Invalid period for tile ${tile.id}: use one of ${tile.periods.join(', ')}.`);
     }
