@@ -37,6 +37,8 @@ export interface BulkResult {
   readonly ids: string[];
   readonly changes: Change[];
   readonly errors: RelayError[];
+  /** Inputs refused for good before any call (protected, no-block, invalid): never retried. */
+  readonly refused: RelayError[];
   /** Targets that ended in the asked state (counts dry-run targets too). */
   succeeded: number;
 }
@@ -50,7 +52,7 @@ async function bulk(
   ctx: RequestContext,
   op: typeof denyCidr,
 ): Promise<BulkResult> {
-  const result: BulkResult = { ids: [], changes: [], errors: [], succeeded: 0 };
+  const result: BulkResult = { ids: [], changes: [], errors: [], refused: [], succeeded: 0 };
   if (targets.length === 0) return result;
   const api = naclApi(cfg);
   const views = await api.describe([...new Set(targets.map((t) => t.naclId))], ctx.signal);
@@ -80,19 +82,26 @@ export async function blockAll(
   inputs: readonly string[],
   ctx: RequestContext,
 ): Promise<BulkResult> {
-  const errors: RelayError[] = [];
+  const refused: RelayError[] = [];
   const cidrs: Cidr[] = [];
+  const guard = await protectedHosts(ctx);
+  if (guard.error !== undefined) throw guard.error;
   for (const input of new Set(inputs)) {
     try {
       const c = blockableCidr(input, cfg.policy);
+      const shielded = guard.hosts.find((h) => covers(c, h.ip));
+      if (shielded) {
+        throw invalidArgument(
+          `${input} belongs to host ${shielded.name} in the no-block group "${shielded.group}".`,
+        );
+      }
       if (!cidrs.some((x) => x.text === c.text)) cidrs.push(c);
     } catch (err) {
-      errors.push(err as RelayError);
+      refused.push(err instanceof RelayError ? err : invalidArgument(`${input} cannot be denied.`));
     }
   }
   const targets = cfg.naclIds.flatMap((naclId) => cidrs.map((cidr) => ({ naclId, cidr })));
-  const r = await bulk(cfg, targets, ctx, denyCidr);
-  return { ...r, errors: [...errors, ...r.errors] };
+  return { ...(await bulk(cfg, targets, ctx, denyCidr)), refused };
 }
 
 /** Removes owned denies for each address/CIDR in every configured NACL. */
@@ -122,9 +131,39 @@ export async function unblockIds(
   return bulk(cfg, targets, ctx, undenyCidr);
 }
 
-/** Ids, or the first error when nothing at all succeeded (VAR then records nothing). */
-export function idsOrThrow(r: BulkResult, ctx: RequestContext): string[] {
-  if (r.errors.length > 0 && r.succeeded === 0) throw r.errors[0];
+/**
+ * The ids a block client answers. A block must be complete to be recorded: if
+ * any NACL write failed, the call fails and the next one completes it (the
+ * written denies are found again, so nothing is doubled). Inputs refused for
+ * good (protected, no-block, invalid) are only logged, or a detection with one
+ * protected destination could never be blocked. A dry run is refused loudly:
+ * an empty answer would read as "nothing to block".
+ */
+export function blockIdsOrThrow(r: BulkResult, ctx: RequestContext, cfg: NaclConfig): string[] {
+  const [first] = r.errors;
+  if (first) {
+    const total = r.succeeded + r.errors.length;
+    throw new RelayError(
+      first.code,
+      `${first.message} (${r.succeeded} of ${total} NACL updates done; run it again to complete)`,
+      { cause: first },
+    );
+  }
+  for (const e of r.refused)
+    ctx.log.warn({ message: 'AWS NACL input refused', code: e.code, detail: e.message });
+  if (cfg.dryRun) {
+    const would = r.changes.map(describeChange).join('; ') || 'no change';
+    throw invalidArgument(`aws_nacl_dry_run is on: ${would}. Nothing was changed or recorded.`);
+  }
+  const [refused] = r.refused;
+  if (r.ids.length === 0 && refused) throw refused;
+  return r.ids;
+}
+
+/** Ids released; partial is fine: the ids not answered keep their tags and are retried next time. */
+export function unblockIdsOrThrow(r: BulkResult, ctx: RequestContext): string[] {
+  const [first] = r.errors;
+  if (first && r.succeeded === 0) throw first;
   for (const e of r.errors)
     ctx.log.warn({ message: 'AWS NACL partial failure', code: e.code, detail: e.message });
   return r.ids;
@@ -183,14 +222,24 @@ export async function respond(
   return { data, errors };
 }
 
+type Guard = { hosts: ProtectedHost[]; error?: unknown };
+/** One no-block lookup per request (an engine run blocks many objects with one context). */
+const guards = new WeakMap<RequestContext, Promise<Guard>>();
+
 /** The no-block interlock (`../var/guard.ts`), loaded only when Vectra is configured; errors fail closed. */
-async function protectedHosts(ctx: RequestContext): Promise<{ hosts: ProtectedHost[]; error?: unknown }> {
-  if (!ctx.claims.vectra_url) return { hosts: [] };
-  try {
-    return { hosts: await (await import('../var/guard.js')).noBlockHosts(ctx) };
-  } catch (error) {
-    return { hosts: [], error };
+function protectedHosts(ctx: RequestContext): Promise<Guard> {
+  if (!ctx.claims.vectra_url) return Promise.resolve({ hosts: [] });
+  let guard = guards.get(ctx);
+  if (!guard) {
+    guard = import('../var/guard.js')
+      .then((m) => m.noBlockHosts(ctx))
+      .then(
+        (hosts) => ({ hosts }),
+        (error: unknown) => ({ hosts: [], error }),
+      );
+    guards.set(ctx, guard);
   }
+  return guard;
 }
 
 const covers = (c: Cidr, ip: string): boolean => {

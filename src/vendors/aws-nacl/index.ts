@@ -16,13 +16,14 @@ import type { BlockCapability, BlockClientModule, VendorModule } from '../types.
 import {
   AWS_NACL_CLIENT_NAME,
   blockAll,
+  blockIdsOrThrow,
   health,
-  idsOrThrow,
   respond,
   SUPPORTED_TYPES,
   trigger,
   unblockAll,
   unblockIds,
+  unblockIdsOrThrow,
 } from './actions.js';
 import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
 
@@ -54,12 +55,13 @@ export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
     return defineBlockClient(
       { module: VENDOR_ID, name: AWS_NACL_CLIENT_NAME, capabilities: CAPABILITIES },
       {
-        blockHost: async (host) => (host.ip ? idsOrThrow(await blockAll(cfg, [host.ip], ctx), ctx) : []),
-        unblockHost: async (host) => idsOrThrow(await unblockIds(cfg, mine(host), ctx), ctx),
-        blockDetection: async (d) => idsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx),
-        unblockDetection: async (d) => idsOrThrow(await unblockIds(cfg, mine(d), ctx), ctx),
-        blockStaticDstIps: async (ips) => idsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx),
-        unblockStaticDstIps: async (ips) => idsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
+        blockHost: async (host) =>
+          host.ip ? blockIdsOrThrow(await blockAll(cfg, [host.ip], ctx), ctx, cfg) : [],
+        unblockHost: async (host) => unblockIdsOrThrow(await unblockIds(cfg, mine(host), ctx), ctx),
+        blockDetection: async (d) => blockIdsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx, cfg),
+        unblockDetection: async (d) => unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx), ctx),
+        blockStaticDstIps: async (ips) => blockIdsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx, cfg),
+        unblockStaticDstIps: async (ips) => unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
         health: () => health(cfg, ctx),
       },
     );

@@ -238,7 +238,13 @@ describe('AWS NACL block client', () => {
 
   it('dry-run exercises permissions with EC2 DryRun and writes nothing', async () => {
     h = await startHarness({ claims: { aws_nacl_dry_run: 'true' } });
-    expect(await h.client.blockHost(host('203.0.113.5'))).toEqual([]);
+    // Refused loudly: an empty answer would read as "nothing to block" to VAR and the engine.
+    await expect(h.client.blockHost(host('203.0.113.5'))).rejects.toMatchObject({
+      code: 'invalid argument',
+      message: expect.stringMatching(
+        /^aws_nacl_dry_run is on: would create egress deny rule 1 for 203\.0\.113\.5\/32 .*Nothing was changed or recorded\.$/,
+      ),
+    });
     expect(h.fake.calls.map((c) => `${c.action}:${c.params.DryRun ?? '-'}:${c.code ?? 'ok'}`)).toEqual([
       'DescribeNetworkAcls:-:ok',
       'CreateNetworkAclEntry:true:DryRunOperation',
@@ -249,6 +255,18 @@ describe('AWS NACL block client', () => {
     await expect(h.client.blockHost(host('203.0.113.5'))).rejects.toMatchObject({
       code: 'permission denied',
     });
+  });
+
+  it('fails a block that is incomplete, and the next block completes it without doubling', async () => {
+    h = await startHarness();
+    h.fake.injectError('InvalidParameterValue', { status: 400, count: 1, action: 'CreateNetworkAclEntry' });
+    await expect(h.client.blockHost(host('203.0.113.9'))).rejects.toMatchObject({
+      message: expect.stringMatching(/NACL updates done; run it again to complete\)$/),
+    });
+    h.fake.clearInjections();
+    const ids = await h.client.blockHost(host('203.0.113.9'));
+    expect(ids).toEqual([`${h.naclId}/203.0.113.9/32`]);
+    expect(denies(h)).toEqual(['egress 203.0.113.9/32', 'ingress 203.0.113.9/32']);
   });
 
   it('reports health from one DescribeNetworkAcls', async () => {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
+import { awsNaclBlockClient } from '../../../src/vendors/aws-nacl/index.js';
+import { makeContext } from '../../helpers/context.js';
 import { type E2E, startE2E } from '../../helpers/e2e.js';
 
 let e: E2E;
@@ -167,6 +169,24 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
       expect(r.data.status).toBe('failure');
       expect(r.errors?.[0]?.message).toContain('in the no-block group "NoBlock" and is never denied');
     }
+    expect(denyEntries()).toEqual([]);
+  });
+
+  it('keeps the interlock on the block-client path the engine uses (detections, static IPs)', async () => {
+    const ctx = makeContext({ claims: e.claims });
+    const client = awsNaclBlockClient.create(awsNaclBlockClient.configure(ctx.claims, ctx.config), ctx);
+    await expect(
+      client.blockStaticDstIps({ kind: 'static-ips', dstIps: [SCENARIO.server.ip] }),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('in the no-block group "NoBlock"'),
+    });
+    // A mixed list blocks the rest and skips the protected address.
+    expect(
+      await client.blockStaticDstIps({ kind: 'static-ips', dstIps: [SCENARIO.server.ip, '198.51.100.200'] }),
+    ).toEqual([`${e.naclId}/198.51.100.200/32`]);
+    expect(await client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['198.51.100.200'] })).toHaveLength(
+      1,
+    );
     expect(denyEntries()).toEqual([]);
   });
 
