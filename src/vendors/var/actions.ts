@@ -17,6 +17,7 @@ import { VectraClient } from '../vectra/client.js';
 import type { VectraAccount, VectraHost } from '../vectra/model.js';
 import { eligibleClients } from './apply.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
+import { noBlockMembers } from './guard.js';
 
 /** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
 export const ACTION_IDS = {
@@ -130,27 +131,13 @@ export function objectActions(
   return { actions, warnings };
 }
 
-/** Lazily fetched, once per request: ids of the no-block group's members. */
-function noBlockIds(vectra: VectraClient, cfg: VarConfig) {
-  let hosts: Promise<Set<number>> | undefined;
-  let accounts: Promise<Set<number>> | undefined;
-  return {
-    host: () =>
-      (hosts ??= vectra.groupMembers(cfg.vectra.noBlockHostGroup, 'host').then((ids) => new Set(ids))),
-    account: () =>
-      (accounts ??= vectra
-        .groupMembers(cfg.vectra.noBlockAccountGroup, 'account')
-        .then((list) => new Set(list.map((a) => a.id)))),
-  };
-}
-
 export async function offerActions(
   cfg: VarConfig,
   observables: readonly Observable[],
   ctx: RequestContext,
 ): Promise<Outcome<RespondAction[]>> {
   const vectra = new VectraClient(cfg.vectra, ctx);
-  const noBlock = noBlockIds(vectra, cfg);
+  const noBlock = noBlockMembers(vectra, cfg.vectra);
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
   const errors: unknown[] = [];

@@ -9,7 +9,23 @@
 import pLimit from 'p-limit';
 import type { RequestContext } from '../../relay/context.js';
 import { VectraClient } from '../vectra/client.js';
-import { parseVectraConfig } from '../vectra/config.js';
+import { parseVectraConfig, type VectraConfig } from '../vectra/config.js';
+
+/**
+ * The one way the relay reads the no-block groups: ids of their members,
+ * fetched at most once per request and per kind, whoever asks first.
+ */
+export function noBlockMembers(vectra: VectraClient, cfg: VectraConfig) {
+  let hosts: Promise<Set<number>> | undefined;
+  let accounts: Promise<Set<number>> | undefined;
+  return {
+    host: () => (hosts ??= vectra.groupMembers(cfg.noBlockHostGroup, 'host').then((ids) => new Set(ids))),
+    account: () =>
+      (accounts ??= vectra
+        .groupMembers(cfg.noBlockAccountGroup, 'account')
+        .then((list) => new Set(list.map((a) => a.id)))),
+  };
+}
 
 export interface ProtectedHost {
   readonly ip: string;
@@ -22,7 +38,7 @@ export async function noBlockHosts(ctx: RequestContext): Promise<ProtectedHost[]
   const cfg = parseVectraConfig(ctx.claims, ctx.config);
   if (!cfg) return [];
   const vectra = new VectraClient(cfg, ctx);
-  const ids = await vectra.groupMembers(cfg.noBlockHostGroup, 'host');
+  const ids = [...(await noBlockMembers(vectra, cfg).host())];
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const hosts = await Promise.all(ids.slice(0, 500).map((id) => limit(() => vectra.getHost(id))));
   return hosts.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: cfg.noBlockHostGroup }] : []));

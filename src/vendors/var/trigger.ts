@@ -13,6 +13,7 @@ import type { VectraAccount, VectraHost } from '../vectra/model.js';
 import { ACTION_IDS, isActionId } from './actions.js';
 import { blockAndRecord, eligibleClients, unblockAndRecord } from './apply.js';
 import type { VarConfig } from './config.js';
+import { noBlockMembers } from './guard.js';
 
 function objectId(params: Readonly<Record<string, string>>, key: string): number {
   const raw = params[key];
@@ -20,16 +21,6 @@ function objectId(params: Readonly<Record<string, string>>, key: string): number
     throw invalidArgument(`Invalid JSON payload received. ${key}: Missing or not a Vectra id.`);
   }
   return Number(raw);
-}
-
-async function inNoBlockGroup(
-  vectra: VectraClient,
-  cfg: VarConfig,
-  o: VectraHost | VectraAccount,
-): Promise<boolean> {
-  if (o.kind === 'host')
-    return (await vectra.groupMembers(cfg.vectra.noBlockHostGroup, 'host')).includes(o.id);
-  return (await vectra.groupMembers(cfg.vectra.noBlockAccountGroup, 'account')).some((a) => a.id === o.id);
 }
 
 export async function runTrigger(
@@ -47,7 +38,8 @@ export async function runTrigger(
     if (!o) throw new RelayError('not found', `The ${kind} ${id} no longer exists in Vectra Detect.`);
     const group = kind === 'host' ? cfg.vectra.noBlockHostGroup : cfg.vectra.noBlockAccountGroup;
     const refuseNoBlock = async () => {
-      if (await inNoBlockGroup(vectra, cfg, o)) {
+      const members = noBlockMembers(vectra, cfg.vectra);
+      if ((await (o.kind === 'host' ? members.host() : members.account())).has(o.id)) {
         throw invalidArgument(
           `The ${kind} ${o.name} is in the no-block group "${group}" and is never blocked.`,
         );
