@@ -85,7 +85,12 @@ export interface GroomDecision {
   readonly unblock: boolean;
 }
 
-/** VAR's nine operations. Unsupported ones return `[]` (or no-op groom). */
+/**
+ * VAR's nine operations. Unsupported ones return `[]` (or no-op groom). Every
+ * operation must be idempotent: blocking what is already blocked answers the
+ * same ids and changes nothing, and unblocking what is gone is success. The
+ * relay and the engine rely on it to repair half-done work by simply repeating.
+ */
 export interface BlockClient {
   /** Config key matched against `client:<module>` tags, e.g. `aws_nacl`. */
   readonly module: string;

@@ -104,14 +104,16 @@ export async function blockAndRecord(
 ): Promise<ApplyResult> {
   const held = o.blockedElements[client.name] ?? [];
   const marker = BLOCKED_MARKERS[o.kind];
-  if (held.length > 0) {
-    // Already blocked by this client; repair a missing marker (a half-written VAR state).
+  // Ask the client even when the tags say "blocked": block operations are idempotent
+  // (the contract suite checks it), so this completes a block whose targets grew (a
+  // NACL added to the module) and repairs a lost marker, and costs no write otherwise.
+  const ids = await callBlock(client, o);
+  if (ids.length === 0 && held.length === 0) {
+    throw new RelayError('not found', `${client.name} found nothing to block for ${label(o)}.`);
+  }
+  if (ids.every((id) => held.includes(id))) {
     if (!o.allTags.includes(marker)) await vectra.updateTags(o.kind, o.id, (t) => [...t, marker]);
     return { ids: held, unchanged: true };
-  }
-  const ids = await callBlock(client, o);
-  if (ids.length === 0) {
-    throw new RelayError('not found', `${client.name} found nothing to block for ${label(o)}.`);
   }
   await record(
     vectra,

@@ -121,6 +121,36 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect(await trigger({ ...a, id: 'vectra-unblock-host' })).toEqual({ data: { status: 'success' } });
   });
 
+  it('completes a block when the module gains a network ACL', async () => {
+    const second = e.ec2.addNacl({ isDefault: false });
+    const a: Action = {
+      id: 'vectra-block-host',
+      title: '',
+      'query-params': {
+        observable_type: 'ip',
+        observable_value: SCENARIO.workstation.ip,
+        host_id: String(e.seeded.workstationId),
+        client_id: 'aws_nacl',
+      },
+    };
+    expect(await trigger(a)).toEqual({ data: { status: 'success' } });
+    const wider = { ...e.claims, aws_nacl_ids: `${e.naclId},${second}` };
+    const again = (await e.call('/respond/trigger', { 'action-id': a.id, ...a['query-params'] }, wider)).json;
+    expect(again).toEqual({ data: { status: 'success' } });
+    expect(tagsOf(e.seeded.workstationId).filter((t) => t.startsWith('VAR ID:AWS NACL Client:'))).toEqual([
+      `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`,
+      `VAR ID:AWS NACL Client:${second}/${SCENARIO.workstation.ip}/32`,
+    ]);
+    const unblock = await e.call(
+      '/respond/trigger',
+      { ...a['query-params'], 'action-id': 'vectra-unblock-host' },
+      wider,
+    );
+    expect(unblock.json).toEqual({ data: { status: 'success' } });
+    expect(e.ec2.entries(second).filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100)).toEqual([]);
+    expect(denyEntries()).toEqual([]);
+  });
+
   it('recognises a block written by VAR itself', async () => {
     const { data } = await actionsFor('ip', SCENARIO.blockedHost.ip);
     expect(data.map((a) => a.title)).toContain(`Unblock host ${SCENARIO.blockedHost.name} via Test Client`);
