@@ -13,23 +13,14 @@
 import type { Claims } from '../../relay/context.js';
 import { defineBlockClient } from '../block-client.js';
 import type { BlockCapability, BlockClientModule, VendorModule } from '../types.js';
-import {
-  AWS_NACL_CLIENT_NAME,
-  blockAll,
-  blockIdsOrThrow,
-  health,
-  respond,
-  SUPPORTED_TYPES,
-  trigger,
-  unblockAll,
-  unblockIds,
-  unblockIdsOrThrow,
-} from './actions.js';
+import { health, respond, trigger } from './actions.js';
+import { blockAll, blockIdsOrThrow, unblockAll, unblockIds, unblockIdsOrThrow } from './bulk.js';
 import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
+import { AWS_NACL_CLIENT_NAME, SUPPORTED_TYPES } from './ids.js';
 
-export { AWS_NACL_CLIENT_NAME, DENY_ACTION, REMOVE_DENY_ACTION } from './actions.js';
 export { type AwsClientOverrides, setAwsClientOverrides } from './client.js';
 export type { NaclConfig } from './config.js';
+export { AWS_NACL_CLIENT_NAME, DENY_ACTION, REMOVE_DENY_ACTION } from './ids.js';
 
 const CAPABILITIES: readonly BlockCapability[] = ['host', 'detection', 'static-ips'];
 

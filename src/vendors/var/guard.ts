@@ -43,3 +43,15 @@ export async function noBlockHosts(ctx: RequestContext): Promise<ProtectedHost[]
   const hosts = await Promise.all(ids.slice(0, 500).map((id) => limit(() => vectra.getHost(id))));
   return hosts.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: cfg.noBlockHostGroup }] : []));
 }
+
+/** Hosts and detections whose tags hold exactly `tag` (the API's tag filter is a substring match). */
+export async function varRecordedOwners(ctx: RequestContext, tag: string): Promise<string[]> {
+  const cfg = parseVectraConfig(ctx.claims, ctx.config);
+  if (!cfg) return [];
+  const vectra = new VectraClient(cfg, ctx);
+  const [hosts, detections] = await Promise.all([
+    vectra.listHosts({ tags: tag }, { maxItems: 20 }),
+    vectra.listDetections({ tags: tag }, { maxItems: 20 }),
+  ]);
+  return [...hosts.map((h) => `host ${h.name}`), ...detections.map((d) => `detection ${d.id}`)];
+}

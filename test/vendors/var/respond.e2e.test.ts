@@ -151,6 +151,33 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect(denyEntries()).toEqual([]);
   });
 
+  it('refuses a bare "Remove deny" of a deny that is a recorded VAR block', async () => {
+    const params = {
+      observable_type: 'ip',
+      observable_value: SCENARIO.workstation.ip,
+      host_id: String(e.seeded.workstationId),
+      client_id: 'aws_nacl',
+    };
+    expect(await trigger({ id: 'vectra-block-host', title: '', 'query-params': params })).toEqual({
+      data: { status: 'success' },
+    });
+    const offered = await actionsFor('ip', SCENARIO.workstation.ip);
+    expect(offered.data.filter((a) => a.id === 'aws_nacl-remove-deny-ip')).toEqual([]);
+    expect(offered.errors).toContainEqual(
+      expect.objectContaining({ type: 'warning', code: 'var-recorded-block' }),
+    );
+    const removed = await trigger({
+      id: 'aws_nacl-remove-deny-ip',
+      title: '',
+      'query-params': { observable_type: 'ip', observable_value: SCENARIO.workstation.ip, nacl_id: e.naclId },
+    });
+    expect(removed.data.status).toBe('failure');
+    expect(removed.errors?.[0]?.message).toContain(`is the VAR block of host ${SCENARIO.workstation.name}`);
+    expect(denyEntries()).toHaveLength(1);
+    await trigger({ id: 'vectra-unblock-host', title: '', 'query-params': params });
+    expect(denyEntries()).toEqual([]);
+  });
+
   it('recognises a block written by VAR itself', async () => {
     const { data } = await actionsFor('ip', SCENARIO.blockedHost.ip);
     expect(data.map((a) => a.title)).toContain(`Unblock host ${SCENARIO.blockedHost.name} via Test Client`);

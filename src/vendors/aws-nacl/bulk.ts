@@ -1,0 +1,159 @@
+/**
+ * The block-client side of the NACL vendor: deny or release many addresses in
+ * every configured NACL with one describe, collecting per-target failures, and
+ * the rules for what a block client may answer (complete blocks only; partial
+ * unblocks are fine because unreleased ids keep their tags).
+ */
+import type { RequestContext } from '../../relay/context.js';
+import { invalidArgument, RelayError } from '../../relay/errors.js';
+import { type Change, denyCidr, undenyCidr } from './blocker.js';
+import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
+import { naclApi } from './client.js';
+import type { NaclConfig } from './config.js';
+import { elementId, parseElementId } from './ids.js';
+import { covers, protectedHosts } from './interlocks.js';
+
+export interface BulkResult {
+  /** Ids acted on or already in the asked state; empty in dry-run (nothing to remember). */
+  readonly ids: string[];
+  readonly changes: Change[];
+  readonly errors: RelayError[];
+  /** Inputs refused for good before any call (protected, no-block, invalid): never retried. */
+  readonly refused: RelayError[];
+  /** Targets that ended in the asked state (counts dry-run targets too). */
+  succeeded: number;
+}
+
+type Target = { naclId: string; cidr: Cidr };
+
+/** Runs `op` for every target with one describe for all NACLs; per-target failures are collected. */
+async function bulk(
+  cfg: NaclConfig,
+  targets: readonly Target[],
+  ctx: RequestContext,
+  op: typeof denyCidr,
+): Promise<BulkResult> {
+  const result: BulkResult = { ids: [], changes: [], errors: [], refused: [], succeeded: 0 };
+  if (targets.length === 0) return result;
+  const api = naclApi(cfg);
+  const views = await api.describe([...new Set(targets.map((t) => t.naclId))], ctx.signal);
+  // Concurrency is bounded where the calls are made (client.ts), whatever the fan-out here.
+  const settled = await Promise.allSettled(
+    targets.map((t) => op(api, cfg, t.naclId, t.cidr, { signal: ctx.signal, view: views.get(t.naclId) })),
+  );
+  settled.forEach((s, i) => {
+    const t = targets[i] as Target;
+    if (s.status === 'fulfilled') {
+      result.succeeded += 1;
+      result.changes.push(...s.value);
+      if (!cfg.dryRun) result.ids.push(elementId(t.naclId, t.cidr));
+    } else {
+      result.errors.push(
+        s.reason instanceof RelayError ? s.reason : new RelayError('unknown', 'NACL update failed.'),
+      );
+    }
+  });
+  logChanges(ctx, result.changes);
+  return result;
+}
+
+/** Denies each address/CIDR in every configured NACL. Invalid or protected inputs become errors. */
+export async function blockAll(
+  cfg: NaclConfig,
+  inputs: readonly string[],
+  ctx: RequestContext,
+): Promise<BulkResult> {
+  const refused: RelayError[] = [];
+  const cidrs: Cidr[] = [];
+  const guard = await protectedHosts(ctx);
+  if (guard.error !== undefined) throw guard.error;
+  for (const input of new Set(inputs)) {
+    try {
+      const c = blockableCidr(input, cfg.policy);
+      const shielded = guard.hosts.find((h) => covers(c, h.ip));
+      if (shielded) {
+        throw invalidArgument(
+          `${input} belongs to host ${shielded.name} in the no-block group "${shielded.group}".`,
+        );
+      }
+      if (!cidrs.some((x) => x.text === c.text)) cidrs.push(c);
+    } catch (err) {
+      refused.push(err instanceof RelayError ? err : invalidArgument(`${input} cannot be denied.`));
+    }
+  }
+  const targets = cfg.naclIds.flatMap((naclId) => cidrs.map((cidr) => ({ naclId, cidr })));
+  return { ...(await bulk(cfg, targets, ctx, denyCidr)), refused };
+}
+
+/** Removes owned denies for each address/CIDR in every configured NACL. */
+export async function unblockAll(
+  cfg: NaclConfig,
+  inputs: readonly string[],
+  ctx: RequestContext,
+): Promise<BulkResult> {
+  const cidrs = [...new Set(inputs)].map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  const targets = cfg.naclIds.flatMap((naclId) => cidrs.map((cidr) => ({ naclId, cidr })));
+  return bulk(cfg, targets, ctx, undenyCidr);
+}
+
+/** Removes exactly the elements named by ids from an earlier block; ids for other NACLs are skipped. */
+export async function unblockIds(
+  cfg: NaclConfig,
+  ids: readonly string[],
+  ctx: RequestContext,
+): Promise<BulkResult> {
+  const targets: Target[] = [];
+  for (const id of new Set(ids)) {
+    const t = parseElementId(id);
+    // Only NACLs this token configures may be touched, whatever a tag says.
+    if (t && cfg.naclIds.includes(t.naclId)) targets.push(t);
+    else ctx.log.warn({ message: 'Skipping an AWS NACL element id this token does not cover', id });
+  }
+  return bulk(cfg, targets, ctx, undenyCidr);
+}
+
+/**
+ * The ids a block client answers. A block must be complete to be recorded: if
+ * any NACL write failed, the call fails and the next one completes it (the
+ * written denies are found again, so nothing is doubled). Inputs refused for
+ * good (protected, no-block, invalid) are only logged, or a detection with one
+ * protected destination could never be blocked. A dry run is refused loudly:
+ * an empty answer would read as "nothing to block".
+ */
+export function blockIdsOrThrow(r: BulkResult, ctx: RequestContext, cfg: NaclConfig): string[] {
+  const [first] = r.errors;
+  if (first) {
+    const total = r.succeeded + r.errors.length;
+    throw new RelayError(
+      first.code,
+      `${first.message} (${r.succeeded} of ${total} NACL updates done; run it again to complete)`,
+      { cause: first },
+    );
+  }
+  for (const e of r.refused)
+    ctx.log.warn({ message: 'AWS NACL input refused', code: e.code, detail: e.message });
+  if (cfg.dryRun) {
+    const would = r.changes.map(describeChange).join('; ') || 'no change';
+    throw invalidArgument(`aws_nacl_dry_run is on: ${would}. Nothing was changed or recorded.`);
+  }
+  const [refused] = r.refused;
+  if (r.ids.length === 0 && refused) throw refused;
+  return r.ids;
+}
+
+/** Ids released; partial is fine: the ids not answered keep their tags and are retried next time. */
+export function unblockIdsOrThrow(r: BulkResult, ctx: RequestContext): string[] {
+  const [first] = r.errors;
+  if (first && r.succeeded === 0) throw first;
+  for (const e of r.errors)
+    ctx.log.warn({ message: 'AWS NACL partial failure', code: e.code, detail: e.message });
+  return r.ids;
+}
+
+export const describeChange = (c: Change): string =>
+  `${c.dryRun ? 'would ' : ''}${c.op} ${c.direction} deny rule ${c.ruleNumber} for ${c.cidr} in ${c.naclId}`;
+
+export function logChanges(ctx: RequestContext, changes: readonly Change[]): void {
+  for (const c of changes)
+    ctx.log.info({ message: 'AWS NACL change', change: describeChange(c), dryRun: c.dryRun });
+}
