@@ -11,7 +11,7 @@ import type { Logger } from '../relay/logger.js';
 import { createBlockClients } from '../vendors/block-clients.js';
 import { VectraClient, type VectraClientOptions } from '../vendors/vectra/client.js';
 import { parseVectraConfig } from '../vendors/vectra/config.js';
-import { type Policy, PolicyError } from './policy.js';
+import { type Policy, PolicyError, withVectraClaims } from './policy.js';
 import type { StaticIpStore } from './port.js';
 import { type EngineReport, runEngine } from './run.js';
 import { vectraGroupStaticIpStore, vectraPort } from './vectra-port.js';
@@ -23,10 +23,12 @@ export {
   DEFAULT_POLICY,
   type Policy,
   PolicyError,
+  type PolicyKey,
   PolicySchema,
   parsePolicy,
   parsePolicyJson,
   type ThreatCertainty,
+  withVectraClaims,
 } from './policy.js';
 export type { DetectionQuery, EnginePort, EntityQuery, StaticIpStore, TagUpdate } from './port.js';
 export { type EngineOptions, type EngineReport, type EngineSummary, runEngine } from './run.js';
@@ -72,15 +74,17 @@ export async function runEngineWithClaims(setup: EngineSetup): Promise<EngineRep
   const ctx = engineContext(setup);
   const vectraConfig = parseVectraConfig(setup.claims, setup.config);
   if (!vectraConfig) throw new PolicyError('The engine needs vectra_url (and credentials) in its claims');
+  // Tags and no-block groups: the policy's own value, else the claims' (the relay's respond uses them).
+  const policy = withVectraClaims(setup.policy, vectraConfig);
   const client = new VectraClient(vectraConfig, ctx, setup.vectraOptions);
   const clients = createBlockClients(ctx);
-  const staticIps = (
-    setup.staticIps ?? ((c) => vectraGroupStaticIpStore(c, setup.policy.STATIC_IPS_GROUP_NAME))
-  )(client);
+  const staticIps = (setup.staticIps ?? ((c) => vectraGroupStaticIpStore(c, policy.STATIC_IPS_GROUP_NAME)))(
+    client,
+  );
   return runEngine({
     port: vectraPort(client),
     clients,
-    policy: setup.policy,
+    policy,
     staticIps,
     log: setup.log,
     dryRun: setup.dryRun,

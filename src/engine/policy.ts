@@ -5,8 +5,8 @@
  * rejected so that a typo (`BLOCK_HOST_TAGS`) fails loudly instead of silently
  * falling back to a default. The mapping to VAR is documented in README.md.
  */
-import { isIP } from 'node:net';
 import * as z from 'zod/mini';
+import { parseCidr } from '../vendors/aws-nacl/cidr.js';
 
 export type Condition = 'and' | 'or';
 
@@ -57,9 +57,10 @@ const dayWord = z.pipe(
   ),
 );
 
+/** What the engine can canonicalise (`parseCidr`): no zone ids, no leading zeros in IPv4. */
 const staticIp = z
   .string()
-  .check(z.refine((v) => isIpOrCidr(v), { message: 'must be an IPv4/IPv6 address or CIDR' }));
+  .check(z.refine((v) => parseCidr(v) !== undefined, { message: 'must be an IPv4/IPv6 address or CIDR' }));
 
 export const PolicySchema = z.strictObject({
   THIRD_PARTY_CLIENTS: z.optional(names),
@@ -103,7 +104,16 @@ export const PolicySchema = z.strictObject({
   STATIC_IPS_GROUP_NAME: z._default(tag, 'VAR Static Blocked IPs'),
 });
 
-export type Policy = z.infer<typeof PolicySchema>;
+export type PolicyKey = keyof z.infer<typeof PolicySchema>;
+
+export type Policy = z.infer<typeof PolicySchema> & {
+  /**
+   * The keys the policy document set itself; every other key holds a default.
+   * `withVectraClaims` needs it: a claim replaces a default, never a value the
+   * document chose.
+   */
+  readonly explicitKeys: readonly PolicyKey[];
+};
 
 export class PolicyError extends Error {
   override readonly name = 'PolicyError';
@@ -119,7 +129,13 @@ export function parsePolicy(input: unknown): Policy {
     });
     throw new PolicyError(`Invalid engine policy: ${problems.join('; ')}`);
   }
-  return parsed.data;
+  const given = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const explicitKeys = Object.freeze(
+    (Object.keys(parsed.data) as PolicyKey[]).filter(
+      (k) => Object.hasOwn(given, k) && given[k] !== undefined,
+    ),
+  );
+  return { ...parsed.data, explicitKeys };
 }
 
 /** Parses a policy from JSON text (env `ENGINE_POLICY`, a policy file). */
@@ -135,14 +151,43 @@ export function parsePolicyJson(text: string): Policy {
 
 export const DEFAULT_POLICY: Policy = parsePolicy({});
 
-function isIpOrCidr(v: string): boolean {
-  const [addr = '', prefix, extra] = v.trim().split('/');
-  if (extra !== undefined) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
+/** The token's `vectra_*` fields the relay's respond reads (`VectraConfig`, VAR's defaults when absent). */
+export interface VectraClaimNames {
+  readonly blockHostTag: string;
+  readonly unblockHostTag: string;
+  readonly blockAccountTag: string;
+  readonly unblockAccountTag: string;
+  readonly noBlockHostGroup: string;
+  readonly noBlockAccountGroup: string;
+}
+
+/** Policy key ← the claim the relay's respond uses for the same thing. */
+export const CLAIMED_KEYS = {
+  BLOCK_HOST_TAG: 'blockHostTag',
+  UNBLOCK_HOST_TAG: 'unblockHostTag',
+  BLOCK_ACCOUNT_TAG: 'blockAccountTag',
+  UNBLOCK_ACCOUNT_TAG: 'unblockAccountTag',
+  NO_BLOCK_HOST_GROUP_NAME: 'noBlockHostGroup',
+  NO_BLOCK_ACCOUNT_GROUP_NAME: 'noBlockAccountGroup',
+} as const satisfies Partial<Record<PolicyKey, keyof VectraClaimNames>>;
+
+/**
+ * The policy the engine runs with a token's claims: for each tag and no-block
+ * group key, the policy document's value when it set the key, else the claim
+ * (`vectra_block_host_tag`, `vectra_no_block_host_group` …), else VAR's
+ * default — `parseVectraConfig` already answers VAR's default for an absent
+ * claim. So the relay's respond ("Tag host for automated blocking", its
+ * no-block guard) and the engine read the same tags and groups unless the
+ * policy says otherwise on purpose.
+ */
+export function withVectraClaims(policy: Policy, claims: VectraClaimNames): Policy {
+  const out: Record<string, unknown> = { ...policy };
+  for (const [key, field] of Object.entries(CLAIMED_KEYS) as Array<
+    [keyof typeof CLAIMED_KEYS, keyof VectraClaimNames]
+  >) {
+    if (!policy.explicitKeys.includes(key)) out[key] = claims[field];
+  }
+  return out as Policy;
 }
 
 function isTimeZone(tz: string): boolean {

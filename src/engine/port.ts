@@ -5,8 +5,9 @@
  * against `VectraClient` in production (`vectra-port.ts`).
  *
  * Contract every implementation keeps:
- * - list queries return every page, parsed; a `tags` filter is already
- *   re-checked exactly (the engine re-checks it anyway, because the API's
+ * - list queries return every page, parsed, or throw when the list cannot be
+ *   read whole (never a prefix: planning on it would mass-unblock); a `tags`
+ *   filter is already re-checked exactly (the engine re-checks it anyway, because the API's
  *   `tags` filter is a substring match — vectra.md §7.3);
  * - `get*` answers `null` for an object that does not exist (404);
  * - `updateTags` is a read-modify-write that keeps every tag `mutate` keeps.

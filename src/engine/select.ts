@@ -7,8 +7,12 @@
  *   filter is a substring match, §7.3);
  * - group members are kept as ids; host objects are fetched only for ids that
  *   end up in `toBlock` and are not already known (VAR fetches every member);
- * - a host's detections are one `GET /detections?host_id=` query, not one
- *   `GET /detections/{id}` per entry of its `detection_set`;
+ * - a scored host's detections are one `GET /detections?host_id=` query, not
+ *   one `GET /detections/{id}` per entry of its `detection_set`;
+ * - no-block detections are the candidates (matching, blocked, unblock-tagged)
+ *   whose source host is a no-block member, in any state: the algebra only
+ *   looks at candidates, so no per-member detection query is needed, and
+ *   no-block wins even for a triaged or INFO detection;
  * - independent queries run concurrently, per-object fetches through p-limit.
  */
 import type { LimitFunction } from 'p-limit';
@@ -68,7 +72,7 @@ async function typedDetections(port: EnginePort, types: readonly string[]): Prom
   return [...byId(...lists).values()];
 }
 
-/** A host's detections that count for blocking: active, not INFO, not triaged (§2.4 step 1). */
+/** Detections of scored hosts that count for blocking: active, not INFO, not triaged (§2.4 step 2c). */
 async function hostDetections(deps: Deps, hostIds: Iterable<number>): Promise<VectraDetection[]> {
   const lists = await Promise.all(
     [...hostIds].map((id) => deps.limit(() => deps.port.listDetections({ host_id: id, state: 'active' }))),
@@ -241,13 +245,10 @@ export async function selectDetections(deps: Deps): Promise<KindSelection<Vectra
           .then((l) => withTag(l, p.EXTERNAL_UNBLOCK_DETECTION_TAG))
       : null,
   ]);
-  const [noBlock, onScoredHosts] = await Promise.all([
-    hostDetections(deps, noBlockHosts),
-    hostDetections(
-      deps,
-      scoredHosts.map((h) => h.id),
-    ),
-  ]);
+  const onScoredHosts = await hostDetections(
+    deps,
+    scoredHosts.map((h) => h.id),
+  );
   const known = byId(tagged, typed, onScoredHosts, blocked, unblockTagged ?? []);
   const matching = addReason(
     new Map(),
@@ -264,7 +265,14 @@ export async function selectDetections(deps: Deps): Promise<KindSelection<Vectra
     onScoredHosts.map((d) => d.id),
     'host-score',
   );
-  const noBlockSet = new Set(noBlock.map((d) => d.id));
+  // No-block wins: every candidate whose source host is in the no-block group,
+  // whatever its state, triage or category (VAR keeps only the ones that count
+  // for blocking, so a triaged or INFO detection of a protected host that
+  // carries the block tag or a blocked type would still be blocked).
+  const protectedHosts = new Set(noBlockHosts);
+  const noBlockSet = new Set(
+    [...known.values()].filter((d) => d.hostId !== null && protectedHosts.has(d.hostId)).map((d) => d.id),
+  );
   const sets = computeSets({ matching, blocked, noBlock: noBlockSet, unblockTagged });
   return finish(sets, known, { matching: matching.size, blocked: blocked.length, noBlock: noBlockSet.size });
 }

@@ -6,11 +6,13 @@
  * VAR remembers `current` in a local file. A Lambda has no durable disk, so
  * the store is pluggable: `memoryStaticIpStore` (tests), `fileStaticIpStore`
  * (CLI, VAR's behaviour) and `vectraGroupStaticIpStore` (`vectra-port.ts`,
- * an `ip` group in Vectra). The store is written only with what really got
- * applied, so a failed client makes the next run try again.
+ * an `ip` group in Vectra). The store is written, IP by IP, only with what
+ * every client really answered, so a failed client makes the next run try
+ * again. Entries are canonical CIDRs (`parseCidr(…).text`: `192.0.2.1/32`).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { parseCidr } from '../vendors/aws-nacl/cidr.js';
 import type { BlockClient } from '../vendors/types.js';
 import { type ApplyContext, oneAtATime, step } from './apply.js';
 import { callStatic } from './clients.js';
@@ -23,15 +25,21 @@ export interface StaticIpPlan {
   readonly toUnblock: readonly string[];
 }
 
-/** Canonical spelling so that `10.0.0.1` and `10.0.0.1/32`, or case in IPv6, compare equal. */
-export function canonicalIp(v: string): string {
-  const s = v.trim().toLowerCase();
-  return s.endsWith('/32') && !s.includes(':') ? s.slice(0, -3) : s.endsWith('/128') ? s.slice(0, -4) : s;
-}
+/** Canonical CIDR text (`parseCidr(…).text`, as AWS stores it); undefined when not an IP/CIDR. */
+const canonical = (v: string): string | undefined => parseCidr(v)?.text;
 
+/**
+ * `toBlock = desired − current`, `toUnblock = current − desired`, on canonical
+ * forms: `10.0.0.1` and `10.0.0.1/32`, `2001:DB8:0::1` and `2001:db8::1/128`,
+ * `10.0.0.5/24` and `10.0.0.0/24` are one entry, so respelling never churns.
+ * Entries that are not an IP/CIDR are dropped (the policy already refuses
+ * them; a hand-edited state file may not).
+ */
 export function planStaticIps(desiredRaw: readonly string[], currentRaw: readonly string[]): StaticIpPlan {
-  const desired = [...new Set(desiredRaw.map(canonicalIp))].sort();
-  const current = [...new Set(currentRaw.map(canonicalIp))].sort();
+  const canon = (list: readonly string[]) =>
+    [...new Set(list.map(canonical).filter((v): v is string => v !== undefined))].sort();
+  const desired = canon(desiredRaw);
+  const current = canon(currentRaw);
   const d = new Set(desired);
   const c = new Set(current);
   return {
@@ -46,9 +54,32 @@ export const staticClients = (clients: readonly BlockClient[]): BlockClient[] =>
   clients.filter((c) => c.capabilities.has('static-ips'));
 
 /**
- * Applies the diff and records the new `current`. With `allowBlock` false (cap
- * exceeded) only the unblock half runs. Without any capable client nothing is
- * recorded, so enabling one later still blocks the whole list.
+ * The canonical IP/CIDR an element id names: the id itself (`192.0.2.1/32`,
+ * the test client) or the first suffix after a `/`, `:` or `|` that parses
+ * (`<naclId>/<cidr>`, the NACL client); undefined for an opaque id.
+ */
+export function ipOfElement(id: string): string | undefined {
+  const whole = canonical(id);
+  if (whole) return whole;
+  for (let i = 0; i < id.length; i++) {
+    if (id[i] !== '/' && id[i] !== ':' && id[i] !== '|') continue;
+    const tail = canonical(id.slice(i + 1));
+    if (tail) return tail;
+  }
+  return undefined;
+}
+
+/**
+ * Applies the diff and records the new `current`, IP by IP, from what the
+ * clients answered: an IP joins `current` when every capable client answered
+ * it from the block call, and leaves it only when every capable client
+ * answered it from the unblock call. An IP a client did not confirm stays as
+ * it was, so the next run tries it again (an unconfirmed unblock is never
+ * forgotten, which would leave an orphan deny). A client call that does not
+ * confirm every IP it was given is recorded as a failure naming the rest.
+ * With `allowBlock` false (cap exceeded) only the unblock half runs. Without
+ * any capable client nothing is recorded, so enabling one later still blocks
+ * the whole list.
  */
 export async function applyStaticIps(
   ctx: ApplyContext,
@@ -58,24 +89,37 @@ export async function applyStaticIps(
 ): Promise<void> {
   const clients = staticClients(ctx.clients);
   if (clients.length === 0 || (plan.toBlock.length === 0 && plan.toUnblock.length === 0)) return;
-  const run = async (op: 'block' | 'unblock', ips: readonly string[]): Promise<boolean> => {
-    if (ips.length === 0) return false;
-    let all = true;
+  /** The IPs of `ips` every client confirmed. */
+  const run = async (op: 'block' | 'unblock', ips: readonly string[]): Promise<Set<string>> => {
+    let confirmedByAll = new Set(ips);
+    if (ips.length === 0) return confirmedByAll;
     for (const c of clients) {
-      const rec = await step(ctx, { action: op, kind: 'static-ips', id: null, client: c.name }, async () => ({
-        elements: await oneAtATime(c, () => callStatic(c, op, ips)),
-        outcome: 'success',
-      }));
-      all &&= rec.outcome === 'success';
+      const confirmed = new Set<string>();
+      await step(ctx, { action: op, kind: 'static-ips', id: null, client: c.name }, async () => {
+        const elements = await oneAtATime(c, () => callStatic(c, op, ips));
+        for (const e of elements) {
+          const ip = ipOfElement(e);
+          if (ip !== undefined) confirmed.add(ip);
+        }
+        const missing = ips.filter((ip) => !confirmed.has(ip));
+        if (missing.length === 0) return { elements, outcome: 'success' };
+        const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
+        return {
+          elements,
+          outcome: 'failure',
+          error: `${op} not confirmed for ${missing.length} of ${ips.length} IPs: ${shown}`,
+        };
+      });
+      confirmedByAll = new Set([...confirmedByAll].filter((ip) => confirmed.has(ip)));
     }
-    return all;
+    return confirmedByAll;
   };
   const unblocked = await run('unblock', plan.toUnblock);
-  const blocked = allowBlock ? await run('block', plan.toBlock) : false;
+  const blocked = allowBlock ? await run('block', plan.toBlock) : new Set<string>();
   const next = new Set(plan.current);
-  if (unblocked) for (const ip of plan.toUnblock) next.delete(ip);
-  if (blocked) for (const ip of plan.toBlock) next.add(ip);
-  if (unblocked || blocked) await store.write([...next].sort());
+  for (const ip of unblocked) next.delete(ip);
+  for (const ip of blocked) next.add(ip);
+  if (unblocked.size > 0 || blocked.size > 0) await store.write([...next].sort());
 }
 
 export function memoryStaticIpStore(initial: readonly string[] = []): StaticIpStore & { value: string[] } {

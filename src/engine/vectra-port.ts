@@ -5,29 +5,45 @@
  * `ip` group, because a Lambda has no durable disk).
  *
  * Lists ask for large pages: a run reads whole sets (every blocked host…) and
- * each page is a round trip. The group store writes through
+ * each page is a round trip. Every list also asks for completeness
+ * (`requireComplete`): a list cut short (page cap, a `next` link that cannot
+ * be followed) throws instead of returning a prefix, so the run ends as
+ * `planning-failed` — a short `matching` or `no_block` set would otherwise
+ * unblock `blocked − matching` wholesale. The group store writes through
  * `VectraClient.setGroupMembers` (exact-name lookup, create or full member
  * replacement, vectra.md §4.3).
  */
+import type { PageOptions } from '../vendors/vectra/api.js';
 import type { VectraClient } from '../vendors/vectra/client.js';
 import { sameTags } from '../vendors/vectra/state.js';
 import type { EnginePort, StaticIpStore } from './port.js';
 
-/** Page size and ceiling for whole-set reads (the client's defaults stop at 5,000 items). */
-export const ENGINE_PAGES = { pageSize: 5000, maxItems: 250_000 } as const;
+/**
+ * Page size and ceiling for whole-set reads (the client's defaults stop at
+ * 5,000 items); a list that does not fit is an error, never a prefix.
+ */
+export const ENGINE_PAGES: PageOptions = { pageSize: 5000, maxItems: 250_000, requireComplete: true };
 
-export function vectraPort(client: VectraClient): EnginePort {
+export interface VectraPortOptions {
+  /** Items per page (default `ENGINE_PAGES.pageSize`); small values let tests reach the page cap. */
+  readonly pageSize?: number;
+}
+
+export function vectraPort(client: VectraClient, opts: VectraPortOptions = {}): EnginePort {
+  // Completeness is not optional: planning from a truncated list mass-unblocks.
+  const pages: PageOptions = { ...ENGINE_PAGES, ...opts, requireComplete: true };
   return {
     apiVersion: client.isV3 ? 'v3' : 'v2.5',
-    listHosts: (q) => client.listHosts({ ...q }, ENGINE_PAGES),
-    listAccounts: (q) => client.listAccounts({ ...q }, ENGINE_PAGES),
-    listDetections: (q) => client.listDetections({ ...q }, ENGINE_PAGES),
+    listHosts: (q) => client.listHosts({ ...q }, pages),
+    listAccounts: (q) => client.listAccounts({ ...q }, pages),
+    listDetections: (q) => client.listDetections({ ...q }, pages),
     getHost: (id) => client.getHost(id),
     getAccount: (id) => client.getAccount(id),
+    // `groupMembers` always requires complete group lists (client.ts).
     hostGroupMemberIds: (name) => client.groupMembers(name, 'host'),
     accountGroupMembers: (name) => client.groupMembers(name, 'account'),
-    hostsByUrgency: (min) => client.entitiesByUrgency('host', min),
-    accountsByUrgency: (min) => client.entitiesByUrgency('account', min),
+    hostsByUrgency: (min) => client.entitiesByUrgency('host', min, pages),
+    accountsByUrgency: (min) => client.entitiesByUrgency('account', min, pages),
     async updateTags(kind, id, mutate) {
       let changed = false;
       // The client may call `mutate` again after a concurrent change: the last call decides.

@@ -92,7 +92,7 @@ describe('CLI', () => {
     expect(code).toBe(0);
     expect(reports[0]?.summary.applied).toBe(true);
     expect(h.tags('host', id)).toContain('VAR Host Blocked');
-    expect(reports[0]?.plan?.staticIps.toBlock).toEqual(['192.0.2.1']);
+    expect(reports[0]?.plan?.staticIps.toBlock).toEqual(['192.0.2.1/32']);
     // A second run sees the state file and the free lock.
     const again: EngineReport[] = [];
     await runCli(opts, env(), (r) => again.push(r));

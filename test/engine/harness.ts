@@ -39,6 +39,8 @@ export interface RunOptions {
   now?: () => Date;
   staticIps?: StaticIpStore;
   claims?: Record<string, string>;
+  /** Page size of the engine's list queries (small values reach the client's page cap). */
+  pageSize?: number;
 }
 
 export interface Harness {
@@ -89,7 +91,7 @@ export async function startHarness(apiVersion: 'v2.5' | 'v3' = 'v2.5'): Promise<
     run(policy = {}, opts = {}) {
       const c = client(opts.claims ?? claims);
       return runEngine({
-        port: vectraPort(c),
+        port: vectraPort(c, opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }),
         clients: opts.clients ?? createBlockClients(c.ctx),
         policy: parsePolicy(policy),
         staticIps: opts.staticIps ?? statics,

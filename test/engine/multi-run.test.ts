@@ -133,7 +133,7 @@ describe('multi-run sequence with test_client and aws_nacl', () => {
     expect(denies()).toEqual(['192.0.2.10/32']);
     expect(h.tags('host', host)).toEqual([]);
     expect(h.tags('detection', det)).toEqual([]);
-    expect(staticIps.value).toEqual(['192.0.2.10']);
+    expect(staticIps.value).toEqual(['192.0.2.10/32']);
 
     const run3 = await h.run({ STATIC_BLOCK_DESTINATION_IPS: ['192.0.2.10'] }, { claims, staticIps });
     expect(run3.actions).toEqual([]);

@@ -135,6 +135,40 @@ describe('records', () => {
     });
   });
 
+  it('a blocked list cut short by the page cap is a planning failure, not a mass unblock', async () => {
+    // 51 stale blocks at one item per page: the client's 50-page cap cannot finish the list.
+    const ids = Array.from(
+      { length: 51 },
+      (_, i) =>
+        h.brain.addHost({ name: `s${i}`, tags: [MARKER, testClientTag('host', 1000 + i)] }).id as number,
+    );
+    const cut = await h.run({}, { pageSize: 1 });
+    expect(cut.summary).toMatchObject({ applied: false, skipped: 'planning-failed' });
+    expect(cut.summary.errors).toEqual([expect.stringMatching(/cut short/)]);
+    expect(cut.plan).toBeUndefined();
+    expect(cut.actions).toEqual([]);
+    expect(h.writes()).toBe(0);
+    for (const id of ids) expect(h.tags('host', id)).toContain(MARKER);
+    // The same brain listed completely: the stale blocks are released as before.
+    const whole = await h.run();
+    expect(whole.summary).toMatchObject({ applied: true, errors: [] });
+    expect(whole.plan?.hosts.toUnblock.map((e) => e.id)).toEqual(ids);
+    for (const id of ids) expect(h.tags('host', id)).toEqual([]);
+  });
+
+  it('an urgency list cut short (v3) is a planning failure too', async () => {
+    const v3 = await startHarness('v3');
+    try {
+      for (let i = 0; i < 51; i++) v3.brain.addHost({ name: `u${i}`, urgency: 95 });
+      const cut = await v3.run({ BLOCK_HOST_URGENCY: 90, MAX_NEW_BLOCKS_PER_RUN: 100 }, { pageSize: 1 });
+      expect(cut.summary).toMatchObject({ applied: false, skipped: 'planning-failed' });
+      expect(cut.summary.errors).toEqual([expect.stringMatching(/cut short/)]);
+      expect(v3.writes()).toBe(0);
+    } finally {
+      await v3.close();
+    }
+  });
+
   it('a planning failure applies nothing and is reported', async () => {
     h.brain.addHost({ name: 'p', tags: ['VAR Host Blocked', testClientTag('host', 1)] });
     h.brain.inject({ path: '/groups', status: 403, times: 5 });

@@ -205,6 +205,35 @@ describe('accounts and detections', () => {
   });
 });
 
+describe('no-block detections', () => {
+  it('every detection of a NoBlock host is protected, whatever its state, triage or category', async () => {
+    const safe = h.brain.addHost({ name: 'safe' }).id as number;
+    const other = h.brain.addHost({ name: 'other' }).id as number;
+    h.brain.addGroup({ name: 'NoBlock', type: 'host', members: [safe] });
+    const c2 = { type: 'C2', category: 'COMMAND & CONTROL' };
+    const triaged = h.brain.addDetection({ ...c2, hostId: safe, isTriaged: true }).id as number;
+    const info = h.brain.addDetection({ type: 'C2', category: 'INFO', hostId: safe }).id as number;
+    const fixedTagged = h.brain.addDetection({ ...c2, hostId: safe, state: 'fixed', tags: ['block'] })
+      .id as number;
+    const was = h.brain.addDetection({
+      ...c2,
+      hostId: safe,
+      isTriaged: true,
+      tags: ['block', 'VAR Detection Blocked', testClientTag('detection', 9)],
+    }).id as number;
+    const control = h.brain.addDetection({ ...c2, hostId: other }).id as number;
+    const r = await h.run({ EXTERNAL_BLOCK_DETECTION_TYPES: ['C2'] });
+    expect(r.plan?.detections.toBlock.map((e) => e.id)).toEqual([control]);
+    expect(r.plan?.detections.toUnblock).toEqual([
+      { id: was, name: 'C2', reasons: ['no-block'], clients: ['Test Client'] },
+    ]);
+    expect(r.plan?.detections.noBlock).toBe(4);
+    for (const id of [triaged, info]) expect(h.tags('detection', id)).toEqual([]);
+    expect(h.tags('detection', fixedTagged)).toEqual(['block']);
+    expect(h.tags('detection', was)).toEqual(['block']);
+  });
+});
+
 describe('urgency (v3)', () => {
   it('an int urgency replaces threat/certainty; 101 selects nothing; null falls back to scores', async () => {
     const v3 = await startHarness('v3');

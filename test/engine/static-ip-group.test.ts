@@ -32,12 +32,12 @@ describe.each(['v2.5', 'v3'] as const)('static IPs in a Vectra ip group (%s)', (
 
     const run1 = await run(['198.51.100.0/24', '192.0.2.1']);
     expect(run1.summary.errors).toEqual([]);
-    expect(run1.plan?.staticIps).toMatchObject({ current: [], toBlock: ['192.0.2.1', '198.51.100.0/24'] });
+    expect(run1.plan?.staticIps).toMatchObject({ current: [], toBlock: ['192.0.2.1/32', '198.51.100.0/24'] });
     expect(groups()).toEqual([
       expect.objectContaining({
         type: 'ip',
         importance: 'medium',
-        members: ['192.0.2.1', '198.51.100.0/24'],
+        members: ['192.0.2.1/32', '198.51.100.0/24'],
       }),
     ]);
     expect(groupWrites()).toEqual(['POST']);
@@ -45,21 +45,21 @@ describe.each(['v2.5', 'v3'] as const)('static IPs in a Vectra ip group (%s)', (
     const run2 = await run(['192.0.2.10']);
     expect(run2.summary.errors).toEqual([]);
     expect(run2.plan?.staticIps).toMatchObject({
-      current: ['192.0.2.1', '198.51.100.0/24'],
-      toBlock: ['192.0.2.10'],
-      toUnblock: ['192.0.2.1', '198.51.100.0/24'],
+      current: ['192.0.2.1/32', '198.51.100.0/24'],
+      toBlock: ['192.0.2.10/32'],
+      toUnblock: ['192.0.2.1/32', '198.51.100.0/24'],
     });
-    expect(groups().map((g) => g.members)).toEqual([['192.0.2.10']]);
+    expect(groups().map((g) => g.members)).toEqual([['192.0.2.10/32']]);
     expect(groupWrites()).toEqual(['POST', 'PATCH']);
 
     // Nothing changed: the group is read, not written.
     const run3 = await run(['192.0.2.10']);
-    expect(run3.plan?.staticIps).toMatchObject({ current: ['192.0.2.10'], toBlock: [], toUnblock: [] });
+    expect(run3.plan?.staticIps).toMatchObject({ current: ['192.0.2.10/32'], toBlock: [], toUnblock: [] });
     expect(groupWrites()).toEqual(['POST', 'PATCH']);
 
     // Emptying the list keeps the group, with no members.
     const run4 = await run([]);
-    expect(run4.plan?.staticIps).toMatchObject({ current: ['192.0.2.10'], toUnblock: ['192.0.2.10'] });
+    expect(run4.plan?.staticIps).toMatchObject({ current: ['192.0.2.10/32'], toUnblock: ['192.0.2.10/32'] });
     expect(groups().map((g) => g.members)).toEqual([[]]);
     expect(await vectraGroupStaticIpStore(harness.client(), NAME).read()).toEqual([]);
   });

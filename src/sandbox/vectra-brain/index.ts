@@ -6,6 +6,7 @@ export {
   type FakeBrain,
   type FakeBrainOptions,
   type InjectedFailure,
+  type InjectedRequest,
   type LoggedRequest,
   startFakeBrain,
   type TokenCounters,

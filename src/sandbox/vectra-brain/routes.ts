@@ -1,7 +1,8 @@
 /**
  * API handlers of the fake brain, shared by `/api/v2.5` and `/api/v3.4`:
  * hosts, accounts, detections, groups (reads here, writes in `groups.ts`),
- * tagging, notes, v3 entities and v2.5 search. Each handler answers
+ * tagging, notes, v3 entities and v2.5 search (v3 lists groups without their
+ * members unless `include_members=true`). Each handler answers
  * `{status, body}`; the server does transport, auth, failure injection and
  * logging. Lists filter and page the stored objects first and copy only the
  * page they serve: at 10,000 hosts, copying everything per call cost ~100 ms.
@@ -69,8 +70,19 @@ export function handleApi(state: BrainState, req: ApiRequest): ApiResponse {
     return found ? ok(view.serve(resource, found)) : notFound();
   }
   if (parts.length !== 1) return notFound();
+  if (resource === 'groups' && req.flavour === 'v3' && !includeMembers(req.params)) {
+    // v3.4 lists groups without their members unless asked (`include_members`, vectra.md §4.3).
+    return list(resource, [...stored.values()], req, (o) => {
+      const { members: _members, ...rest } = view.serve(resource, o);
+      return rest;
+    });
+  }
   return list(resource, [...stored.values()], req, (o) => view.serve(resource, o));
 }
+
+/** DRF boolean query parameter `include_members` (`true`, `True`, `1`). */
+const includeMembers = (params: URLSearchParams) =>
+  ['true', '1'].includes((params.get('include_members') ?? '').toLowerCase());
 
 function list(
   resource: string,

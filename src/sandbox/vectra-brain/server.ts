@@ -32,6 +32,18 @@ export interface FakeBrainOptions {
   tokenTtlSeconds?: number;
   /** Refresh-token lifetime in seconds (default 86400). */
   refreshTtlSeconds?: number;
+  /** Random bytes per issued access/refresh token, hex-encoded (default 24). */
+  tokenBytes?: number;
+}
+
+/** What an injected failure may echo back (the way a careless brain quotes a request). */
+export interface InjectedRequest {
+  readonly method: string;
+  readonly path: string;
+  /** The raw `Authorization` header. */
+  readonly authorization: string | undefined;
+  /** The raw request body. */
+  readonly body: string;
 }
 
 export interface InjectedFailure {
@@ -43,7 +55,8 @@ export interface InjectedFailure {
   times?: number;
   /** `Retry-After` header value in seconds. */
   retryAfter?: number;
-  body?: unknown;
+  /** The answer's JSON body, or a function of the request building it. */
+  body?: unknown | ((req: InjectedRequest) => unknown);
 }
 
 export type AuthKind = 'token' | 'bearer' | 'basic' | 'none';
@@ -122,6 +135,7 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
   const clients = options.clients ?? { 'relay-client': 'relay-secret' };
   const ttl = options.tokenTtlSeconds ?? 3600;
   const refreshTtl = options.refreshTtlSeconds ?? 86_400;
+  const tokenBytes = options.tokenBytes ?? 24;
   const access = new Map<string, Issued>();
   const refresh = new Map<string, { clientId: string; expiresAt: number }>();
   const failures: Array<InjectedFailure & { left: number }> = [];
@@ -157,11 +171,11 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
   }
 
   function issue(flavour: 'v2.5' | 'v3', clientId = 'refreshed'): Record<string, unknown> {
-    const token = randomBytes(24).toString('hex');
+    const token = randomBytes(tokenBytes).toString('hex');
     access.set(token, { flavour, expiresAt: Date.now() + ttl * 1000 });
     const out: Record<string, unknown> = { access_token: token, expires_in: ttl, token_type: 'Bearer' };
     if (flavour === 'v3') {
-      const rt = randomBytes(24).toString('hex');
+      const rt = randomBytes(tokenBytes).toString('hex');
       refresh.set(rt, { clientId, expiresAt: Date.now() + refreshTtl * 1000 });
       Object.assign(out, { refresh_token: rt, refresh_expires_in: refreshTtl });
     }
@@ -204,7 +218,10 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
       entry.injected = true;
       out = {
         status: failure.status,
-        body: failure.body ?? { detail: `Injected failure ${failure.status}` },
+        body:
+          typeof failure.body === 'function'
+            ? failure.body({ method, path: url.pathname, authorization: req.headers.authorization, body })
+            : (failure.body ?? { detail: `Injected failure ${failure.status}` }),
         ...(failure.retryAfter === undefined
           ? {}
           : { headers: { 'retry-after': String(failure.retryAfter) } }),

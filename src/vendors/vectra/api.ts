@@ -21,6 +21,15 @@ export interface PageOptions {
   readonly pageSize?: number;
   /** Stops at the first item for which this is true (that item and the rest are dropped). */
   readonly stopAt?: (item: unknown) => boolean;
+  /**
+   * The caller decides on the whole list (a no-block group, a write): rather
+   * than answer a partial list, throw `service unavailable` when the list is
+   * cut short (the page cap, more than `maxItems` items, or a `next` link
+   * that is invalid or leaves the brain origin). Default false: warn and
+   * answer the partial list (observe/refer tolerate that). `stopAt` and a
+   * 404 past the last page end a list normally either way.
+   */
+  readonly requireComplete?: boolean;
 }
 
 export const MAX_PAGES = 50;
@@ -63,41 +72,74 @@ export class VectraApi {
     return this.call('POST', this.url(path), body);
   }
 
-  /** Follows `next` until null, the page cap, or `maxItems`; returns raw results. */
+  /**
+   * Follows `next` (absolute, or relative to the page, on the brain origin only)
+   * until null, the page cap, or `maxItems`; returns raw results. A list cut
+   * short is warned about and answered, or refused with `requireComplete`.
+   */
   async list(path: string, query: object = {}, opts: PageOptions = {}): Promise<unknown[]> {
     const maxItems = opts.maxItems ?? DEFAULT_MAX_ITEMS;
     const pageSize = Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, Math.max(1, maxItems));
     const out: unknown[] = [];
+    const cutShort = (reason: string, fields: Record<string, unknown> = {}) => {
+      if (opts.requireComplete) {
+        throw new RelayError(
+          'service unavailable',
+          `The ${VENDOR} list ${path} was cut short (${reason}); nothing was decided on a partial list.`,
+        );
+      }
+      this.ctx.log.warn(`Vectra pagination stopped: ${reason}`, { path, ...fields });
+    };
     let next: string | null = this.url(path, { ...query, page_size: pageSize });
-    for (let page = 0; next && out.length < maxItems; page++) {
-      if (page >= MAX_PAGES) {
-        this.ctx.log.warn('Vectra pagination stopped at the page cap', { path, pages: MAX_PAGES });
+    for (let page = 0; next; page++) {
+      if (out.length >= maxItems) {
+        // Another page exists past maxItems: only a cut when the caller needs everything.
+        if (opts.requireComplete) cutShort(`more than ${maxItems} items`);
         break;
       }
-      const body = await this.call('GET', next, undefined, page > 0);
+      if (page >= MAX_PAGES) {
+        cutShort(`more than ${MAX_PAGES} pages`, { pages: MAX_PAGES });
+        break;
+      }
+      const current: string = next;
+      const body = await this.call('GET', current, undefined, page > 0);
       if (body === null) break; // a page past the end answers 404
-      const env = (typeof body === 'object' && body !== null ? body : {}) as {
-        results?: unknown;
-        next?: unknown;
-      };
       if (Array.isArray(body)) {
         out.push(...body);
         break;
       }
+      const env = (typeof body === 'object' && body !== null ? body : {}) as {
+        results?: unknown;
+        next?: unknown;
+      };
       const results: unknown[] = Array.isArray(env.results) ? env.results : [];
       const stop = opts.stopAt ? results.findIndex(opts.stopAt) : -1;
       if (stop >= 0) {
         out.push(...results.slice(0, stop));
-        break;
+        return out.slice(0, maxItems);
       }
       out.push(...results);
-      next = typeof env.next === 'string' && env.next ? env.next : null;
-      if (next && new URL(next).origin !== this.transport.origin) {
-        this.ctx.log.warn('Vectra pagination: next link leaves the brain origin; stopped', { path });
-        next = null;
-      }
+      next = this.nextPage(env.next, current, cutShort);
     }
+    if (out.length > maxItems && opts.requireComplete) cutShort(`more than ${maxItems} items`);
     return out.slice(0, maxItems);
+  }
+
+  /** The absolute URL of a `next` link, or null at the end or when it cannot be followed (`cutShort`). */
+  private nextPage(raw: unknown, current: string, cutShort: (reason: string) => void): string | null {
+    if (typeof raw !== 'string' || raw === '') return null;
+    let url: URL;
+    try {
+      url = new URL(raw, current);
+    } catch {
+      cutShort('the next link is not a valid URL');
+      return null;
+    }
+    if (url.origin !== this.transport.origin) {
+      cutShort('the next link leaves the brain origin');
+      return null;
+    }
+    return url.toString();
   }
 
   /** `count` of a list query (one page of one item). */

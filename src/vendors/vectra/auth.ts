@@ -39,7 +39,10 @@ const margin = (seconds: number) => Math.min(60_000, seconds * 100);
 /** The `Authorization` header value for the next API call. */
 export async function authorization(auth: VectraAuth, transport: Transport): Promise<string> {
   if (auth.kind === 'token') return `Token ${auth.token}`;
-  return `Bearer ${(await oauthToken(auth, transport)).accessToken}`;
+  const token = await oauthToken(auth, transport);
+  // Whatever the brain echoes back from now on, these never reach the caller.
+  transport.addSecrets(token.accessToken, token.refreshToken);
+  return `Bearer ${token.accessToken}`;
 }
 
 /** Drops a token the brain refused, so the next call fetches a fresh one. */
@@ -74,6 +77,7 @@ async function fetchToken(
   refreshToken: string | undefined,
 ): Promise<CachedToken> {
   if (auth.useRefreshToken && refreshToken) {
+    transport.addSecrets(refreshToken);
     const res = await tokenCall(
       auth,
       transport,

@@ -48,6 +48,9 @@ const HOST_NAME_ARTIFACTS = new Set(['dns', 'rdns', 'dhcp', 'netbios', 'kerberos
 
 const lower = (s: string) => s.toLowerCase();
 
+/** Escapes a value for a quoted Lucene phrase (`field:"<value>"` in `search`). */
+export const luceneEscape = (v: string): string => v.replace(/(["\\])/g, '\\$1');
+
 export class VectraClient {
   readonly api: VectraApi;
   private readonly maxTagAttempts: number;
@@ -98,7 +101,7 @@ export class VectraClient {
     const queries = [this.listHosts({ name }, opts)];
     if (short) queries.push(this.listHosts({ name: short }, opts));
     if (!this.isV3) {
-      const q = `host.host_artifact_set.value:"${name.replace(/(["\\])/g, '\\$1')}"`;
+      const q = `host.host_artifact_set.value:"${luceneEscape(name)}"`;
       queries.push(this.search('hosts', q, opts).then((raw) => raw.map(this.parseHost)));
     }
     const byId = new Map((await Promise.all(queries)).flat().map((h) => [h.id, h]));
@@ -173,7 +176,12 @@ export class VectraClient {
     return this.api.list(`search/${kind}`, { query_string: queryString }, opts);
   }
 
-  /** Members of the group called exactly `name`: host ids, or accounts resolved from their uids. */
+  /**
+   * Members of the group called exactly `name`: host ids, or accounts resolved
+   * from their uids. Fails closed (`service unavailable`) rather than answer
+   * from a partial group list, a group without its members or a partial
+   * account lookup: the callers decide what may be blocked on this.
+   */
   groupMembers(name: string, type: 'host'): Promise<number[]>;
   groupMembers(name: string, type: 'account'): Promise<VectraAccount[]>;
   async groupMembers(name: string, type: 'host' | 'account'): Promise<number[] | VectraAccount[]> {
@@ -191,7 +199,9 @@ export class VectraClient {
       ),
     ];
     const limit = pLimit(this.ctx.config.upstreamConcurrency);
-    const found = await Promise.all(uids.map((uid) => limit(() => this.listAccounts({ uid }))));
+    const found = await Promise.all(
+      uids.map((uid) => limit(() => this.listAccounts({ uid }, { requireComplete: true }))),
+    );
     const byId = new Map(found.flat().map((a) => [a.id, a]));
     return [...byId.values()];
   }
@@ -216,11 +226,12 @@ export class VectraClient {
   }
 
   /** v3: hosts or accounts with urgency ≥ `minUrgency`, most urgent first, as model objects. */
-  entitiesByUrgency(type: 'host', minUrgency: number): Promise<VectraHost[]>;
-  entitiesByUrgency(type: 'account', minUrgency: number): Promise<VectraAccount[]>;
+  entitiesByUrgency(type: 'host', minUrgency: number, opts?: PageOptions): Promise<VectraHost[]>;
+  entitiesByUrgency(type: 'account', minUrgency: number, opts?: PageOptions): Promise<VectraAccount[]>;
   async entitiesByUrgency(
     type: 'host' | 'account',
     minUrgency: number,
+    opts: PageOptions = {},
   ): Promise<VectraHost[] | VectraAccount[]> {
     if (!this.isV3) throw new RelayError('invalid argument', 'Urgency scoring needs the Vectra v3 API.');
     const picked: Array<{ id: number; urgency: number }> = [];
@@ -229,7 +240,7 @@ export class VectraClient {
     const entities = (await this.api.list(
       'entities',
       { type, ordering: '-urgency_score' },
-      { stopAt: (e) => urgencyOf(e) < minUrgency },
+      { ...opts, stopAt: (e) => urgencyOf(e) < minUrgency },
     )) as Array<Record<string, unknown>>;
     for (const e of entities) {
       const urgency = urgencyOf(e);

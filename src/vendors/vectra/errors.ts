@@ -4,6 +4,7 @@
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
 import { authError, RelayError } from '../../relay/errors.js';
+import { redactText } from '../../relay/logger.js';
 
 export const VENDOR = 'Vectra Detect';
 
@@ -140,10 +141,10 @@ export function upstreamDetail(text: string): string | undefined {
   return typeof meta === 'string' && meta ? meta : undefined;
 }
 
-/** Blanks JWTs, `Bearer/Token/Basic <x>` values and long opaque strings. */
-export function scrubTokens(text: string): string {
-  return text
-    .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]*/g, '[redacted]')
-    .replace(/\b(Bearer|Token|Basic)\s+(?=[\w.~+/=-]*\d)[\w.~+/=-]{8,}/gi, '$1 [redacted]')
-    .replace(/[A-Za-z0-9_\-+/=]{32,}/g, '[redacted]');
+/**
+ * Upstream text made safe to show: `redactText` (the given secrets, JWTs,
+ * `Bearer/Token/Basic <x>` values) plus any opaque string of 32+ characters.
+ */
+export function scrubTokens(text: string, secrets: Iterable<string | undefined> = []): string {
+  return redactText(text, secrets).replace(/[A-Za-z0-9_\-+/=]{32,}/g, '[redacted]');
 }

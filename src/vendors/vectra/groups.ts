@@ -8,6 +8,7 @@
  */
 import { RelayError } from '../../relay/errors.js';
 import type { VectraApi } from './api.js';
+import { VENDOR } from './errors.js';
 
 export type GroupType = 'ip' | 'domain' | 'host' | 'account';
 
@@ -34,10 +35,17 @@ const isId = (v: unknown): v is number | string =>
  * Every group called exactly `name` of `type`, lowest id first, so that the
  * read and the write of a caller always pick the same group when duplicates
  * exist. A group listed without a `type` is taken as matching (older brains).
+ *
+ * Fails closed: every caller decides on the result (the no-block groups, the
+ * block lists, a write), so the listing must be complete (`requireComplete`)
+ * and every match must carry its `members`. The list asks for them
+ * (`include_members=true`: v3.4 omits members otherwise; v2.5 ignores it); a
+ * match still listed without them is read again by id, and one without
+ * members there either is `service unavailable`, never an empty group.
  */
 export async function findGroups(api: VectraApi, name: string, type: GroupType): Promise<RawGroup[]> {
-  const listed = (await api.list('groups', { name, type })) as unknown[];
-  return listed
+  const listed = await api.list('groups', { name, type, include_members: true }, { requireComplete: true });
+  const matches = listed
     .filter(
       (g): g is RawGroup =>
         typeof g === 'object' &&
@@ -47,6 +55,22 @@ export async function findGroups(api: VectraApi, name: string, type: GroupType):
         ((g as RawGroup).type === undefined || (g as RawGroup).type === type),
     )
     .sort((a, b) => Number(a.id) - Number(b.id) || String(a.id).localeCompare(String(b.id)));
+  const withMembers = await Promise.all(matches.map((g) => withMembersOf(api, g)));
+  return withMembers.filter((g): g is RawGroup => g !== null);
+}
+
+/** `g` if it lists its members, else the group read by id (null if it is gone meanwhile). */
+async function withMembersOf(api: VectraApi, g: RawGroup): Promise<RawGroup | null> {
+  if (Array.isArray(g.members)) return g;
+  const byId = (await api.get(`groups/${encodeURIComponent(String(g.id))}`, {}, true)) as RawGroup | null;
+  if (byId === null) return null;
+  if (!Array.isArray(byId?.members)) {
+    throw new RelayError(
+      'service unavailable',
+      `The ${VENDOR} group "${g.name}" (${String(g.id)}) was listed without its members; nothing was decided on it.`,
+    );
+  }
+  return { ...g, members: byId.members };
 }
 
 /**
@@ -76,7 +100,7 @@ export function memberPayload(
 
 /** Member keys as comparable strings (host objects by id, account objects by uid). */
 function memberKeys(type: GroupType, members: unknown): Set<string> {
-  const list = Array.isArray(members) ? members : [];
+  const list = Array.isArray(members) ? members : []; // `findGroups` guarantees an array
   const key = (m: unknown): unknown => {
     if (typeof m !== 'object' || m === null) return m;
     return type === 'host' ? (m as { id?: unknown }).id : (m as { uid?: unknown }).uid;

@@ -60,7 +60,38 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 const RETRY_STATUSES = [429, 502, 503, 504];
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-const MAX_BODY_CHARS = 20 * 1024 * 1024;
+/** Largest answer we read (bytes); reading stops, and the request fails, past it. */
+export const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+const tooLarge = () =>
+  new RelayError(
+    'unknown',
+    `Unexpected response from ${VENDOR}: the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`,
+  );
+
+/** The body as text, read only up to `max` bytes: past that the stream is destroyed (the socket closes). */
+async function readCapped(
+  body: Dispatcher.ResponseData['body'],
+  headers: TransportResponse['headers'],
+  max: number,
+): Promise<string> {
+  const declared = Number(headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    body.destroy();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
+}
 
 const pools = new Map<string, Dispatcher>();
 const limits = new Map<string, LimitFunction>();
@@ -108,12 +139,16 @@ export class Transport {
   /** Follows the request's signal; ours, so that its listener limit fits the bound. */
   private readonly signal: AbortSignal;
 
+  /** Every credential this transport has carried or been told of: scrubbed from upstream text. */
+  private readonly secrets = new Set<string>();
+
   constructor(
     readonly baseUrl: string,
     private readonly ctx: RequestContext,
-    private readonly secrets: readonly string[],
+    secrets: readonly string[],
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   ) {
+    this.addSecrets(...secrets);
     this.origin = new URL(baseUrl).origin;
     const { upstreamTimeoutMs, upstreamConcurrency } = ctx.config;
     this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency);
@@ -143,8 +178,8 @@ export class Transport {
     };
     try {
       const res = await request(req.url, options as Parameters<typeof request>[1]);
-      const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, text: text.slice(0, MAX_BODY_CHARS) };
+      const text = await readCapped(res.body, res.headers, MAX_BODY_BYTES);
+      return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
       throw this.networkError(err);
     }
@@ -196,11 +231,17 @@ export class Transport {
     return statusError(res.status, this.scrub(upstreamDetail(res.text) ?? `HTTP ${res.status}`));
   }
 
-  /** Removes our own secrets and anything token-like from upstream text. */
+  /**
+   * Registers credentials (API token, client secret, OAuth access and refresh
+   * tokens) to scrub from any upstream text this transport turns into an error.
+   */
+  addSecrets(...secrets: ReadonlyArray<string | undefined>): void {
+    for (const s of secrets) if (s) this.secrets.add(s);
+  }
+
+  /** Removes our own secrets (whatever their length, from 8 characters) and anything token-like. */
   scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
-    return scrubTokens(out).slice(0, 300);
+    return scrubTokens(text, this.secrets).slice(0, 300);
   }
 }
 

@@ -13,7 +13,7 @@ import { RelayError } from '../../relay/errors.js';
 import type { Observable } from '../../relay/observables.js';
 import type { Outcome } from '../types.js';
 import { OBSERVE_TYPES } from './catalog.js';
-import { VectraClient } from './client.js';
+import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { detectionDestinations } from './parse.js';
 import { accountSighting, detectionSighting, hostSighting } from './sightings.js';
@@ -118,9 +118,6 @@ async function accountDetections(client: VectraClient, name: string, max: number
     : await client.search('detections', `detection.src_account.name:"${luceneEscape(name)}"`, opts);
   return found.filter((d) => (d as { src_account?: { name?: unknown } })?.src_account?.name === name);
 }
-
-/** Escapes a value for a quoted Lucene phrase. */
-export const luceneEscape = (v: string): string => v.replace(/(["\\])/g, '\\$1');
 
 function uniqueById(items: unknown[]): unknown[] {
   const seen = new Set<string>();

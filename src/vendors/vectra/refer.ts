@@ -10,10 +10,10 @@ import type { RequestContext } from '../../relay/context.js';
 import type { Reference } from '../../relay/ctim.js';
 import { humanType, type Observable } from '../../relay/observables.js';
 import type { Outcome } from '../types.js';
-import { VectraClient } from './client.js';
+import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './http.js';
-import { dedupeErrors, luceneEscape, OBSERVE_TYPES } from './observe.js';
+import { dedupeErrors, OBSERVE_TYPES } from './observe.js';
 
 const PIVOT: Record<string, { kind: 'hosts' | 'detections' | 'accounts'; field: string }> = {
   ip: { kind: 'hosts', field: 'host.last_source' },

@@ -52,8 +52,24 @@ describe.each(['v2.5', 'v3'] as Flavour[])('fake brain group writes (%s)', (flav
     const id = created.body.id as number;
     expect(Number.isInteger(id)).toBe(true);
     expect((await call(flavour, 'GET', `groups/${id}`)).body).toEqual(created.body);
-    const listed = await call(flavour, 'GET', 'groups?name=Static&type=ip');
+    const listed = await call(flavour, 'GET', 'groups?name=Static&type=ip&include_members=true');
     expect(listed.body.results).toEqual([created.body]);
+  });
+
+  it('lists members on v3 only with include_members=true; v2.5 always; by id always', async () => {
+    const g = brain.addGroup({ name: 'NoBlock', type: 'ip', members: ['192.0.2.1'] });
+    const { members: _m, ...bare } = (await call(flavour, 'GET', `groups/${g.id}`)).body;
+    expect((await call(flavour, 'GET', `groups/${g.id}`)).body.members).toEqual(['192.0.2.1']);
+    const listed = await call(flavour, 'GET', 'groups?name=NoBlock&page_size=1');
+    expect(listed.body.results).toEqual([flavour === 'v3' ? bare : { ...bare, members: ['192.0.2.1'] }]);
+    for (const value of ['true', 'True', '1']) {
+      const full = await call(flavour, 'GET', `groups?name=NoBlock&include_members=${value}`);
+      expect((full.body.results as Array<{ members?: unknown }>)[0]?.members).toEqual(['192.0.2.1']);
+    }
+    // The parameter survives in next links.
+    brain.addGroup({ name: 'NoBlock 2', type: 'ip', members: [] });
+    const paged = await call(flavour, 'GET', 'groups?name=NoBlock&include_members=true&page_size=1');
+    expect(new URL(String(paged.body.next)).searchParams.get('include_members')).toBe('true');
   });
 
   it('refuses a duplicate name+type, but not the same name with another type', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RelayError } from '../../../src/relay/errors.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { MAX_PAGES } from '../../../src/vendors/vectra/api.js';
 import { HOST_BLOCKED_MARKER, tagsAfterBlock, tagsAfterUnblock } from '../../../src/vendors/vectra/state.js';
@@ -37,6 +38,76 @@ describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
     });
     expect(await clientFor(brain, flavour).listHosts()).toHaveLength(1);
     expect(apiCalls(brain, '/hosts')).toHaveLength(1);
+  });
+
+  it('requireComplete: a list cut at the page cap or at maxItems throws instead', async () => {
+    for (let i = 0; i < MAX_PAGES + 5; i++) brain.addHost({ name: `h${i}` });
+    const client = clientFor(brain, flavour);
+    const capped = client.listHosts({}, { pageSize: 1, maxItems: 10_000, requireComplete: true });
+    await expect(capped).rejects.toThrow(
+      new RelayError(
+        'service unavailable',
+        `The Vectra Detect list hosts was cut short (more than ${MAX_PAGES} pages); nothing was decided on a partial list.`,
+      ),
+    );
+    await expect(client.listHosts({}, { pageSize: 2, maxItems: 3, requireComplete: true })).rejects.toThrow(
+      /list hosts was cut short \(more than 3 items\)/,
+    );
+    // Complete lists still answer, including one that exactly fills maxItems.
+    const all = await client.listHosts({}, { pageSize: 20, maxItems: MAX_PAGES + 5, requireComplete: true });
+    expect(all).toHaveLength(MAX_PAGES + 5);
+    // stopAt is a deliberate end, not a cut.
+    const stopped = await client.api.list(
+      'hosts',
+      {},
+      {
+        pageSize: 2,
+        requireComplete: true,
+        stopAt: (h) => (h as { name?: string }).name === 'h3',
+      },
+    );
+    expect(stopped).toHaveLength(3);
+  });
+
+  it.each([
+    ['listHosts', '/hosts', 'hosts'],
+    ['listAccounts', '/accounts', 'accounts'],
+    ['listDetections', '/detections', 'detections'],
+  ] as const)(
+    'requireComplete: %s throws when a next link leaves the origin or is invalid',
+    async (method, path, name) => {
+      const client = clientFor(brain, flavour);
+      const page = (next: string) => ({ count: 2, next, results: [{ id: 1, name: 'a' }] });
+      for (const [next, reason] of [
+        ['https://elsewhere.example/api/v2.5/x?page=2', 'the next link leaves the brain origin'],
+        ['http://[::1', 'the next link is not a valid URL'],
+      ] as const) {
+        brain.inject({ path, status: 200, body: page(next) });
+        await expect(client[method]({}, { requireComplete: true })).rejects.toThrow(
+          new RelayError(
+            'service unavailable',
+            `The Vectra Detect list ${name} was cut short (${reason}); nothing was decided on a partial list.`,
+          ),
+        );
+        // Tolerant by default: the partial list.
+        brain.inject({ path, status: 200, body: page(next) });
+        expect(await client[method]({})).toHaveLength(1);
+      }
+    },
+  );
+
+  it('follows a relative next link on the brain origin', async () => {
+    for (let i = 0; i < 3; i++) brain.addHost({ name: `h${i}` });
+    const base = flavour === 'v2.5' ? '/api/v2.5' : '/api/v3.4';
+    const first = brain.state.hosts.get(1);
+    brain.inject({
+      path: '/hosts',
+      status: 200,
+      body: { count: 3, next: `${base}/hosts?page=2&page_size=1`, results: [first] },
+    });
+    const hosts = await clientFor(brain, flavour).listHosts({}, { pageSize: 1, requireComplete: true });
+    expect(hosts.map((h) => h.name)).toEqual(['h0', 'h1', 'h2']);
+    expect(apiCalls(brain, '/hosts').map((r) => r.query.page ?? '1')).toEqual(['1', '2', '3']);
   });
 
   it('finds hosts by ip, hostname (name or artifact) and mac', async () => {
@@ -98,6 +169,50 @@ describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
     expect(await client.groupMembers('NoBlock', 'host')).toEqual([h1.id]);
     expect((await client.groupMembers('NoBlock', 'account')).map((a) => a.id)).toEqual([acc.id]);
     expect(await client.groupMembers('Nope', 'host')).toEqual([]);
+    // v3.4 lists members only when asked.
+    for (const r of apiCalls(brain, '/groups')) expect(r.query.include_members).toBe('true');
+  });
+
+  it('reads a group listed without members by id, and fails closed when it has none', async () => {
+    const h = brain.addHost({ name: 'srv-1' });
+    const g = brain.addGroup({ name: 'NoBlock', type: 'host', members: [h.id as number] });
+    const client = clientFor(brain, flavour);
+    const bare = { count: 1, next: null, results: [{ id: g.id, name: 'NoBlock', type: 'host' }] };
+    brain.inject({ path: /\/groups$/, status: 200, body: bare });
+    expect(await client.groupMembers('NoBlock', 'host')).toEqual([h.id]);
+    expect(apiCalls(brain, '/groups').map((r) => r.path.replace(/^.*\/groups/, 'groups'))).toEqual([
+      'groups',
+      `groups/${g.id}`,
+    ]);
+
+    brain.inject({ path: /\/groups$/, status: 200, body: bare });
+    brain.inject({ path: `/groups/${g.id}`, status: 200, body: bare.results[0] });
+    const err = await client.groupMembers('NoBlock', 'host').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RelayError);
+    expect(err).toMatchObject({ code: 'service unavailable' });
+    expect((err as Error).message).toContain('NoBlock');
+    // The ip/domain reads and the writes share the lookup: no empty read, no blind write.
+    const ip = brain.addGroup({ name: 'Static', type: 'ip', members: ['192.0.2.1'] });
+    const bareIp = { id: ip.id, name: 'Static', type: 'ip' };
+    brain.inject({ path: /\/groups$/, status: 200, body: { count: 1, next: null, results: [bareIp] } });
+    brain.inject({ path: `/groups/${ip.id}`, status: 200, body: bareIp });
+    await expect(client.getGroupMembers('Static', 'ip')).rejects.toMatchObject({
+      code: 'service unavailable',
+    });
+    brain.inject({ path: /\/groups$/, status: 200, body: { count: 1, next: null, results: [bareIp] } });
+    expect(await client.getGroupMembers('Static', 'ip')).toEqual(['192.0.2.1']);
+  });
+
+  it('groupMembers never decides on a partial group list', async () => {
+    brain.addGroup({ name: 'NoBlock', type: 'host', members: [] });
+    brain.inject({
+      path: /\/groups$/,
+      status: 200,
+      body: { count: 2, next: 'https://elsewhere.example/groups?page=2', results: [] },
+    });
+    await expect(clientFor(brain, flavour).groupMembers('NoBlock', 'host')).rejects.toThrow(
+      /list groups was cut short \(the next link leaves the brain origin\)/,
+    );
   });
 
   it('adds notes through POST and never edits them', async () => {

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -158,6 +159,63 @@ describe('network failure mapping', () => {
     expect(err.message).toContain('https://vectra-brain.invalid');
   });
 
+  it('stops reading an answer once it is over the size cap, and says so', async () => {
+    let sent = 0;
+    let closedEarly = false;
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    const total = 200;
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.on('close', () => {
+        closedEarly = sent < total;
+      });
+      const pump = () => {
+        while (sent < total) {
+          sent++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const err = await failure(client(`http://127.0.0.1:${port}`).health());
+      expect(err.code).toBe('unknown');
+      expect(err.message).toBe('Unexpected response from Vectra Detect: the answer is larger than 20 MB.');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(closedEarly).toBe(true);
+      expect(sent).toBeLessThan(100);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  it('refuses an answer whose content-length is over the size cap without reading it', async () => {
+    let bodyWritten = false;
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(64 * 1024 * 1024) });
+      res.flushHeaders();
+      setTimeout(() => {
+        bodyWritten = !res.destroyed && res.write('[');
+      }, 100);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const started = Date.now();
+      const err = await failure(client(`http://127.0.0.1:${port}`).health());
+      expect(err.message).toBe('Unexpected response from Vectra Detect: the answer is larger than 20 MB.');
+      expect(Date.now() - started).toBeLessThan(100);
+      expect(bodyWritten).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 
   it.runIf(hasOpenssl)(
@@ -220,5 +278,78 @@ describe('upstream detail', () => {
     expect(err.message).not.toContain('abcdefgh12345');
     expect(err.message).not.toContain('eyJ');
     expect(err.message.length).toBeLessThanOrEqual(300 + 'Permission denied by Vectra Detect: '.length);
+  });
+});
+
+describe('credentials in upstream text', () => {
+  const tokenOf = (authorization: string | undefined) => (authorization ?? '').replace(/^\S+\s+/, '');
+
+  it('scrubs a short OAuth access token echoed in a 400, 403 or 401 detail', async () => {
+    const short = await withBrain({ tokenBytes: 5 }); // 10 hex characters: below every "looks long" rule
+    try {
+      short.addHost({ name: 'h' });
+      const seen: string[] = [];
+      const echo = (r: { authorization: string | undefined }) => {
+        seen.push(tokenOf(r.authorization));
+        return { detail: `${tokenOf(r.authorization)} may not list this` };
+      };
+      for (const status of [400, 403]) {
+        short.inject({ path: '/hosts', status, body: echo });
+        const err = await failure(clientFor(short, 'v3').listHosts());
+        expect(err.message).toContain('may not list this');
+        expect(err.message).not.toContain(seen.at(-1));
+      }
+      // The token refused twice was dropped from the cache before the error was built.
+      short.inject({ path: '/hosts', status: 401, times: 2, body: echo });
+      const err = await failure(clientFor(short, 'v3').listHosts());
+      expect(err.code).toBe('authorization error');
+      for (const t of seen) expect(err.message).not.toContain(t);
+      expect(seen.every((t) => t.length === 10)).toBe(true);
+      short.inject({ path: '/hosts', status: 500, body: echo });
+      expect((await failure(clientFor(short, 'v3').listHosts())).message).toBe(
+        'The Vectra Detect internal error.',
+      );
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('scrubs a short refresh token echoed by the token endpoint', async () => {
+    const short = await withBrain({ tokenBytes: 5, tokenTtlSeconds: 0.05 });
+    try {
+      await clientFor(short, 'v3').health();
+      await new Promise((r) => setTimeout(r, 80));
+      let refresh = '';
+      short.inject({
+        path: '/oauth2/token',
+        status: 403,
+        body: (r: { body: string }) => {
+          refresh = new URLSearchParams(r.body).get('refresh_token') ?? '';
+          return { detail: `refresh ${refresh} is not yours` };
+        },
+      });
+      const err = await failure(clientFor(short, 'v3').health());
+      expect(refresh).toHaveLength(10);
+      expect(err.message).toContain('is not yours');
+      expect(err.message).not.toContain(refresh);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('scrubs a short API token or client secret echoed back', async () => {
+    const short = await withBrain({ apiToken: 'tok-1234', clients: { cid: 'sec-5678' } });
+    try {
+      short.inject({ path: '/hosts', status: 403, body: { detail: 'tok-1234 is not allowed' } });
+      expect((await failure(clientFor(short, 'v2.5').listHosts())).message).toBe(
+        'Permission denied by Vectra Detect: [redacted] is not allowed',
+      );
+      short.inject({ path: '/oauth2/token', status: 400, body: { detail: 'bad secret sec-5678' } });
+      const err = await failure(clientFor(short, 'v3').health());
+      expect(err.code).toBe('authorization error');
+      expect(err.message).toMatch(/^Authorization failed: .*bad secret \[redacted\]$/);
+    } finally {
+      await short.close();
+    }
   });
 });
