@@ -37,6 +37,11 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
+  if (config.authMode === 'rs256' && !env.RELAY_MODULE_KEY && !env.RELAY_MODULE_KEY_ARN) {
+    log.warn('No RELAY_MODULE_KEY: any XDR tenant whose module points here can use this relay', {
+      hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',
+    });
+  }
   const app = createApp({
     config,
     log,
