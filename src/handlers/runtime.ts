@@ -5,7 +5,7 @@
  */
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp, type RelayApp } from '../relay/app.js';
-import { loadConfig, type RelayConfig } from '../relay/config.js';
+import { ConfigError, loadConfig, type RelayConfig } from '../relay/config.js';
 import { createLogger, type Logger } from '../relay/logger.js';
 import { vendors } from '../vendors/registry.js';
 import type { VendorModule } from '../vendors/types.js';
@@ -37,6 +37,9 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
+  if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {
+    throw new ConfigError('Invalid environment: RELAY_MODULE_KEY (must be at least 32 characters)');
+  }
   if (config.authMode === 'rs256' && !env.RELAY_MODULE_KEY && !env.RELAY_MODULE_KEY_ARN) {
     log.warn('No RELAY_MODULE_KEY: any XDR tenant whose module points here can use this relay', {
       hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',

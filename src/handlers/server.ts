@@ -7,6 +7,7 @@
 import { serve } from '@hono/node-server';
 import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
 import { createRuntime } from './runtime.js';
+import { loadModuleKey, loadSecretKey } from './secret-key.js';
 
 let sandbox: Sandbox | undefined;
 if (wantsSandbox(process.env)) {
@@ -17,7 +18,11 @@ if (wantsSandbox(process.env)) {
   Object.assign(process.env, sandbox.env);
 }
 
-const runtime = createRuntime(process.env, async () => process.env.SECRET_KEY);
+const runtime = createRuntime(
+  process.env,
+  () => loadSecretKey(process.env),
+  () => loadModuleKey(process.env),
+);
 const server = serve(
   { fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' },
   (info) => {

@@ -80,6 +80,9 @@ export function createApp(deps: AppDeps): RelayApp {
   const authenticated = ROUTES.filter((r) => r.auth).map((r) => r.path);
   for (const path of authenticated) {
     app.post(path, async (c, next) => {
+      // The deadline starts when the request arrives: key and JWKS reads count against it.
+      const deadline = Date.now() + config.requestDeadlineMs;
+      const signal = AbortSignal.timeout(config.requestDeadlineMs);
       const claims = await verifyAuthorization(c.req.header('authorization'), {
         config,
         requestOrigin: new URL(c.req.url).origin,
@@ -88,12 +91,11 @@ export function createApp(deps: AppDeps): RelayApp {
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
       });
-      const deadline = Date.now() + config.requestDeadlineMs;
       c.set('ctx', {
         config,
         claims,
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
-        signal: AbortSignal.timeout(config.requestDeadlineMs),
+        signal,
         deadline,
         log,
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),

@@ -17,8 +17,8 @@ const JWT_LIKE = /eyJ[\w-]+\.[\w-]+\.[\w-]*/g;
  * authentication failed" is left alone.
  */
 const BEARER = /\b(Bearer|Token|Basic)\s+(?:(?=[\w.~+/=-]*\d)[\w.~+/=-]{8,}|[\w.~+/=-]{20,})/gi;
-/** Known secrets shorter than this are not blanked (they would blank ordinary words). */
-export const MIN_SECRET_LENGTH = 8;
+/** Known secrets shorter than this are not blanked (they would blank ordinary letters); 4 as before. */
+export const MIN_SECRET_LENGTH = 4;
 
 /**
  * The one token-redaction of the relay: blanks each of `extraSecrets` (exact

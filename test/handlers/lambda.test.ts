@@ -136,3 +136,13 @@ describe('lambda cold start', () => {
     vi.unstubAllEnvs();
   });
 });
+
+describe('module key at cold start', () => {
+  it('refuses a module key shorter than 32 characters, naming the variable', async () => {
+    vi.stubEnv('AUTH_MODE', 'rs256');
+    vi.stubEnv('RELAY_MODULE_KEY', 'too-short');
+    vi.resetModules();
+    await expect(import('../../src/handlers/lambda.js')).rejects.toThrow('RELAY_MODULE_KEY');
+    vi.unstubAllEnvs();
+  });
+});

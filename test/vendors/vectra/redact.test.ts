@@ -20,11 +20,12 @@ describe('redactText', () => {
     );
   });
 
-  it('blanks the given secrets wherever they appear, from 8 characters on', () => {
+  it('blanks the given secrets wherever they appear, from 4 characters on', () => {
     expect(redactText('id=s3cr3t-x and xs3cr3t-xx', ['s3cr3t-x'])).toBe('id=[redacted] and x[redacted]x');
     // Longest first, so that a secret containing another leaves no tail.
     expect(redactText('abcdefgh12345678', ['abcdefgh', 'abcdefgh12345678'])).toBe('[redacted]');
-    // Shorter "secrets" would blank ordinary words.
+    expect(redactText('token t0k1 leaked', ['t0k1'])).toBe('token [redacted] leaked');
+    // Shorter "secrets" would blank ordinary letters.
     expect(redactText('the key', ['key', '', undefined])).toBe('the key');
   });
 });
