@@ -15,14 +15,15 @@ import { defineBlockClient } from '../block-client.js';
 import type { BlockCapability, BlockClientModule, VendorModule } from '../types.js';
 import { health, respond, trigger } from './actions.js';
 import { blockAll, blockIdsOrThrow, unblockAll, unblockIds, unblockIdsOrThrow } from './bulk.js';
+import { parseCidr } from './cidr.js';
 import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
-import { AWS_NACL_CLIENT_NAME, SUPPORTED_TYPES } from './ids.js';
+import { AWS_NACL_CLIENT_NAME, parseElementId, SUPPORTED_TYPES } from './ids.js';
 
 export { type AwsClientOverrides, setAwsClientOverrides } from './client.js';
 export type { NaclConfig } from './config.js';
 export { AWS_NACL_CLIENT_NAME, DENY_ACTION, REMOVE_DENY_ACTION } from './ids.js';
 
-const CAPABILITIES: readonly BlockCapability[] = ['host', 'detection', 'static-ips'];
+const CAPABILITIES: readonly BlockCapability[] = ['host', 'detection', 'static-ips', 'groom'];
 
 export const awsNaclVendor: VendorModule<NaclConfig> = {
   id: VENDOR_ID,
@@ -48,6 +49,13 @@ export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
       {
         blockHost: async (host) =>
           host.ip ? blockIdsOrThrow(await blockAll(cfg, [host.ip], ctx), ctx, cfg) : [],
+        // VAR's re-grooming: a host whose IP changed since its block has its old
+        // address released (it may belong to someone else now) and its new one denied.
+        groomHost: async (host) => {
+          const current = host.ip ? parseCidr(host.ip)?.text : undefined;
+          const stale = mine(host).some((id) => parseElementId(id)?.cidr.text !== current);
+          return { unblock: stale, block: stale && current !== undefined };
+        },
         unblockHost: async (host) => unblockIdsOrThrow(await unblockIds(cfg, mine(host), ctx), ctx),
         blockDetection: async (d) => blockIdsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx, cfg),
         unblockDetection: async (d) => unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx), ctx),

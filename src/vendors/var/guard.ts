@@ -8,8 +8,12 @@
  */
 import pLimit from 'p-limit';
 import type { RequestContext } from '../../relay/context.js';
+import { RelayError } from '../../relay/errors.js';
 import { VectraClient } from '../vectra/client.js';
 import { parseVectraConfig, type VectraConfig } from '../vectra/config.js';
+
+/** Hosts the interlock reads one by one; a larger no-block group makes it fail closed. */
+const MAX_PROTECTED = 500;
 
 /**
  * The one way the relay reads the no-block groups: ids of their members,
@@ -39,8 +43,15 @@ export async function noBlockHosts(ctx: RequestContext): Promise<ProtectedHost[]
   if (!cfg) return [];
   const vectra = new VectraClient(cfg, ctx);
   const ids = [...(await noBlockMembers(vectra, cfg).host())];
+  if (ids.length > MAX_PROTECTED) {
+    // Fail closed rather than protect only some of them.
+    throw new RelayError(
+      'service unavailable',
+      `The no-block group "${cfg.noBlockHostGroup}" has ${ids.length} hosts; the interlock reads at most ${MAX_PROTECTED}, so no deny is made.`,
+    );
+  }
   const limit = pLimit(ctx.config.upstreamConcurrency);
-  const hosts = await Promise.all(ids.slice(0, 500).map((id) => limit(() => vectra.getHost(id))));
+  const hosts = await Promise.all(ids.map((id) => limit(() => vectra.getHost(id))));
   return hosts.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: cfg.noBlockHostGroup }] : []));
 }
 

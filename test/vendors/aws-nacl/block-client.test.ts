@@ -269,6 +269,15 @@ describe('AWS NACL block client', () => {
     expect(denies(h)).toEqual(['egress 203.0.113.9/32', 'ingress 203.0.113.9/32']);
   });
 
+  it('grooms a host whose IP changed since its block, and leaves a current one alone', async () => {
+    h = await startHarness();
+    const held = { 'AWS NACL Client': [`${h.naclId}/203.0.113.20/32`] };
+    expect(await h.client.groomHost(host('203.0.113.20', held))).toEqual({ block: false, unblock: false });
+    expect(await h.client.groomHost(host('203.0.113.21', held))).toEqual({ block: true, unblock: true });
+    expect(await h.client.groomHost(host(null, held))).toEqual({ block: false, unblock: true });
+    expect(await h.client.groomHost(host('203.0.113.21'))).toEqual({ block: false, unblock: false });
+  });
+
   it('reports health from one DescribeNetworkAcls', async () => {
     h = await startHarness();
     await expect(h.client.health?.()).resolves.toBeUndefined();
