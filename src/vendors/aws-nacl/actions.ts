@@ -69,11 +69,18 @@ export async function respond(
       const denied = deniedDirections(view, cfg, cidr);
       const params = { observable_type: o.type, observable_value: o.value, nacl_id: naclId };
       if (denied.size > 0) {
-        const owners = await varRecordOwners(ctx, elementId(naclId, cidr)).catch((err: unknown) => {
+        const owners = await varRecordOwners(ctx, naclId, cidr).catch((err: unknown) => {
           errors.push(err);
           return undefined; // fail closed: no removal offered without the check
         });
-        if (owners?.length) errors.push(recordedWarning(o.value, naclId, owners));
+        if (owners?.length)
+          errors.push(
+            recordedWarning(
+              o.value,
+              naclId,
+              owners.map((x) => x.label),
+            ),
+          );
         else if (owners) data.push(removeAction(o.value, naclId, params));
       }
       // Partly denied (e.g. an ingress write failed earlier): offer to complete it as well.
@@ -121,8 +128,16 @@ export async function trigger(
     if (!parsed)
       throw invalidArgument(`Not an IPv4 or IPv6 address or CIDR: ${JSON.stringify(value.slice(0, 80))}`);
     cidr = parsed;
-    const owners = await varRecordOwners(ctx, elementId(naclId, cidr));
-    if (owners.length) throw invalidArgument(recordedWarning(value, naclId, owners).message);
+    const owners = await varRecordOwners(ctx, naclId, cidr);
+    if (owners.length) {
+      throw invalidArgument(
+        recordedWarning(
+          value,
+          naclId,
+          owners.map((x) => x.label),
+        ).message,
+      );
+    }
     changes = await undenyCidr(api, cfg, naclId, cidr, opts);
   }
   logChanges(ctx, changes);

@@ -6,12 +6,13 @@
  */
 import type { RequestContext } from '../../relay/context.js';
 import { invalidArgument, RelayError } from '../../relay/errors.js';
+import type { RecordOwner } from '../var/guard.js';
 import { type Change, denyCidr, undenyCidr } from './blocker.js';
 import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
 import { naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { elementId, parseElementId } from './ids.js';
-import { covers, protectedHosts } from './interlocks.js';
+import { covers, protectedHosts, varRecordOwners } from './interlocks.js';
 
 export interface BulkResult {
   /** Ids acted on or already in the asked state; empty in dry-run (nothing to remember). */
@@ -90,10 +91,49 @@ export async function unblockAll(
   cfg: NaclConfig,
   inputs: readonly string[],
   ctx: RequestContext,
+  releasing: Releasing = { kind: 'static-ips', id: null },
 ): Promise<BulkResult> {
   const cidrs = [...new Set(inputs)].map(parseCidr).filter((c): c is Cidr => c !== undefined);
   const targets = cfg.naclIds.flatMap((naclId) => cidrs.map((cidr) => ({ naclId, cidr })));
-  return bulk(cfg, targets, ctx, undenyCidr);
+  return release(cfg, targets, ctx, releasing);
+}
+
+/** Which record is letting go of its denies (its own tags or list do not count as other owners). */
+export type Releasing = Pick<RecordOwner, 'kind' | 'id'>;
+
+/**
+ * Deletes the denies no other Vectra record relies on. A deny shared with
+ * another host, detection or the static list (one C2 address hit from several
+ * hosts) is kept, and reported released for this record only, so its tag goes
+ * while the others stay true. A failed ownership lookup fails the unblock.
+ */
+async function release(
+  cfg: NaclConfig,
+  targets: readonly Target[],
+  ctx: RequestContext,
+  releasing: Releasing,
+): Promise<BulkResult> {
+  const shared: Target[] = [];
+  const alone: Target[] = [];
+  for (const t of targets) {
+    const owners = (await varRecordOwners(ctx, t.naclId, t.cidr)).filter(
+      (o) => !(o.kind === releasing.kind && o.id === releasing.id),
+    );
+    if (owners.length) {
+      ctx.log.info({
+        message: 'AWS NACL deny kept: still relied on',
+        id: elementId(t.naclId, t.cidr),
+        by: owners.map((o) => o.label),
+      });
+      shared.push(t);
+    } else alone.push(t);
+  }
+  const r = await bulk(cfg, alone, ctx, undenyCidr);
+  return {
+    ...r,
+    ids: [...r.ids, ...(cfg.dryRun ? [] : shared.map((t) => elementId(t.naclId, t.cidr)))],
+    succeeded: r.succeeded + shared.length,
+  };
 }
 
 /** Removes exactly the elements named by ids from an earlier block; ids for other NACLs are skipped. */
@@ -101,6 +141,7 @@ export async function unblockIds(
   cfg: NaclConfig,
   ids: readonly string[],
   ctx: RequestContext,
+  releasing: Releasing,
 ): Promise<BulkResult> {
   const targets: Target[] = [];
   for (const id of new Set(ids)) {
@@ -109,7 +150,7 @@ export async function unblockIds(
     if (t && cfg.naclIds.includes(t.naclId)) targets.push(t);
     else ctx.log.warn({ message: 'Skipping an AWS NACL element id this token does not cover', id });
   }
-  return bulk(cfg, targets, ctx, undenyCidr);
+  return release(cfg, targets, ctx, releasing);
 }
 
 /**

@@ -56,9 +56,11 @@ export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
           const stale = mine(host).some((id) => parseElementId(id)?.cidr.text !== current);
           return { unblock: stale, block: stale && current !== undefined };
         },
-        unblockHost: async (host) => unblockIdsOrThrow(await unblockIds(cfg, mine(host), ctx), ctx),
+        unblockHost: async (host) =>
+          unblockIdsOrThrow(await unblockIds(cfg, mine(host), ctx, { kind: 'host', id: host.id }), ctx),
         blockDetection: async (d) => blockIdsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx, cfg),
-        unblockDetection: async (d) => unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx), ctx),
+        unblockDetection: async (d) =>
+          unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx, { kind: 'detection', id: d.id }), ctx),
         blockStaticDstIps: async (ips) => blockIdsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx, cfg),
         unblockStaticDstIps: async (ips) => unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
         health: () => health(cfg, ctx),

@@ -10,7 +10,7 @@
  * Both fail closed: if Vectra cannot be read, the caller neither denies nor removes.
  */
 import type { RequestContext } from '../../relay/context.js';
-import type { ProtectedHost } from '../var/guard.js';
+import type { ProtectedHost, RecordOwner } from '../var/guard.js';
 import { type Cidr, overlaps, parseCidr } from './cidr.js';
 
 export type Guard = { hosts: ProtectedHost[]; error?: unknown };
@@ -38,9 +38,13 @@ export const covers = (c: Cidr, ip: string): boolean => {
   return host !== undefined && overlaps(c, host);
 };
 
-/** Names of the Vectra objects whose VAR tags record this NACL element (e.g. `host wks-1`). */
-export async function varRecordOwners(ctx: RequestContext, elementId: string): Promise<string[]> {
+/** The Vectra records (VAR-tagged hosts and detections, the engine's static list) relying on a deny. */
+export async function varRecordOwners(
+  ctx: RequestContext,
+  naclId: string,
+  cidr: Cidr,
+): Promise<RecordOwner[]> {
   if (!ctx.claims.vectra_url) return [];
   const { varRecordedOwners } = await import('../var/guard.js');
-  return varRecordedOwners(ctx, `VAR ID:AWS NACL Client:${elementId}`);
+  return varRecordedOwners(ctx, `VAR ID:AWS NACL Client:${naclId}/${cidr.text}`, cidr.text);
 }

@@ -55,14 +55,40 @@ export async function noBlockHosts(ctx: RequestContext): Promise<ProtectedHost[]
   return hosts.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: cfg.noBlockHostGroup }] : []));
 }
 
-/** Hosts and detections whose tags hold exactly `tag` (the API's tag filter is a substring match). */
-export async function varRecordedOwners(ctx: RequestContext, tag: string): Promise<string[]> {
+/** A Vectra record that relies on one NACL element (a deny). */
+export interface RecordOwner {
+  readonly kind: 'host' | 'detection' | 'static-ips';
+  readonly id: number | null;
+  readonly label: string;
+}
+
+/** The engine's static destination IP list lives in this `ip` group (engine policy default). */
+export const STATIC_IPS_GROUP = 'VAR Static Blocked IPs';
+
+/**
+ * Every Vectra record that relies on a NACL element: hosts and detections whose
+ * tags hold exactly `tag` (the API's tag filter is a substring match), and the
+ * engine's static IP list when it holds `cidr`.
+ */
+export async function varRecordedOwners(
+  ctx: RequestContext,
+  tag: string,
+  cidr: string,
+): Promise<RecordOwner[]> {
   const cfg = parseVectraConfig(ctx.claims, ctx.config);
   if (!cfg) return [];
   const vectra = new VectraClient(cfg, ctx);
-  const [hosts, detections] = await Promise.all([
+  const [hosts, detections, statics] = await Promise.all([
     vectra.listHosts({ tags: tag }, { maxItems: 20 }),
     vectra.listDetections({ tags: tag }, { maxItems: 20 }),
+    vectra.getGroupMembers(STATIC_IPS_GROUP, 'ip'),
   ]);
-  return [...hosts.map((h) => `host ${h.name}`), ...detections.map((d) => `detection ${d.id}`)];
+  const canonical = (v: string) => (v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`).toLowerCase();
+  return [
+    ...hosts.map((h) => ({ kind: 'host' as const, id: h.id, label: `host ${h.name}` })),
+    ...detections.map((d) => ({ kind: 'detection' as const, id: d.id, label: `detection ${d.id}` })),
+    ...(statics.some((m) => canonical(m) === cidr.toLowerCase())
+      ? [{ kind: 'static-ips' as const, id: null, label: 'the static destination IP list' }]
+      : []),
+  ];
 }

@@ -178,6 +178,38 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect(denyEntries()).toEqual([]);
   });
 
+  it('keeps a deny another record still relies on, and removes it with the last one', async () => {
+    const element = `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`;
+    const params = (hostId: number) => ({
+      observable_type: 'ip',
+      observable_value: SCENARIO.workstation.ip,
+      host_id: String(hostId),
+      client_id: 'aws_nacl',
+    });
+    expect(
+      await trigger({ id: 'vectra-block-host', title: '', 'query-params': params(e.seeded.workstationId) }),
+    ).toEqual({
+      data: { status: 'success' },
+    });
+    // Another record relies on the same deny (as detections hitting one C2 address do).
+    const other = e.brain.state.hosts.get(e.seeded.blockedHostId) as { tags: string[] };
+    other.tags = [...other.tags, element];
+    expect(
+      await trigger({ id: 'vectra-unblock-host', title: '', 'query-params': params(e.seeded.workstationId) }),
+    ).toEqual({
+      data: { status: 'success' },
+    });
+    expect(tagsOf(e.seeded.workstationId)).not.toContain(element);
+    expect(denyEntries()).toHaveLength(1);
+    expect(
+      await trigger({ id: 'vectra-unblock-host', title: '', 'query-params': params(e.seeded.blockedHostId) }),
+    ).toEqual({
+      data: { status: 'success' },
+    });
+    expect(tagsOf(e.seeded.blockedHostId)).not.toContain(element);
+    expect(denyEntries()).toEqual([]);
+  });
+
   it('recognises a block written by VAR itself', async () => {
     const { data } = await actionsFor('ip', SCENARIO.blockedHost.ip);
     expect(data.map((a) => a.title)).toContain(`Unblock host ${SCENARIO.blockedHost.name} via Test Client`);
