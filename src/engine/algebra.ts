@@ -9,6 +9,10 @@
  * - with EXPLICIT_UNBLOCK, unblock-tagged objects that are not blocked are
  *   still listed (with no elements) so the apply step consumes the request by
  *   removing the unblock and block tags (VAR logs an error and leaves them).
+ *
+ * One addition: `toReconcile = (blocked ∩ matching) − no_block − to_unblock`,
+ * the objects whose block the engine re-asserts with the clients (VAR never
+ * looks at them again, so an element lost at the client stays lost).
  */
 
 /** Why an object is selected for blocking. */
@@ -32,6 +36,8 @@ export interface AlgebraInput<T extends Identified> {
   readonly unblockTagged: readonly T[] | null;
   /** Compute `toGroom` (hosts with GROOM on). */
   readonly groom?: boolean;
+  /** Compute `toReconcile` (RECONCILE_BLOCKED on). */
+  readonly reconcile?: boolean;
 }
 
 export interface AlgebraResult<T extends Identified> {
@@ -39,6 +45,8 @@ export interface AlgebraResult<T extends Identified> {
   readonly toBlock: ReadonlyMap<number, readonly BlockReason[]>;
   readonly toUnblock: ReadonlyArray<{ readonly object: T; readonly reason: UnblockReason }>;
   readonly toGroom: readonly T[];
+  /** Blocked objects that still match (and are not no-block nor being unblocked), with their reasons. */
+  readonly toReconcile: ReadonlyArray<{ readonly object: T; readonly reasons: readonly BlockReason[] }>;
   readonly wronglyBlocked: readonly number[];
 }
 
@@ -77,10 +85,24 @@ export function computeSets<T extends Identified>(input: AlgebraInput<T>): Algeb
     ? input.blocked.filter((o) => !wronglyIds.has(o.id) && !toUnblock.has(o.id))
     : [];
 
+  // Reconcile = (blocked ∩ matching) − no_block − to_unblock: still blocked on purpose.
+  const toReconcile: Array<{ object: T; reasons: readonly BlockReason[] }> = [];
+  if (input.reconcile) {
+    const seen = new Set<number>();
+    for (const o of input.blocked) {
+      const reasons = input.matching.get(o.id);
+      if (!reasons || input.noBlock.has(o.id) || toUnblock.has(o.id) || seen.has(o.id)) continue;
+      seen.add(o.id);
+      toReconcile.push({ object: o, reasons: [...reasons].sort() });
+    }
+    toReconcile.sort((a, b) => a.object.id - b.object.id);
+  }
+
   return {
     toBlock,
     toUnblock: [...toUnblock.values()].sort((a, b) => a.object.id - b.object.id),
     toGroom,
+    toReconcile,
     wronglyBlocked: [...wronglyIds].sort((a, b) => a - b),
   };
 }

@@ -7,9 +7,13 @@
  *
  * Crash safety: a client call happens before its tag write. If the write
  * fails, the object still looks unblocked to the next run, which blocks it
- * again; clients are idempotent (stable element ids), so that run completes
- * the state instead of doubling it. Calls to one client are serialised
- * because firewall-style clients do read-modify-write on shared rule lists.
+ * again; clients are idempotent (stable element ids, the `BlockClient`
+ * contract), so that run completes the state instead of doubling it. The same
+ * contract lets the engine ask a client to block an object it already holds
+ * (`reconcileObject`): a lost element comes back, a new target (a NACL added
+ * to the claims) is recorded, and an intact block costs no write. Calls to one
+ * client are serialised because firewall-style clients do read-modify-write
+ * on shared rule lists.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../relay/audit.js';
@@ -20,7 +24,7 @@ import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vendors/ve
 import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';
 import type { EnginePort } from './port.js';
 
-export type ActionName = 'block' | 'unblock' | 'groom-block' | 'groom-unblock';
+export type ActionName = 'block' | 'unblock' | 'reconcile' | 'groom-block' | 'groom-unblock';
 export type TargetKind = EngineObject['kind'] | 'static-ips';
 
 export interface ActionRecord {
@@ -108,23 +112,31 @@ async function note(ctx: ApplyContext, o: EngineObject, text: string): Promise<s
   }
 }
 
+/**
+ * Asks the client to block `o` and records the ids it does not hold yet. The
+ * client is asked even when the tags say it holds elements (block operations
+ * are idempotent, as in the relay's `blockAndRecord`): that repairs an element
+ * lost at the client and completes a block whose targets grew. When every id
+ * answered is already held nothing is written, except a missing marker (a
+ * half-edited state). `held` defaults to the object's tags as listed.
+ */
 async function blockWith(
   ctx: ApplyContext,
   o: EngineObject,
   c: BlockClient,
   verb: string,
+  held: readonly string[] = o.blockedElements[c.name] ?? [],
 ): Promise<StepResult> {
   const marker = BLOCKED_MARKERS[o.kind];
-  const held = o.blockedElements[c.name] ?? [];
-  if (held.length > 0 && verb === 'Blocked') {
-    // This client already holds elements but the marker is missing (a half-edited state):
-    // repair the marker instead of calling a client that may not be idempotent.
-    await ctx.port.updateTags(o.kind, o.id, (t) => [...t, marker]);
-    return { elements: held, outcome: 'unchanged' };
-  }
   const ids = await oneAtATime(c, () => callBlock(c, o));
-  if (ids.length === 0)
+  if (ids.length === 0 && held.length === 0)
     return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
+  if (ids.every((id) => held.includes(id))) {
+    if (!o.allTags.includes(marker)) {
+      await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
+    }
+    return { elements: [...held], outcome: 'unchanged' };
+  }
   const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
     tagsAfterBlock(t, { marker, clientName: c.name, ids }),
   );
@@ -171,6 +183,26 @@ export async function blockObject(ctx: ApplyContext, o: EngineObject): Promise<v
   }
   for (const c of clients) {
     await step(ctx, { action: 'block', kind: o.kind, id: o.id, client: c.name }, () =>
+      blockWith(ctx, o, c, 'Blocked'),
+    );
+  }
+}
+
+/**
+ * Re-asserts the block of an object that is blocked and still matches: every
+ * enabled eligible client is asked to block it again (`blockWith`). Clients in
+ * `skip` (the ones whose groom answer already acted on it this run) are left
+ * alone. An object no enabled client may block leaves no record: there is
+ * nothing to repair through the clients this run uses.
+ */
+export async function reconcileObject(
+  ctx: ApplyContext,
+  o: EngineObject,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<void> {
+  for (const c of eligibleClients(o, ctx.clients)) {
+    if (skip.has(c.name)) continue;
+    await step(ctx, { action: 'reconcile', kind: o.kind, id: o.id, client: c.name }, () =>
       blockWith(ctx, o, c, 'Blocked'),
     );
   }
@@ -224,23 +256,37 @@ export async function unblockObject(
   }
 }
 
-/** VAR's re-grooming (hosts only): asks each client holding elements whether to re-block. */
-export async function groomHost(ctx: ApplyContext, host: Extract<EngineObject, { kind: 'host' }>) {
+/**
+ * VAR's re-grooming (hosts only): asks each client holding elements whether to
+ * re-block. Answers the names of the clients that acted (their groom decision
+ * replaces the reconcile step for this host).
+ */
+export async function groomHost(
+  ctx: ApplyContext,
+  host: Extract<EngineObject, { kind: 'host' }>,
+): Promise<Set<string>> {
+  const acted = new Set<string>();
   for (const c of ctx.clients.filter((x) => (host.blockedElements[x.name] ?? []).length > 0)) {
     const d = await oneAtATime(c, () => callGroom(c, host)).catch((err: unknown) => {
       ctx.log.warn('engine: groom check failed', { id: host.id, client: c.name, error: errorText(err) });
       return { block: false, unblock: false };
     });
+    if (d.block || d.unblock) acted.add(c.name);
+    let held = host.blockedElements[c.name] ?? [];
     if (d.unblock) {
       await step(ctx, { action: 'groom-unblock', kind: 'host', id: host.id, client: c.name }, async () => {
         const { complete: _complete, ...r } = await unblockWith(ctx, host, c, 'Unblocked due to grooming');
+        // What was released is no longer held: the re-block below must record it again.
+        if (r.outcome !== 'failure') held = held.filter((id) => !r.elements.includes(id));
         return r;
       });
     }
     if (d.block) {
+      const stillHeld = held;
       await step(ctx, { action: 'groom-block', kind: 'host', id: host.id, client: c.name }, () =>
-        blockWith(ctx, host, c, 'Blocked due to grooming'),
+        blockWith(ctx, host, c, 'Blocked due to grooming', stillHeld),
       );
     }
   }
+  return acted;
 }

@@ -69,13 +69,33 @@ export function engineContext(
   };
 }
 
+/**
+ * The claims the run's clients read: the setup's, with the no-block group
+ * names the engine honours (`vectra_no_block_host_group` /
+ * `vectra_no_block_account_group` = the policy's effective values). Block
+ * clients with a no-block interlock (the NACL client's, `var/guard.ts`) read
+ * the group from the claims; without this, a host in a group only the policy
+ * names could still be denied as a detection destination or a static IP. A
+ * group the policy disables (`null`) leaves the claim as it is: the interlock
+ * then keeps guarding the claimed group, which can only refuse more.
+ */
+export function clientClaims(claims: Claims, policy: Policy): Claims {
+  const out: Record<string, string> = { ...claims };
+  if (policy.NO_BLOCK_HOST_GROUP_NAME !== null)
+    out.vectra_no_block_host_group = policy.NO_BLOCK_HOST_GROUP_NAME;
+  if (policy.NO_BLOCK_ACCOUNT_GROUP_NAME !== null)
+    out.vectra_no_block_account_group = policy.NO_BLOCK_ACCOUNT_GROUP_NAME;
+  return out;
+}
+
 /** One engine run from claims and a policy. Throws only for configuration errors. */
 export async function runEngineWithClaims(setup: EngineSetup): Promise<EngineReport> {
-  const ctx = engineContext(setup);
   const vectraConfig = parseVectraConfig(setup.claims, setup.config);
   if (!vectraConfig) throw new PolicyError('The engine needs vectra_url (and credentials) in its claims');
   // Tags and no-block groups: the policy's own value, else the claims' (the relay's respond uses them).
   const policy = withVectraClaims(setup.policy, vectraConfig);
+  // One context for the run; its claims carry the no-block groups the engine honours.
+  const ctx = engineContext({ ...setup, claims: clientClaims(setup.claims, policy) });
   const client = new VectraClient(vectraConfig, ctx, setup.vectraOptions);
   const clients = createBlockClients(ctx);
   const staticIps = (setup.staticIps ?? ((c) => vectraGroupStaticIpStore(c, policy.STATIC_IPS_GROUP_NAME)))(

@@ -27,6 +27,11 @@ export interface KindPlanReport {
   readonly toBlock: readonly PlanEntry[];
   readonly toUnblock: readonly PlanEntry[];
   readonly toGroom: readonly PlanEntry[];
+  /**
+   * Blocked objects that still match: each enabled eligible client is asked to
+   * block them again (RECONCILE_BLOCKED); reasons say why they still match.
+   */
+  readonly toReconcile: readonly PlanEntry[];
   readonly wronglyBlocked: readonly number[];
   readonly matching: number;
   readonly blocked: number;
@@ -46,7 +51,7 @@ export interface Plan {
   readonly detections: KindSelection<VectraDetection>;
   readonly staticIps: StaticIpPlan;
   readonly report: PlanReport;
-  /** Objects the run would newly block (what the safety cap counts). */
+  /** Objects the run would newly block (what the safety cap counts; reconciles add no blocked object). */
   readonly newBlocks: number;
 }
 
@@ -88,6 +93,12 @@ function reportKind<T extends EngineObject>(
       name: nameOf(o),
       reasons: ['groom'],
       clients: holders(o),
+    })),
+    toReconcile: sel.sets.toReconcile.map(({ object, reasons }) => ({
+      id: object.id,
+      name: nameOf(object),
+      reasons,
+      clients: eligibleClients(object, clients).map((c) => c.name),
     })),
     wronglyBlocked: sel.sets.wronglyBlocked,
     ...sel.counts,

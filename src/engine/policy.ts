@@ -101,6 +101,8 @@ export const PolicySchema = z.strictObject({
     'UTC',
   ),
   GROOM: z._default(z.boolean(), false),
+  /** Ask the clients to block again every blocked, still matching object (repairs lost elements). */
+  RECONCILE_BLOCKED: z._default(z.boolean(), true),
   STATIC_IPS_GROUP_NAME: z._default(tag, 'VAR Static Blocked IPs'),
 });
 

@@ -1,8 +1,8 @@
 /**
  * One run of the automated response loop: plan, check the safety cap, the dry
  * run switch and the blocking window, then apply — per kind in VAR's order
- * (block, unblock, groom; hosts, accounts, detections, static IPs) — and emit
- * one summary record. A planning failure applies nothing: a partial `matching`
+ * (block, unblock, groom, then the engine's reconcile; hosts, accounts,
+ * detections, static IPs) — and emit one summary record. A planning failure applies nothing: a partial `matching`
  * set would turn into mass unblocking through `blocked − matching`.
  */
 import pLimit from 'p-limit';
@@ -14,6 +14,7 @@ import {
   blockObject,
   errorText,
   groomHost,
+  reconcileObject,
   unblockObject,
 } from './apply.js';
 import { type EngineObject, enabledClients } from './clients.js';
@@ -56,7 +57,7 @@ export interface EngineSummary {
   readonly skipped: SkipReason | undefined;
   readonly cap: number;
   readonly newBlocks: number;
-  /** True when `newBlocks > cap`: the run blocked nothing (unblocks still ran). */
+  /** True when `newBlocks > cap`: the run blocked nothing, not even a reconcile (unblocks still ran). */
   readonly capExceeded: boolean;
   readonly counts: Record<string, Record<string, number>>;
   readonly perClient: Record<string, ClientCounts>;
@@ -92,11 +93,23 @@ async function applyKind<T extends EngineObject>(
       return limit(() => unblockObject(ctx, object, explicit ? explicitTags(policy, object.kind) : []));
     }),
   );
-  if (allowBlock) {
-    await Promise.all(
-      sel.sets.toGroom.map((o) => limit(() => (o.kind === 'host' ? groomHost(ctx, o) : Promise.resolve()))),
-    );
-  }
+  if (!allowBlock) return;
+  // Clients whose groom answer acted on a host: their decision stands, no reconcile for them.
+  const groomed = new Map<number, ReadonlySet<string>>();
+  await Promise.all(
+    sel.sets.toGroom.map((o) =>
+      limit(async () => {
+        if (o.kind === 'host') groomed.set(o.id, await groomHost(ctx, o));
+      }),
+    ),
+  );
+  // Reconcile adds no blocked object (not counted by the cap), but like every
+  // block it runs only when the cap lets the run block at all.
+  await Promise.all(
+    sel.sets.toReconcile.map(({ object }) =>
+      limit(() => reconcileObject(ctx, object, groomed.get(object.id))),
+    ),
+  );
 }
 
 function countsOf(plan: Plan | undefined): EngineSummary['counts'] {
@@ -110,6 +123,7 @@ function countsOf(plan: Plan | undefined): EngineSummary['counts'] {
       toBlock: r.toBlock.length,
       toUnblock: r.toUnblock.length,
       toGroom: r.toGroom.length,
+      toReconcile: r.toReconcile.length,
       wronglyBlocked: r.wronglyBlocked.length,
     };
   };

@@ -13,7 +13,9 @@
  *   whose source host is a no-block member, in any state: the algebra only
  *   looks at candidates, so no per-member detection query is needed, and
  *   no-block wins even for a triaged or INFO detection;
- * - independent queries run concurrently, per-object fetches through p-limit.
+ * - independent queries run concurrently, per-object fetches through p-limit;
+ * - `sets.toReconcile` (blocked objects that still match) comes from the
+ *   marker lists, so reconciling costs no extra read.
  */
 import type { LimitFunction } from 'p-limit';
 import type { VectraAccount, VectraDetection, VectraHost } from '../vendors/vectra/model.js';
@@ -171,6 +173,7 @@ export async function selectHosts(deps: Deps): Promise<KindSelection<VectraHost>
     noBlock: noBlockSet,
     unblockTagged,
     groom: p.GROOM,
+    reconcile: p.RECONCILE_BLOCKED,
   });
   await resolve(deps, sets.toBlock.keys(), known, (id) => port.getHost(id));
   return finish(sets, known, { matching: matching.size, blocked: blocked.length, noBlock: noBlockSet.size });
@@ -222,7 +225,13 @@ export async function selectAccounts(deps: Deps): Promise<KindSelection<VectraAc
     addReason(matching, passing, 'detection-type');
   }
   const noBlockSet = new Set(noBlock.map((a) => a.id));
-  const sets = computeSets({ matching, blocked, noBlock: noBlockSet, unblockTagged });
+  const sets = computeSets({
+    matching,
+    blocked,
+    noBlock: noBlockSet,
+    unblockTagged,
+    reconcile: p.RECONCILE_BLOCKED,
+  });
   await resolve(deps, sets.toBlock.keys(), known, (id) => port.getAccount(id));
   return finish(sets, known, { matching: matching.size, blocked: blocked.length, noBlock: noBlockSet.size });
 }
@@ -273,6 +282,12 @@ export async function selectDetections(deps: Deps): Promise<KindSelection<Vectra
   const noBlockSet = new Set(
     [...known.values()].filter((d) => d.hostId !== null && protectedHosts.has(d.hostId)).map((d) => d.id),
   );
-  const sets = computeSets({ matching, blocked, noBlock: noBlockSet, unblockTagged });
+  const sets = computeSets({
+    matching,
+    blocked,
+    noBlock: noBlockSet,
+    unblockTagged,
+    reconcile: p.RECONCILE_BLOCKED,
+  });
   return finish(sets, known, { matching: matching.size, blocked: blocked.length, noBlock: noBlockSet.size });
 }

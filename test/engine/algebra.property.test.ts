@@ -15,6 +15,7 @@ describe('computeSets', () => {
           noBlock: new Set(noBlock),
           unblockTagged: unblock === null ? null : unblock.map((id) => ({ id })),
           groom: true,
+          reconcile: true,
         });
         const toUnblock = new Set(r.toUnblock.map((u) => u.object.id));
         for (const id of r.toBlock.keys()) {
@@ -30,6 +31,13 @@ describe('computeSets', () => {
           expect([...toUnblock].sort((a, b) => a - b)).toEqual([...new Set(expected)].sort((a, b) => a - b));
         }
         for (const g of r.toGroom) expect(toUnblock.has(g.id)).toBe(false);
+        // Reconcile = exactly (blocked ∩ matching) − no_block − to_unblock, never new blocks.
+        const reconcile = r.toReconcile.map((x) => x.object.id);
+        const expectedReconcile = [...new Set(blocked)].filter(
+          (b) => matching.includes(b) && !noBlock.includes(b) && !toUnblock.has(b),
+        );
+        expect(reconcile).toEqual(expectedReconcile.sort((a, b) => a - b));
+        for (const id of reconcile) expect(r.toBlock.has(id)).toBe(false);
       }),
       { numRuns: 300 },
     );

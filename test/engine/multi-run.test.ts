@@ -43,8 +43,15 @@ describe('multi-run sequence with the test client', () => {
     expect(run2.summary.counts.hosts).toMatchObject({ toBlock: 0, toUnblock: 2, wronglyBlocked: 1 });
     expect(run2.summary.counts.detections).toMatchObject({ toBlock: 1 });
 
+    const writes = h.writes();
     const run3 = await h.run();
-    expect(run3.actions).toEqual([]);
+    // Quiet: the still-blocked objects are only reconciled (the client answers ids already held).
+    expect(run3.actions.map((x) => [x.action, x.kind, x.id, x.outcome])).toEqual([
+      ['reconcile', 'host', b, 'unchanged'],
+      ['reconcile', 'account', acct, 'unchanged'],
+      ['reconcile', 'detection', det, 'unchanged'],
+    ]);
+    expect(h.writes()).toBe(writes);
     expect(h.tags('host', a)).toEqual([]);
     expect(h.tags('host', b)).toEqual([HM, testClientTag('host', b)]);
     expect(h.tags('host', c)).toEqual(['vectra_host_block']);
@@ -135,8 +142,13 @@ describe('multi-run sequence with test_client and aws_nacl', () => {
     expect(h.tags('detection', det)).toEqual([]);
     expect(staticIps.value).toEqual(['192.0.2.10/32']);
 
+    const writes = h.writes();
     const run3 = await h.run({ STATIC_BLOCK_DESTINATION_IPS: ['192.0.2.10'] }, { claims, staticIps });
-    expect(run3.actions).toEqual([]);
+    // Only the host still tagged (test client only) is reconciled, with no write.
+    expect(run3.actions.map((x) => [x.action, x.id, x.client, x.outcome])).toEqual([
+      ['reconcile', onlyTest, 'Test Client', 'unchanged'],
+    ]);
+    expect(h.writes()).toBe(writes);
     expect(denies()).toEqual(['192.0.2.10/32']);
   });
 });
