@@ -9,7 +9,7 @@ import { invalidArgument, RelayError } from '../../relay/errors.js';
 import type { RecordOwner } from '../var/guard.js';
 import { type Change, denyCidr, undenyCidr } from './blocker.js';
 import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
-import { naclApi } from './client.js';
+import { type NaclApi, type NaclView, naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { elementId, parseElementId } from './ids.js';
 import { covers, protectedHosts, varRecordOwners } from './interlocks.js';
@@ -28,6 +28,30 @@ export interface BulkResult {
 type Target = { naclId: string; cidr: Cidr };
 
 /** Runs `op` for every target with one describe for all NACLs; per-target failures are collected. */
+/**
+ * One DescribeNetworkAcls per context until something is written: an engine run
+ * re-checks every blocked object (reconcile) with one context, and would otherwise
+ * describe the same NACLs once per object. A stale snapshot is safe here: the
+ * blocker re-reads on a number collision, and any write drops the snapshot.
+ */
+const snapshots = new WeakMap<RequestContext, Map<string, Promise<Map<string, NaclView>>>>();
+
+function describeOnce(ctx: RequestContext, api: NaclApi, ids: string[]): Promise<Map<string, NaclView>> {
+  const key = [...ids].sort().join(',');
+  let byKey = snapshots.get(ctx);
+  if (!byKey) {
+    byKey = new Map();
+    snapshots.set(ctx, byKey);
+  }
+  let views = byKey.get(key);
+  if (!views) {
+    views = api.describe(ids, ctx.signal);
+    views.catch(() => snapshots.get(ctx)?.delete(key));
+    byKey.set(key, views);
+  }
+  return views;
+}
+
 async function bulk(
   cfg: NaclConfig,
   targets: readonly Target[],
@@ -37,11 +61,13 @@ async function bulk(
   const result: BulkResult = { ids: [], changes: [], errors: [], refused: [], succeeded: 0 };
   if (targets.length === 0) return result;
   const api = naclApi(cfg);
-  const views = await api.describe([...new Set(targets.map((t) => t.naclId))], ctx.signal);
+  const views = await describeOnce(ctx, api, [...new Set(targets.map((t) => t.naclId))]);
   // Concurrency is bounded where the calls are made (client.ts), whatever the fan-out here.
   const settled = await Promise.allSettled(
     targets.map((t) => op(api, cfg, t.naclId, t.cidr, { signal: ctx.signal, view: views.get(t.naclId) })),
   );
+  // Anything written (or possibly written) makes the snapshot stale for the next call.
+  if (settled.some((x) => x.status === 'rejected' || x.value.some((c) => !c.dryRun))) snapshots.delete(ctx);
   settled.forEach((s, i) => {
     const t = targets[i] as Target;
     if (s.status === 'fulfilled') {

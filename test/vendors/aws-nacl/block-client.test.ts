@@ -278,6 +278,18 @@ describe('AWS NACL block client', () => {
     expect(await h.client.groomHost(host('203.0.113.21'))).toEqual({ block: false, unblock: false });
   });
 
+  it('describes once per context until it writes (an engine run re-checks many objects)', async () => {
+    h = await startHarness();
+    await h.client.blockHost(host('203.0.113.30'));
+    h.fake.clearCalls();
+    for (let i = 0; i < 5; i++) await h.client.blockHost(host('203.0.113.30')); // intact: no write
+    expect(actions(h)).toEqual(['DescribeNetworkAcls']);
+    h.fake.clearCalls();
+    await h.client.blockHost(host('203.0.113.31')); // uses the snapshot, writes, drops it
+    await h.client.blockHost(host('203.0.113.30')); // so this one reads afresh
+    expect(actions(h)).toEqual(['CreateNetworkAclEntry', 'CreateNetworkAclEntry', 'DescribeNetworkAcls']);
+  });
+
   it('reports health from one DescribeNetworkAcls', async () => {
     h = await startHarness();
     await expect(h.client.health?.()).resolves.toBeUndefined();
