@@ -7,6 +7,7 @@
  */
 import * as z from 'zod/mini';
 import { parseCidr } from '../vendors/aws-nacl/cidr.js';
+import type { VectraConfig } from '../vendors/vectra/config.js';
 
 export type Condition = 'and' | 'or';
 
@@ -153,15 +154,16 @@ export function parsePolicyJson(text: string): Policy {
 
 export const DEFAULT_POLICY: Policy = parsePolicy({});
 
-/** The token's `vectra_*` fields the relay's respond reads (`VectraConfig`, VAR's defaults when absent). */
-export interface VectraClaimNames {
-  readonly blockHostTag: string;
-  readonly unblockHostTag: string;
-  readonly blockAccountTag: string;
-  readonly unblockAccountTag: string;
-  readonly noBlockHostGroup: string;
-  readonly noBlockAccountGroup: string;
-}
+/** The token's `vectra_*` tag and group names the relay's respond reads (VAR's defaults when absent). */
+export type VectraClaimNames = Pick<
+  VectraConfig,
+  | 'blockHostTag'
+  | 'unblockHostTag'
+  | 'blockAccountTag'
+  | 'unblockAccountTag'
+  | 'noBlockHostGroup'
+  | 'noBlockAccountGroup'
+>;
 
 /** Policy key ← the claim the relay's respond uses for the same thing. */
 export const CLAIMED_KEYS = {
