@@ -96,11 +96,17 @@ async function record(
   }
 }
 
+/**
+ * `holdTag`: the user's block tag (e.g. `vectra_host_block`) that a manual block
+ * adds, so VAR's loop and the relay's engine keep the object blocked instead of
+ * releasing it as "no longer matching" on their next run.
+ */
 export async function blockAndRecord(
   vectra: VectraClient,
   client: BlockClient,
   o: VectraObject,
   source: NoteSource,
+  holdTag?: string,
 ): Promise<ApplyResult> {
   const held = o.blockedElements[client.name] ?? [];
   const marker = BLOCKED_MARKERS[o.kind];
@@ -111,26 +117,30 @@ export async function blockAndRecord(
   if (ids.length === 0 && held.length === 0) {
     throw new RelayError('not found', `${client.name} found nothing to block for ${label(o)}.`);
   }
+  const withHold = (tags: string[]) => (holdTag && !tags.includes(holdTag) ? [...tags, holdTag] : tags);
   if (ids.every((id) => held.includes(id))) {
-    if (!o.allTags.includes(marker)) await vectra.updateTags(o.kind, o.id, (t) => [...t, marker]);
+    if (!o.allTags.includes(marker) || (holdTag && !o.allTags.includes(holdTag))) {
+      await vectra.updateTags(o.kind, o.id, (t) => withHold(t.includes(marker) ? t : [...t, marker]));
+    }
     return { ids: held, unchanged: true };
   }
   await record(
     vectra,
     o,
-    (tags) => tagsAfterBlock(tags, { marker, clientName: client.name, ids }),
+    (tags) => withHold(tagsAfterBlock(tags, { marker, clientName: client.name, ids })),
     noteText('Blocked', source, new Date(), client.name),
     `Blocked ${label(o)} via ${client.name}`,
   );
   return { ids, unchanged: false };
 }
 
+/** `holdTag` (see `blockAndRecord`) is removed with the last client's ids, kept while another holds the object. */
 export async function unblockAndRecord(
   vectra: VectraClient,
   client: BlockClient,
   o: VectraObject,
   source: NoteSource,
-  extraRemove: readonly string[] = [],
+  holdTag?: string,
 ): Promise<ApplyResult> {
   const held = o.blockedElements[client.name] ?? [];
   if (held.length === 0) return { ids: [], unchanged: true };
@@ -144,8 +154,11 @@ export async function unblockAndRecord(
   await record(
     vectra,
     o,
-    (tags) =>
-      tagsAfterUnblock(tags, { marker: BLOCKED_MARKERS[o.kind], clientName: client.name, ids, extraRemove }),
+    (tags) => {
+      const next = tagsAfterUnblock(tags, { marker: BLOCKED_MARKERS[o.kind], clientName: client.name, ids });
+      const stillHeld = next.includes(BLOCKED_MARKERS[o.kind]);
+      return holdTag && !stillHeld ? next.filter((t) => t !== holdTag) : next;
+    },
     noteText('Unblocked', source, new Date(), client.name),
     `Unblocked ${label(o)} via ${client.name}`,
   );

@@ -46,15 +46,15 @@ export async function runTrigger(
       }
     };
 
+    const blockTag = kind === 'host' ? cfg.vectra.blockHostTag : cfg.vectra.blockAccountTag;
     if (verb === 'tag' || verb === 'untag') {
-      const tag = kind === 'host' ? cfg.vectra.blockHostTag : cfg.vectra.blockAccountTag;
       if (verb === 'tag') await refuseNoBlock();
-      const has = o.allTags.includes(tag);
-      if (has === (verb === 'tag')) return { elements: [tag], unchanged: true };
+      const has = o.allTags.includes(blockTag);
+      if (has === (verb === 'tag')) return { elements: [blockTag], unchanged: true };
       await vectra.updateTags(kind, id, (tags) =>
-        verb === 'tag' ? [...tags, tag] : tags.filter((t) => t !== tag),
+        verb === 'tag' ? [...tags, blockTag] : tags.filter((t) => t !== blockTag),
       );
-      return { elements: [tag] };
+      return { elements: [blockTag] };
     }
 
     const clientId = req.params.client_id ?? '';
@@ -75,8 +75,8 @@ export async function runTrigger(
     const target = o as VectraHost | VectraAccount;
     const result =
       verb === 'block'
-        ? await blockAndRecord(vectra, client, target, 'relay')
-        : await unblockAndRecord(vectra, client, target, 'relay');
+        ? await blockAndRecord(vectra, client, target, 'relay', blockTag)
+        : await unblockAndRecord(vectra, client, target, 'relay', blockTag);
     return { elements: result.ids, client: client.name, unchanged: result.unchanged };
   });
 }

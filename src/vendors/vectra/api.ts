@@ -112,6 +112,9 @@ export class VectraApi {
         results?: unknown;
         next?: unknown;
       };
+      // An answer without a results list is not "nothing": under requireComplete an empty
+      // blocked-tag list would read as "unblock everything".
+      if (!Array.isArray(env.results)) cutShort('an answer without a results list');
       const results: unknown[] = Array.isArray(env.results) ? env.results : [];
       const stop = opts.stopAt ? results.findIndex(opts.stopAt) : -1;
       if (stop >= 0) {

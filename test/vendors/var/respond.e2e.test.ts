@@ -51,10 +51,12 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     );
     expect(block?.title).toContain('AWS NACL Client');
     expect(await trigger(block as Action)).toEqual({ data: { status: 'success' } });
+    // The block tag holds the manual block against VAR's (and the engine's) "no longer matching".
     expect(tagsOf(e.seeded.workstationId)).toEqual([
       ...before,
       'VAR Host Blocked',
       `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`,
+      'vectra_host_block',
     ]);
     expect(denyEntries().map((x) => x.cidrBlock)).toEqual([`${SCENARIO.workstation.ip}/32`]);
 

@@ -40,6 +40,16 @@ describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
     expect(apiCalls(brain, '/hosts')).toHaveLength(1);
   });
 
+  it('requireComplete: an answer without a results list is not an empty list', async () => {
+    brain.addHost({ name: 'x', tags: ['VAR Host Blocked'] });
+    const client = clientFor(brain, flavour);
+    brain.inject({ path: '/hosts', status: 200, body: {}, times: 2 });
+    await expect(client.listHosts({ tags: 'VAR Host Blocked' }, { requireComplete: true })).rejects.toThrow(
+      /cut short \(an answer without a results list\)/,
+    );
+    expect(await client.listHosts({ tags: 'VAR Host Blocked' })).toEqual([]); // tolerated when partial is fine
+  });
+
   it('requireComplete: a list cut at the page cap or at maxItems throws instead', async () => {
     for (let i = 0; i < MAX_PAGES + 5; i++) brain.addHost({ name: `h${i}` });
     const client = clientFor(brain, flavour);
