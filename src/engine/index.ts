@@ -85,6 +85,8 @@ export function clientClaims(claims: Claims, policy: Policy): Claims {
     out.vectra_no_block_host_group = policy.NO_BLOCK_HOST_GROUP_NAME;
   if (policy.NO_BLOCK_ACCOUNT_GROUP_NAME !== null)
     out.vectra_no_block_account_group = policy.NO_BLOCK_ACCOUNT_GROUP_NAME;
+  // The NACL client keeps denies the static list still relies on: tell it where that list lives.
+  out.var_static_ips_group = policy.STATIC_IPS_GROUP_NAME;
   return out;
 }
 

@@ -81,7 +81,8 @@ export async function varRecordedOwners(
   const [hosts, detections, statics] = await Promise.all([
     vectra.listHosts({ tags: tag }, { maxItems: 20 }),
     vectra.listDetections({ tags: tag }, { maxItems: 20 }),
-    vectra.getGroupMembers(STATIC_IPS_GROUP, 'ip'),
+    // The engine names its group in the claims it hands its clients (policy STATIC_IPS_GROUP_NAME).
+    vectra.getGroupMembers(ctx.claims.var_static_ips_group ?? STATIC_IPS_GROUP, 'ip'),
   ]);
   const canonical = (v: string) => (v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`).toLowerCase();
   return [

@@ -212,6 +212,28 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect(denyEntries()).toEqual([]);
   });
 
+  it("keeps a deny the engine's static list holds, wherever the engine keeps that list", async () => {
+    e.brain.addGroup({ name: 'Static (lab)', type: 'ip', members: [`${SCENARIO.workstation.ip}/32`] });
+    const claims = { ...e.claims, var_static_ips_group: 'Static (lab)' };
+    const params = {
+      observable_type: 'ip',
+      observable_value: SCENARIO.workstation.ip,
+      host_id: String(e.seeded.workstationId),
+      client_id: 'aws_nacl',
+    };
+    const call = async (id: string) =>
+      (await e.call('/respond/trigger', { 'action-id': id, ...params }, claims)).json as { data: { status: string } };
+    expect((await call('vectra-block-host')).data.status).toBe('success');
+    expect((await call('vectra-unblock-host')).data.status).toBe('success');
+    expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith('VAR'))).toBe(false);
+    expect(denyEntries()).toHaveLength(1); // still the static list's
+    const group = [...e.brain.state.groups.values()].find((g) => g.name === 'Static (lab)') as { members: string[] };
+    group.members = [];
+    expect((await call('vectra-block-host')).data.status).toBe('success');
+    expect((await call('vectra-unblock-host')).data.status).toBe('success');
+    expect(denyEntries()).toEqual([]);
+  });
+
   it('recognises a block written by VAR itself', async () => {
     const { data } = await actionsFor('ip', SCENARIO.blockedHost.ip);
     expect(data.map((a) => a.title)).toContain(`Unblock host ${SCENARIO.blockedHost.name} via Test Client`);
