@@ -31,11 +31,16 @@ export interface EngineHandlerResult {
   readonly skipped?: string;
 }
 
+/** How long the engine trusts its cached claims secret. */
+export const ENGINE_SECRET_TTL_MS = 5 * 60_000;
+
 /** Leaves time to log the summary before Lambda's own timeout. */
 const MARGIN_MS = 10_000;
 
 export function createEngineHandler(deps: EngineHandlerDeps) {
-  const readSecret = createSecretReader(deps.readSecret);
+  // A warm container can live for hours: re-read so rotated credentials (or a freshly
+  // filled placeholder) take effect within minutes, not at the next cold start.
+  const readSecret = createSecretReader(deps.readSecret, { ttlMs: ENGINE_SECRET_TTL_MS });
   return async (
     _event?: unknown,
     context?: { getRemainingTimeInMillis?: () => number },

@@ -29,22 +29,23 @@ export const fetchFromSecretsManager: SecretFetcher = async (secretId) => {
 };
 
 /**
- * Returns a caching reader: one fetch per secret id per process, shared by
- * concurrent callers; a rejected fetch is dropped from the cache so the next
- * call tries again.
+ * Returns a caching reader: one fetch per secret id per process (or per `ttlMs`),
+ * shared by concurrent callers; a rejected fetch is dropped from the cache so the
+ * next call tries again.
  */
 export function createSecretReader(
   fetch: SecretFetcher = fetchFromSecretsManager,
+  options: { ttlMs?: number; now?: () => number } = {},
 ): (secretId: string) => Promise<string> {
-  const cache = new Map<string, Promise<string>>();
+  const cache = new Map<string, { value: Promise<string>; at: number }>();
+  const now = options.now ?? Date.now;
   return (secretId) => {
-    let pending = cache.get(secretId);
-    if (!pending) {
-      pending = fetch(secretId);
-      cache.set(secretId, pending);
-      pending.catch(() => cache.delete(secretId));
-    }
-    return pending;
+    const hit = cache.get(secretId);
+    if (hit && (options.ttlMs === undefined || now() - hit.at < options.ttlMs)) return hit.value;
+    const value = fetch(secretId);
+    cache.set(secretId, { value, at: now() });
+    value.catch(() => cache.delete(secretId));
+    return value;
   };
 }
 

@@ -29,6 +29,19 @@ describe('loadSecretKey', () => {
     expect(fetch).toHaveBeenCalledWith(ARN);
   });
 
+  it('re-reads after its time to live, when one is given (the engine: rotated credentials)', async () => {
+    let t = 0;
+    const fetch = vi.fn(async () => KEY);
+    const read = createSecretReader(fetch, { ttlMs: 300_000, now: () => t });
+    await read(ARN);
+    t = 299_999;
+    await read(ARN);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    t = 300_000;
+    await read(ARN);
+    expect(fetch).toHaveBeenCalledTimes(2);
+  });
+
   it('does not cache a failure: the next call retries', async () => {
     const fetch = vi.fn<(id: string) => Promise<string>>();
     fetch.mockRejectedValueOnce(new Error('AccessDenied')).mockResolvedValueOnce(KEY);
