@@ -11,9 +11,11 @@
  * contract), so that run completes the state instead of doubling it. The same
  * contract lets the engine ask a client to block an object it already holds
  * (`reconcileObject`): a lost element comes back, a new target (a NACL added
- * to the claims) is recorded, and an intact block costs no write. Calls to one
- * client are serialised because firewall-style clients do read-modify-write
- * on shared rule lists.
+ * to the claims) is recorded, and an intact block costs no write. Each (object,
+ * client) step — the client call, its tag write and its note — is serialised
+ * per client: firewall-style clients do read-modify-write on shared rule
+ * lists, and decide whether a shared element may go from the other objects'
+ * tags, so a tag write must land before the next call to that client.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../relay/audit.js';
@@ -127,47 +129,61 @@ async function blockWith(
   verb: string,
   held: readonly string[] = o.blockedElements[c.name] ?? [],
 ): Promise<StepResult> {
-  const marker = BLOCKED_MARKERS[o.kind];
-  const ids = await oneAtATime(c, () => callBlock(c, o));
-  if (ids.length === 0 && held.length === 0)
-    return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
-  if (ids.every((id) => held.includes(id))) {
-    if (!o.allTags.includes(marker)) {
-      await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
+  // The client call, the tag write and the note form one step per client (see `unblockWith`).
+  return oneAtATime(c, async () => {
+    const marker = BLOCKED_MARKERS[o.kind];
+    const ids = await callBlock(c, o);
+    if (ids.length === 0 && held.length === 0)
+      return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
+    if (ids.every((id) => held.includes(id))) {
+      if (!o.allTags.includes(marker)) {
+        await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
+      }
+      return { elements: [...held], outcome: 'unchanged' };
     }
-    return { elements: [...held], outcome: 'unchanged' };
-  }
-  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
-    tagsAfterBlock(t, { marker, clientName: c.name, ids }),
-  );
-  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
-  return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
+    const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
+      tagsAfterBlock(t, { marker, clientName: c.name, ids }),
+    );
+    const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
+    return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
+  });
 }
 
+/**
+ * Releases this client's elements of `o`. The client call AND the tag write
+ * run under the client's serialisation: a shared element (a NACL deny two
+ * detections rely on) is kept while another object's tag still holds it, so
+ * two releases interleaving call / call / write / write would each see the
+ * other's tag, both keep the deny, then both drop their tags — an orphan deny
+ * nothing records. Serialised, the second release sees the first one's tag
+ * gone and removes the deny.
+ */
 async function unblockWith(
   ctx: ApplyContext,
   o: EngineObject,
   c: BlockClient,
   verb: string,
 ): Promise<StepResult & { complete: boolean }> {
-  const held = o.blockedElements[c.name] ?? [];
-  const done = await oneAtATime(c, () => callUnblock(c, o));
-  const complete = held.every((id) => done.includes(id));
-  if (done.length === 0) {
-    return { elements: [], outcome: 'unchanged', error: 'The client unblocked nothing', complete };
-  }
-  const marker = BLOCKED_MARKERS[o.kind];
-  // Only this client's ids go: other clients' VAR ID tags stay (VAR bug §7.5).
-  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
-    tagsAfterUnblock(t, { marker, clientName: c.name, ids: done }),
-  );
-  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
-  return {
-    elements: done,
-    outcome: u.changed ? 'success' : 'unchanged',
-    complete,
-    ...(error ? { error } : {}),
-  };
+  return oneAtATime(c, async () => {
+    const held = o.blockedElements[c.name] ?? [];
+    const done = await callUnblock(c, o);
+    const complete = held.every((id) => done.includes(id));
+    if (done.length === 0) {
+      return { elements: [], outcome: 'unchanged', error: 'The client unblocked nothing', complete };
+    }
+    const marker = BLOCKED_MARKERS[o.kind];
+    // Only this client's ids go: other clients' VAR ID tags stay (VAR bug §7.5).
+    const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
+      tagsAfterUnblock(t, { marker, clientName: c.name, ids: done }),
+    );
+    const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
+    return {
+      elements: done,
+      outcome: u.changed ? 'success' : 'unchanged',
+      complete,
+      ...(error ? { error } : {}),
+    };
+  });
 }
 
 /** Blocks one object with every eligible client, in order. */

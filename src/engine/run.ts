@@ -2,8 +2,11 @@
  * One run of the automated response loop: plan, check the safety cap, the dry
  * run switch and the blocking window, then apply — per kind in VAR's order
  * (block, unblock, groom, then the engine's reconcile; hosts, accounts,
- * detections, static IPs) — and emit one summary record. A planning failure applies nothing: a partial `matching`
- * set would turn into mass unblocking through `blocked − matching`.
+ * detections, static IPs) — and emit one summary record. A planning failure
+ * applies nothing: a partial `matching` set would turn into mass unblocking
+ * through `blocked − matching`. Outside the blocking window only the unblocks
+ * of wrongly blocked objects (reason `no-block`) are applied; the run is still
+ * reported as skipped (`outside-window`), its actions list those unblocks.
  */
 import pLimit from 'p-limit';
 import type { Logger } from '../relay/logger.js';
@@ -54,12 +57,21 @@ export interface EngineSummary {
   readonly durationMs: number;
   readonly dryRun: boolean;
   readonly applied: boolean;
+  /**
+   * Why the plan was not applied. `outside-window` still applies the unblocks
+   * of wrongly blocked (no-block) objects; they are in `actions`.
+   */
   readonly skipped: SkipReason | undefined;
   readonly cap: number;
   readonly newBlocks: number;
   /** True when `newBlocks > cap`: the run blocked nothing, not even a reconcile (unblocks still ran). */
   readonly capExceeded: boolean;
   readonly counts: Record<string, Record<string, number>>;
+  /**
+   * Block candidates no enabled client can block, per kind and reason (only
+   * non-zero ones): never attempted, not counted by the cap; the plan lists them.
+   */
+  readonly unblockable: Record<string, Record<string, number>>;
   readonly perClient: Record<string, ClientCounts>;
   readonly errors: readonly string[];
 }
@@ -77,23 +89,31 @@ function explicitTags(policy: Policy, kind: EngineObject['kind']): [string, stri
   return [policy.EXTERNAL_UNBLOCK_DETECTION_TAG, policy.EXTERNAL_BLOCK_DETECTION_TAG];
 }
 
+/** What a run may apply: everything (in the window), or only the no-block unblocks (outside it). */
+type ApplyScope = 'all' | 'no-block-unblocks';
+
 async function applyKind<T extends EngineObject>(
   ctx: ApplyContext,
   policy: Policy,
   sel: KindSelection<T>,
   allowBlock: boolean,
   concurrency: number,
+  scope: ApplyScope = 'all',
 ): Promise<void> {
   const limit = pLimit(concurrency);
-  if (allowBlock) await Promise.all(sel.toBlock.map(({ object }) => limit(() => blockObject(ctx, object))));
+  const all = scope === 'all';
+  if (all && allowBlock)
+    await Promise.all(sel.toBlock.map(({ object }) => limit(() => blockObject(ctx, object))));
+  // Outside the window only a wrongly blocked object (now in a no-block group) is released.
+  const toUnblock = all ? sel.sets.toUnblock : sel.sets.toUnblock.filter((u) => u.reason === 'no-block');
   await Promise.all(
-    sel.sets.toUnblock.map(({ object }) => {
+    toUnblock.map(({ object }) => {
       const [unblockTag] = explicitTags(policy, object.kind);
       const explicit = policy.EXPLICIT_UNBLOCK && object.allTags.includes(unblockTag);
       return limit(() => unblockObject(ctx, object, explicit ? explicitTags(policy, object.kind) : []));
     }),
   );
-  if (!allowBlock) return;
+  if (!all || !allowBlock) return;
   // Clients whose groom answer acted on a host: their decision stands, no reconcile for them.
   const groomed = new Map<number, ReadonlySet<string>>();
   await Promise.all(
@@ -121,6 +141,7 @@ function countsOf(plan: Plan | undefined): EngineSummary['counts'] {
       blocked: r.blocked,
       noBlock: r.noBlock,
       toBlock: r.toBlock.length,
+      unblockable: r.unblockable.length,
       toUnblock: r.toUnblock.length,
       toGroom: r.toGroom.length,
       toReconcile: r.toReconcile.length,
@@ -133,6 +154,19 @@ function countsOf(plan: Plan | undefined): EngineSummary['counts'] {
     detections: kind('detections'),
     staticIps: { toBlock: plan.staticIps.toBlock.length, toUnblock: plan.staticIps.toUnblock.length },
   };
+}
+
+function unblockableOf(plan: Plan | undefined): EngineSummary['unblockable'] {
+  const out: Record<string, Record<string, number>> = {};
+  if (!plan) return out;
+  for (const k of ['hosts', 'accounts', 'detections'] as const) {
+    for (const u of plan.report[k].unblockable) {
+      const byReason = out[k] ?? {};
+      out[k] = byReason;
+      byReason[u.unblockable] = (byReason[u.unblockable] ?? 0) + 1;
+    }
+  }
+  return out;
 }
 
 function perClient(actions: readonly ActionRecord[]): Record<string, ClientCounts> {
@@ -164,7 +198,6 @@ export async function runEngine(opts: EngineOptions): Promise<EngineReport> {
     plan = await buildPlan({ ...opts, clients, concurrency });
     const capExceeded = plan.newBlocks > cap;
     if (opts.dryRun) skipped = 'dry-run';
-    else if (!inBlockingWindow(opts.policy, now())) skipped = 'outside-window';
     else {
       const ctx: ApplyContext = {
         port: opts.port,
@@ -176,10 +209,17 @@ export async function runEngine(opts: EngineOptions): Promise<EngineReport> {
         actions,
       };
       const allowBlock = !capExceeded;
-      await applyKind(ctx, opts.policy, plan.hosts, allowBlock, concurrency);
-      await applyKind(ctx, opts.policy, plan.accounts, allowBlock, concurrency);
-      await applyKind(ctx, opts.policy, plan.detections, allowBlock, concurrency);
-      await applyStaticIps(ctx, plan.staticIps, opts.staticIps, allowBlock);
+      // Outside the window the run still releases wrongly blocked (no-block)
+      // objects: a host just put in the no-block group must not wait for it.
+      let scope: ApplyScope = 'all';
+      if (!inBlockingWindow(opts.policy, now())) {
+        skipped = 'outside-window';
+        scope = 'no-block-unblocks';
+      }
+      await applyKind(ctx, opts.policy, plan.hosts, allowBlock, concurrency, scope);
+      await applyKind(ctx, opts.policy, plan.accounts, allowBlock, concurrency, scope);
+      await applyKind(ctx, opts.policy, plan.detections, allowBlock, concurrency, scope);
+      if (scope === 'all') await applyStaticIps(ctx, plan.staticIps, opts.staticIps, allowBlock);
     }
     if (capExceeded) {
       errors.push(
@@ -204,6 +244,7 @@ export async function runEngine(opts: EngineOptions): Promise<EngineReport> {
     newBlocks: plan?.newBlocks ?? 0,
     capExceeded: plan !== undefined && plan.newBlocks > cap,
     counts: countsOf(plan),
+    unblockable: unblockableOf(plan),
     perClient: perClient(actions),
     errors,
   };

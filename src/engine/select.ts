@@ -77,7 +77,12 @@ async function typedDetections(port: EnginePort, types: readonly string[]): Prom
 /** Detections of scored hosts that count for blocking: active, not INFO, not triaged (§2.4 step 2c). */
 async function hostDetections(deps: Deps, hostIds: Iterable<number>): Promise<VectraDetection[]> {
   const lists = await Promise.all(
-    [...hostIds].map((id) => deps.limit(() => deps.port.listDetections({ host_id: id, state: 'active' }))),
+    [...hostIds].map((id) =>
+      deps.limit(async () =>
+        // Re-checked: a brain that ignored `host_id` must not turn this into "every detection".
+        (await deps.port.listDetections({ host_id: id, state: 'active' })).filter((d) => d.hostId === id),
+      ),
+    ),
   );
   return lists.flat().filter((d) => d.category !== 'INFO' && d.state === 'active' && !d.isTriaged);
 }

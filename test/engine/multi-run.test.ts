@@ -29,7 +29,12 @@ describe('multi-run sequence with the test client', () => {
     const run1 = await h.run();
     expect(run1.summary.counts.hosts).toMatchObject({ toBlock: 3, toUnblock: 0 });
     // The default EXTERNAL_BLOCK_HOST_TC (100 and 100) makes b's detections blockable too.
-    const det = h.brain.addDetection({ type: 'C2', category: 'COMMAND & CONTROL', hostId: b }).id as number;
+    const det = h.brain.addDetection({
+      type: 'C2',
+      category: 'COMMAND & CONTROL',
+      hostId: b,
+      dstIps: ['203.0.113.9'],
+    }).id as number;
 
     h.setTags(
       'host',

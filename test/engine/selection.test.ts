@@ -113,7 +113,11 @@ describe('host selection', () => {
       .id as number;
     const r = await h.run();
     const byId = new Map(r.plan?.hosts.toBlock.map((e) => [e.id, e.clients]));
-    expect(byId.get(other)).toEqual([]);
+    // No configured client may block `other`: reported as unblockable, never attempted.
+    expect(byId.has(other)).toBe(false);
+    expect(r.plan?.hosts.unblockable.map((e) => [e.id, e.unblockable])).toEqual([
+      [other, 'no-eligible-client'],
+    ]);
     expect(byId.get(mine)).toEqual(['Test Client']);
     expect(h.tags('host', other)).not.toContain(MARKER);
     expect(h.tags('host', mine)).toContain(MARKER);
@@ -184,10 +188,18 @@ describe('accounts and detections', () => {
     }).id as number;
     const info = h.brain.addDetection({ type: 'Novel', category: 'INFO', hostId: hot }).id;
     const onSafe = h.brain.addDetection({ type: 'C2', category: 'COMMAND & CONTROL', hostId: safe }).id;
-    const tagged = h.brain.addDetection({ type: 'X', category: 'EXFILTRATION', tags: ['block'] })
-      .id as number;
+    const tagged = h.brain.addDetection({
+      type: 'X',
+      category: 'EXFILTRATION',
+      tags: ['block'],
+      dstIps: ['203.0.113.6'],
+    }).id as number;
     h.brain.addDetection({ type: 'X', category: 'EXFILTRATION', tags: ['blockade'] });
-    const typed = h.brain.addDetection({ type: 'Suspicious Relay', category: 'COMMAND & CONTROL' }).id;
+    const typed = h.brain.addDetection({
+      type: 'Suspicious Relay',
+      category: 'COMMAND & CONTROL',
+      dstIps: ['203.0.113.7'],
+    }).id;
     const r = await h.run({
       EXTERNAL_BLOCK_HOST_TC: [90, 'and', 90],
       EXTERNAL_BLOCK_DETECTION_TYPES: ['Suspicious Relay'],
@@ -210,7 +222,7 @@ describe('no-block detections', () => {
     const safe = h.brain.addHost({ name: 'safe' }).id as number;
     const other = h.brain.addHost({ name: 'other' }).id as number;
     h.brain.addGroup({ name: 'NoBlock', type: 'host', members: [safe] });
-    const c2 = { type: 'C2', category: 'COMMAND & CONTROL' };
+    const c2 = { type: 'C2', category: 'COMMAND & CONTROL', dstIps: ['203.0.113.8'] };
     const triaged = h.brain.addDetection({ ...c2, hostId: safe, isTriaged: true }).id as number;
     const info = h.brain.addDetection({ type: 'C2', category: 'INFO', hostId: safe }).id as number;
     const fixedTagged = h.brain.addDetection({ ...c2, hostId: safe, state: 'fixed', tags: ['block'] })

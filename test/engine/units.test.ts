@@ -174,7 +174,8 @@ describe('static destination IPs', () => {
     await release();
     await writeFile(path, '999999999\n');
     const again = await acquireLock(path);
-    expect((await readFile(path, 'utf8')).trim()).toBe(String(process.pid));
+    // The lock holds a token: our pid and a random nonce (lock.test.ts).
+    expect((await readFile(path, 'utf8')).trim()).toMatch(new RegExp(`^${process.pid} [0-9a-f]{32}$`));
     await again();
   });
 });

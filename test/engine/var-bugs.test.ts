@@ -38,11 +38,13 @@ describe('§7.1 detection blocking reads client tags from the detection', () => 
       type: 'C2',
       category: 'COMMAND & CONTROL',
       tags: ['block', 'client:test_client'],
+      dstIps: ['203.0.113.9'],
     }).id as number;
     const elsewhere = h.brain.addDetection({
       type: 'C2',
       category: 'COMMAND & CONTROL',
       tags: ['block', 'client:pan'],
+      dstIps: ['203.0.113.9'],
     }).id as number;
     const r = await h.run();
     expect(r.summary.errors).toEqual([]);

@@ -222,12 +222,16 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
       client_id: 'aws_nacl',
     };
     const call = async (id: string) =>
-      (await e.call('/respond/trigger', { 'action-id': id, ...params }, claims)).json as { data: { status: string } };
+      (await e.call('/respond/trigger', { 'action-id': id, ...params }, claims)).json as {
+        data: { status: string };
+      };
     expect((await call('vectra-block-host')).data.status).toBe('success');
     expect((await call('vectra-unblock-host')).data.status).toBe('success');
     expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith('VAR'))).toBe(false);
     expect(denyEntries()).toHaveLength(1); // still the static list's
-    const group = [...e.brain.state.groups.values()].find((g) => g.name === 'Static (lab)') as { members: string[] };
+    const group = [...e.brain.state.groups.values()].find((g) => g.name === 'Static (lab)') as {
+      members: string[];
+    };
     group.members = [];
     expect((await call('vectra-block-host')).data.status).toBe('success');
     expect((await call('vectra-unblock-host')).data.status).toBe('success');
