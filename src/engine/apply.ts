@@ -19,6 +19,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../relay/audit.js';
+import { withKeyLock } from '../relay/keyed-lock.js';
 import type { Logger } from '../relay/logger.js';
 import type { BlockClient } from '../vendors/types.js';
 import { noteText } from '../vendors/var/apply.js';
@@ -129,34 +130,46 @@ async function blockWith(
   verb: string,
   held: readonly string[] = o.blockedElements[c.name] ?? [],
 ): Promise<StepResult> {
-  // The client call, the tag write and the note form one step per client (see `unblockWith`).
-  return oneAtATime(c, async () => {
-    const marker = BLOCKED_MARKERS[o.kind];
-    const ids = await callBlock(c, o);
-    if (ids.length === 0 && held.length === 0)
-      return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
-    if (ids.every((id) => held.includes(id))) {
-      if (!o.allTags.includes(marker)) {
-        await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
-      }
-      return { elements: [...held], outcome: 'unchanged' };
+  // Blocks run before any release in a run (run.ts), so only the client call needs serialising.
+  const marker = BLOCKED_MARKERS[o.kind];
+  const ids = await oneAtATime(c, () => callBlock(c, o));
+  if (ids.length === 0 && held.length === 0)
+    return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
+  if (ids.every((id) => held.includes(id))) {
+    if (!o.allTags.includes(marker)) {
+      await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
     }
-    const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
-      tagsAfterBlock(t, { marker, clientName: c.name, ids }),
-    );
-    const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
-    return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
-  });
+    return { elements: [...held], outcome: 'unchanged' };
+  }
+  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
+    tagsAfterBlock(t, { marker, clientName: c.name, ids }),
+  );
+  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
+  return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
+}
+
+/**
+ * Runs `fn` holding a lock per element id (taken in sorted order, so two
+ * releases sharing several elements cannot deadlock). Releases of unrelated
+ * objects still run in parallel; only those sharing an element queue.
+ */
+function withElementLocks<T>(client: string, ids: readonly string[], fn: () => Promise<T>): Promise<T> {
+  const keys = [...new Set(ids)].sort().map((id) => `engine-release|${client}|${id}`);
+  const hold = (i: number): Promise<T> => {
+    const key = keys[i];
+    return key === undefined ? fn() : withKeyLock(key, () => hold(i + 1));
+  };
+  return hold(0);
 }
 
 /**
  * Releases this client's elements of `o`. The client call AND the tag write
- * run under the client's serialisation: a shared element (a NACL deny two
- * detections rely on) is kept while another object's tag still holds it, so
- * two releases interleaving call / call / write / write would each see the
- * other's tag, both keep the deny, then both drop their tags — an orphan deny
- * nothing records. Serialised, the second release sees the first one's tag
- * gone and removes the deny.
+ * hold the elements' locks: a shared element (a NACL deny two detections rely
+ * on) is kept while another object's tag still holds it, so two releases
+ * interleaving call / call / write / write would each see the other's tag,
+ * both keep the deny, then both drop their tags — an orphan deny nothing
+ * records. Serialised per element, the second release sees the first one's
+ * tag gone and removes the deny.
  */
 async function unblockWith(
   ctx: ApplyContext,
@@ -164,9 +177,9 @@ async function unblockWith(
   c: BlockClient,
   verb: string,
 ): Promise<StepResult & { complete: boolean }> {
-  return oneAtATime(c, async () => {
-    const held = o.blockedElements[c.name] ?? [];
-    const done = await callUnblock(c, o);
+  const held = o.blockedElements[c.name] ?? [];
+  return withElementLocks(c.name, held, async () => {
+    const done = await oneAtATime(c, () => callUnblock(c, o));
     const complete = held.every((id) => done.includes(id));
     if (done.length === 0) {
       return { elements: [], outcome: 'unchanged', error: 'The client unblocked nothing', complete };

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { withKeyLock } from '../relay/keyed-lock.js';
 
 export class LockBusyError extends Error {
   override readonly name = 'LockBusyError';
@@ -60,17 +61,25 @@ async function removeStale(path: string, seen: string, token: string): Promise<v
   await unlink(aside).catch(() => undefined);
 }
 
-/** Takes the lock or throws `LockBusyError`; returns the release function. */
-export async function acquireLock(path: string): Promise<() => Promise<void>> {
-  const token = `${process.pid} ${randomBytes(16).toString('hex')}`;
-  // Known before the file exists, so a concurrent acquire in this process never takes it for stale.
-  ours.add(token);
-  try {
-    return await take(path, token);
-  } catch (err) {
-    ours.delete(token);
-    throw err;
-  }
+/**
+ * Takes the lock or throws `LockBusyError`; returns the release function.
+ * Attempts within one process are serialised; across processes the stale
+ * takeover leaves one narrow window (a third starter creating its lock between
+ * another's move-aside and put-back), which the CLI accepts: runs are minutes
+ * apart and the engine's operations are idempotent besides.
+ */
+export function acquireLock(path: string): Promise<() => Promise<void>> {
+  return withKeyLock(`engine-lock|${path}`, async () => {
+    const token = `${process.pid} ${randomBytes(16).toString('hex')}`;
+    // Known before the file exists, so a later acquire in this process never takes it for stale.
+    ours.add(token);
+    try {
+      return await take(path, token);
+    } catch (err) {
+      ours.delete(token);
+      throw err;
+    }
+  });
 }
 
 async function take(path: string, token: string): Promise<() => Promise<void>> {
