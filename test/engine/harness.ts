@@ -8,8 +8,11 @@ import { type EngineReport, parsePolicy, runEngine, type StaticIpStore } from '.
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
 import { vectraPort } from '../../src/engine/vectra-port.js';
 import type { Logger } from '../../src/relay/logger.js';
+import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
 import { type FakeBrain, startFakeBrain } from '../../src/sandbox/vectra-brain/index.js';
+import { setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
 import { createBlockClients } from '../../src/vendors/block-clients.js';
+import { createTestClient } from '../../src/vendors/test-client/actions.js';
 import { elementIdFor } from '../../src/vendors/test-client/client.js';
 import type { BlockClient } from '../../src/vendors/types.js';
 import { VectraClient } from '../../src/vendors/vectra/client.js';
@@ -108,4 +111,55 @@ export async function startHarness(apiVersion: 'v2.5' | 'v3' = 'v2.5'): Promise<
     writes: () => brain.requests.filter((r) => r.method !== 'GET' && !r.path.includes('oauth2')).length,
     close: () => brain.close(),
   };
+}
+
+/** A fake EC2 endpoint the NACL client talks to, and the claims of an aws_nacl module on its default NACL. */
+export interface NaclFixture {
+  readonly ec2: FakeEc2;
+  readonly acl: string;
+  readonly claims: Record<string, string>;
+  /** Deny entries (user rules) of a NACL, by CIDR, sorted. */
+  denies(naclId?: string): (string | undefined)[];
+  close(): Promise<void>;
+}
+
+export async function startNacl(h: Harness, blockClients = 'aws_nacl'): Promise<NaclFixture> {
+  const ec2 = await startFakeEc2();
+  setAwsClientOverrides({ ec2: { endpoint: ec2.url }, sts: { endpoint: ec2.url } });
+  const acl = ec2.naclIds[0] as string;
+  return {
+    ec2,
+    acl,
+    claims: {
+      ...h.claims,
+      block_clients: blockClients,
+      aws_region: 'us-east-1',
+      aws_nacl_ids: acl,
+      aws_nacl_direction: 'egress',
+    },
+    denies: (naclId = acl) =>
+      ec2
+        .entries(naclId)
+        .filter((e) => e.ruleAction === 'deny' && e.ruleNumber <= 32766)
+        .map((e) => e.cidrBlock)
+        .sort(),
+    close: async () => {
+      setAwsClientOverrides();
+      await ec2.close();
+    },
+  };
+}
+
+/** The test client, counting host block calls. */
+export function countingClient(): BlockClient & { calls: number } {
+  const inner = createTestClient();
+  const c = {
+    ...inner,
+    calls: 0,
+    blockHost: async (host: Parameters<BlockClient['blockHost']>[0]) => {
+      c.calls++;
+      return inner.blockHost(host);
+    },
+  };
+  return c;
 }

@@ -5,9 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
-import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
-import { setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
-import { type Harness, startHarness, testClientTag } from './harness.js';
+import { type Harness, type NaclFixture, startHarness, startNacl, testClientTag } from './harness.js';
 
 const HM = 'VAR Host Blocked';
 const DM = 'VAR Detection Blocked';
@@ -72,31 +70,14 @@ describe('multi-run sequence with the test client', () => {
 });
 
 describe('multi-run sequence with test_client and aws_nacl', () => {
-  let ec2: FakeEc2;
+  let nacl: NaclFixture;
   beforeEach(async () => {
-    ec2 = await startFakeEc2();
-    setAwsClientOverrides({ ec2: { endpoint: ec2.url }, sts: { endpoint: ec2.url } });
+    nacl = await startNacl(h, 'test_client,aws_nacl');
   });
-  afterEach(async () => {
-    setAwsClientOverrides();
-    await ec2.close();
-  });
+  afterEach(() => nacl.close());
 
   it('blocks hosts, detections and static IPs in the NACL, then releases them', async () => {
-    const acl = ec2.naclIds[0] as string;
-    const claims = {
-      ...h.claims,
-      block_clients: 'test_client,aws_nacl',
-      aws_region: 'us-east-1',
-      aws_nacl_ids: acl,
-      aws_nacl_direction: 'egress',
-    };
-    const denies = () =>
-      ec2
-        .entries(acl)
-        .filter((e) => e.ruleAction === 'deny' && e.ruleNumber < 100)
-        .map((e) => e.cidrBlock)
-        .sort();
+    const { acl, claims, denies } = nacl;
     const staticIps = memoryStaticIpStore();
     const host = h.brain.addHost({ name: 'ws', ip: '10.1.2.3', tags: ['vectra_host_block'] }).id as number;
     const onlyTest = h.brain.addHost({

@@ -9,45 +9,35 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, runEngineWithClaims } from '../../src/engine/index.js';
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
 import { makeConfig } from '../../src/relay/config.js';
-import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
-import { setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
-import { createTestClient } from '../../src/vendors/test-client/actions.js';
-import type { BlockClient } from '../../src/vendors/types.js';
-import { type Harness, startHarness, testClientTag } from './harness.js';
+import type { FakeEc2 } from '../../src/sandbox/ec2/index.js';
+import {
+  countingClient,
+  type Harness,
+  type NaclFixture,
+  startHarness,
+  startNacl,
+  testClientTag,
+} from './harness.js';
 
 const HM = 'VAR Host Blocked';
 const NACL = 'AWS NACL Client';
 let h: Harness;
+let nacl: NaclFixture;
 let ec2: FakeEc2;
 let acl: string;
 let claims: Record<string, string>;
 
 beforeEach(async () => {
   h = await startHarness();
-  ec2 = await startFakeEc2();
-  setAwsClientOverrides({ ec2: { endpoint: ec2.url }, sts: { endpoint: ec2.url } });
-  acl = ec2.naclIds[0] as string;
-  claims = {
-    ...h.claims,
-    block_clients: 'aws_nacl',
-    aws_region: 'us-east-1',
-    aws_nacl_ids: acl,
-    aws_nacl_direction: 'egress',
-  };
+  nacl = await startNacl(h);
+  ({ ec2, acl, claims } = nacl);
 });
 afterEach(async () => {
-  setAwsClientOverrides();
-  await ec2.close();
+  await nacl.close();
   await h.close();
 });
 
-/** Deny entries (user rules) of a NACL, by CIDR. */
-const denies = (naclId: string) =>
-  ec2
-    .entries(naclId)
-    .filter((e) => e.ruleAction === 'deny' && e.ruleNumber <= 32766)
-    .map((e) => e.cidrBlock)
-    .sort();
+const denies = (naclId: string) => nacl.denies(naclId);
 
 /** Deletes the deny of `cidr` as someone would in the AWS console. */
 function deleteDeny(naclId: string, cidr: string): void {
@@ -58,20 +48,6 @@ function deleteDeny(naclId: string, cidr: string): void {
 
 const ec2Writes = () =>
   ec2.calls.filter((c) => /^(Create|Replace|Delete)NetworkAclEntry$/.test(c.action)).length;
-
-/** The test client, counting host block calls. */
-function countingClient(): BlockClient & { calls: number } {
-  const inner = createTestClient();
-  const c = {
-    ...inner,
-    calls: 0,
-    blockHost: async (host: Parameters<BlockClient['blockHost']>[0]) => {
-      c.calls++;
-      return inner.blockHost(host);
-    },
-  };
-  return c;
-}
 
 describe('reconciling blocked, still matching objects', () => {
   it('puts back a deny deleted behind the relay, with no tag change and no note', async () => {

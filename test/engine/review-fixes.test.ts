@@ -4,9 +4,7 @@
  * window.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
-import { setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
-import { type Harness, startHarness, testClientTag } from './harness.js';
+import { type Harness, type NaclFixture, startHarness, startNacl, testClientTag } from './harness.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -17,31 +15,14 @@ afterEach(async () => {
 });
 
 describe('concurrent unblocks of objects sharing a NACL deny', () => {
-  let ec2: FakeEc2;
+  let nacl: NaclFixture;
   beforeEach(async () => {
-    ec2 = await startFakeEc2();
-    setAwsClientOverrides({ ec2: { endpoint: ec2.url }, sts: { endpoint: ec2.url } });
+    nacl = await startNacl(h, 'aws_nacl');
   });
-  afterEach(async () => {
-    setAwsClientOverrides();
-    await ec2.close();
-  });
+  afterEach(() => nacl.close());
 
   it('removes the shared deny and both tags when both are unblocked in one run', async () => {
-    const acl = ec2.naclIds[0] as string;
-    const claims = {
-      ...h.claims,
-      block_clients: 'aws_nacl',
-      aws_region: 'us-east-1',
-      aws_nacl_ids: acl,
-      aws_nacl_direction: 'egress',
-    };
-    const denies = () =>
-      ec2
-        .entries(acl)
-        .filter((e) => e.ruleAction === 'deny' && e.ruleNumber <= 32766)
-        .map((e) => e.cidrBlock)
-        .sort();
+    const { acl, claims, denies } = nacl;
     const d1 = h.brain.addDetection({
       type: 'C2',
       category: 'COMMAND & CONTROL',

@@ -1,8 +1,6 @@
 /** Safety: dry run, the per-run cap, crash recovery, overlapping runs, the blocking window, audit. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTestClient } from '../../src/vendors/test-client/actions.js';
-import type { BlockClient } from '../../src/vendors/types.js';
-import { type Harness, startHarness, testClientTag } from './harness.js';
+import { countingClient, type Harness, startHarness, testClientTag } from './harness.js';
 
 const MARKER = 'VAR Host Blocked';
 let h: Harness;
@@ -12,20 +10,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
-
-/** The test client, counting block calls. */
-function countingClient(): BlockClient & { calls: number } {
-  const inner = createTestClient();
-  const c = {
-    ...inner,
-    calls: 0,
-    blockHost: async (host: Parameters<BlockClient['blockHost']>[0]) => {
-      c.calls++;
-      return inner.blockHost(host);
-    },
-  };
-  return c;
-}
 
 describe('dry run', () => {
   it('reports the plan with reasons and clients and writes nothing', async () => {
