@@ -24,6 +24,21 @@ const trigger = async (a: Action) =>
     data: { status: string };
     errors?: { code: string; message: string }[];
   };
+/** A host action for the workstation (or another host) and one client, as respond hands it out. */
+const hostAction = (
+  verb: 'block' | 'unblock',
+  client = 'aws_nacl',
+  hostId = e.seeded.workstationId,
+): Action => ({
+  id: `vectra-${verb}-host`,
+  title: '',
+  'query-params': {
+    observable_type: 'ip',
+    observable_value: SCENARIO.workstation.ip,
+    host_id: String(hostId),
+    client_id: client,
+  },
+});
 const denyEntries = () =>
   e.ec2.entries(e.naclId).filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100);
 
@@ -106,16 +121,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   });
 
   it('creates one block from concurrent duplicate triggers', async () => {
-    const a: Action = {
-      id: 'vectra-block-host',
-      title: '',
-      'query-params': {
-        observable_type: 'ip',
-        observable_value: SCENARIO.workstation.ip,
-        host_id: String(e.seeded.workstationId),
-        client_id: 'aws_nacl',
-      },
-    };
+    const a = hostAction('block');
     const results = await Promise.all(Array.from({ length: 5 }, () => trigger(a)));
     expect(results.every((r) => r.data.status === 'success')).toBe(true);
     expect(denyEntries()).toHaveLength(1);
@@ -125,16 +131,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
 
   it('completes a block when the module gains a network ACL', async () => {
     const second = e.ec2.addNacl({ isDefault: false });
-    const a: Action = {
-      id: 'vectra-block-host',
-      title: '',
-      'query-params': {
-        observable_type: 'ip',
-        observable_value: SCENARIO.workstation.ip,
-        host_id: String(e.seeded.workstationId),
-        client_id: 'aws_nacl',
-      },
-    };
+    const a = hostAction('block');
     expect(await trigger(a)).toEqual({ data: { status: 'success' } });
     const wider = { ...e.claims, aws_nacl_ids: `${e.naclId},${second}` };
     const again = (await e.call('/respond/trigger', { 'action-id': a.id, ...a['query-params'] }, wider)).json;
@@ -154,12 +151,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   });
 
   it('refuses a bare "Remove deny" of a deny that is a recorded VAR block', async () => {
-    const params = {
-      observable_type: 'ip',
-      observable_value: SCENARIO.workstation.ip,
-      host_id: String(e.seeded.workstationId),
-      client_id: 'aws_nacl',
-    };
+    const params = hostAction('block')['query-params'];
     expect(await trigger({ id: 'vectra-block-host', title: '', 'query-params': params })).toEqual({
       data: { status: 'success' },
     });
@@ -182,12 +174,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
 
   it('keeps a deny another record still relies on, and removes it with the last one', async () => {
     const element = `VAR ID:AWS NACL Client:${e.naclId}/${SCENARIO.workstation.ip}/32`;
-    const params = (hostId: number) => ({
-      observable_type: 'ip',
-      observable_value: SCENARIO.workstation.ip,
-      host_id: String(hostId),
-      client_id: 'aws_nacl',
-    });
+    const params = (hostId: number) => hostAction('block', 'aws_nacl', hostId)['query-params'];
     expect(
       await trigger({ id: 'vectra-block-host', title: '', 'query-params': params(e.seeded.workstationId) }),
     ).toEqual({
@@ -215,12 +202,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   it("keeps a deny the engine's static list holds, wherever the engine keeps that list", async () => {
     e.brain.addGroup({ name: 'Static (lab)', type: 'ip', members: [`${SCENARIO.workstation.ip}/32`] });
     const claims = { ...e.claims, var_static_ips_group: 'Static (lab)' };
-    const params = {
-      observable_type: 'ip',
-      observable_value: SCENARIO.workstation.ip,
-      host_id: String(e.seeded.workstationId),
-      client_id: 'aws_nacl',
-    };
+    const params = hostAction('block')['query-params'];
     const call = async (id: string) =>
       (await e.call('/respond/trigger', { 'action-id': id, ...params }, claims)).json as {
         data: { status: string };
@@ -345,16 +327,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   });
 
   it('repairs a block whose tag write failed halfway', async () => {
-    const a: Action = {
-      id: 'vectra-block-host',
-      title: '',
-      'query-params': {
-        observable_type: 'ip',
-        observable_value: SCENARIO.workstation.ip,
-        host_id: String(e.seeded.workstationId),
-        client_id: 'aws_nacl',
-      },
-    };
+    const a = hostAction('block');
     const patches = () =>
       e.brain.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/tagging/host')).length;
     const before = patches();
