@@ -39,17 +39,6 @@ export interface AppEnv {
 
 export type RelayApp = Hono<AppEnv>;
 
-/** Reads the body as JSON whatever the Content-Type; anything unparsable becomes `null`. */
-export async function readJson(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 export function createApp(deps: AppDeps): RelayApp {
   const app = new Hono<AppEnv>({ strict: false });
   const { config, log } = deps;

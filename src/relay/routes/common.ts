@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import type { Outcome, VendorModule } from '../../vendors/types.js';
 import type { AppEnv } from '../app.js';
-import { readJson } from '../app.js';
+import { readJson } from '../body.js';
 import type { RequestContext } from '../context.js';
 import { type EnabledVendor, observablesFor } from '../enabled.js';
 import { type Observable, parseObservables } from '../observables.js';

@@ -6,8 +6,8 @@
 import type { Context } from 'hono';
 import type { TriggerRequest, TriggerResult } from '../../vendors/types.js';
 import type { AppEnv, RelayApp } from '../app.js';
-import { readJson } from '../app.js';
 import { audit } from '../audit.js';
+import { readJson } from '../body.js';
 import type { RespondAction } from '../ctim.js';
 import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../errors.js';
 import { describeIssues } from '../observables.js';

@@ -2,7 +2,7 @@
 
 import type { TileDescriptor } from '../../vendors/types.js';
 import type { RelayApp } from '../app.js';
-import { readJson } from '../app.js';
+import { readJson } from '../body.js';
 import type { EnabledVendor } from '../enabled.js';
 import { envelope, invalidArgument } from '../errors.js';
 import { describeIssues } from '../observables.js';
