@@ -11,12 +11,12 @@
 import { parsePolicy, runEngine } from '../src/engine/index.js';
 import { memoryStaticIpStore } from '../src/engine/static-ips.js';
 import { vectraPort } from '../src/engine/vectra-port.js';
-import { makeConfig } from '../src/relay/config.js';
-import { createLogger } from '../src/relay/logger.js';
+import { makeConfig } from '../src/kernel/config.js';
+import { createLogger } from '../src/kernel/logger.js';
+import type { BlockClient } from '../src/kernel/vendor.js';
 import { startFakeBrain } from '../src/sandbox/vectra-brain/index.js';
 import { createTestClient } from '../src/vendors/test-client/actions.js';
 import { elementIdFor } from '../src/vendors/test-client/client.js';
-import type { BlockClient } from '../src/vendors/types.js';
 import { VectraClient } from '../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../src/vendors/vectra/config.js';
 import { closeVectraPools } from '../src/vendors/vectra/http.js';

@@ -10,13 +10,13 @@
  *
  * Prints nothing; returns the figures for `npm run bench`.
  */
-import { makeConfig } from '../src/relay/config.js';
-import type { RequestContext } from '../src/relay/context.js';
-import { createLogger } from '../src/relay/logger.js';
+import { makeConfig } from '../src/kernel/config.js';
+import type { RequestContext } from '../src/kernel/context.js';
+import { createLogger } from '../src/kernel/logger.js';
+import type { VectraHost } from '../src/kernel/model.js';
 import { type FakeEc2, startFakeEc2 } from '../src/sandbox/ec2/index.js';
 import { MAX_IN_FLIGHT } from '../src/vendors/aws-nacl/client.js';
 import { awsNaclBlockClient, setAwsClientOverrides } from '../src/vendors/aws-nacl/index.js';
-import type { VectraHost } from '../src/vendors/vectra/model.js';
 
 const LATENCY_MS = 20;
 const IPS = Array.from({ length: 20 }, (_, i) => `203.0.113.${i + 1}`);

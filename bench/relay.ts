@@ -6,9 +6,9 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { makeConfig } from '../src/kernel/config.js';
+import { createLogger } from '../src/kernel/logger.js';
 import { createApp } from '../src/relay/app.js';
-import { makeConfig } from '../src/relay/config.js';
-import { createLogger } from '../src/relay/logger.js';
 import { hs256, rs256, rsaKey, startJwksServer, TEST_SECRET } from '../test/helpers/jwt.js';
 import { round, timeMany } from './stats.js';
 

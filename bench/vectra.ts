@@ -4,8 +4,8 @@
  * serial relay costs (N × 50 ms × calls per observable) and the ideal under
  * the configured concurrency bound (ceil(N / bound) × 50 ms × calls).
  */
-import { makeConfig } from '../src/relay/config.js';
-import { createLogger } from '../src/relay/logger.js';
+import { makeConfig } from '../src/kernel/config.js';
+import { createLogger } from '../src/kernel/logger.js';
 import { seedSandboxScenario, startFakeBrain } from '../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../src/vendors/vectra/auth.js';
 import { parseVectraConfig } from '../src/vendors/vectra/config.js';

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
-import { generateSecret } from '../src/relay/secret.js';
+import { generateSecret } from '../src/kernel/secret.js';
 import { formatText, HELP, type JwtResult } from './lib/jwt-text.js';
 import {
   DEFAULT_SETTINGS_PATH,
@@ -25,7 +25,7 @@ import {
 import { isMain } from './lib/paths.js';
 import { type Prompter, ttyPrompter } from './lib/prompt.js';
 
-export { generateSecret } from '../src/relay/secret.js';
+export { generateSecret } from '../src/kernel/secret.js';
 export { formatText, HELP, type JwtResult } from './lib/jwt-text.js';
 export {
   DEFAULT_SETTINGS_PATH,

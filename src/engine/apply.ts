@@ -18,12 +18,12 @@
  * tags, so a tag write must land before the next call to that client.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import { audit } from '../relay/audit.js';
-import { withKeyLock } from '../relay/keyed-lock.js';
-import type { Logger } from '../relay/logger.js';
-import type { BlockClient } from '../vendors/types.js';
-import { noteText } from '../vendors/var/apply.js';
-import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vendors/vectra/state.js';
+import { audit } from '../kernel/audit.js';
+import { withKeyLock } from '../kernel/keyed-lock.js';
+import type { Logger } from '../kernel/logger.js';
+import type { BlockClient } from '../kernel/vendor.js';
+import { noteText } from '../var/applier.js';
+import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../var/state.js';
 import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';
 import type { EnginePort } from './port.js';
 

@@ -12,9 +12,9 @@
  *   (VAR bug §7.2). This holds even for a `BlockClient` not built with
  *   `defineBlockClient`.
  */
-import { toIdList } from '../vendors/block-client.js';
-import type { BlockClient, GroomDecision } from '../vendors/types.js';
-import type { VectraAccount, VectraDetection, VectraHost } from '../vendors/vectra/model.js';
+import { toIdList } from '../kernel/block-client.js';
+import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
+import type { BlockClient, GroomDecision } from '../kernel/vendor.js';
 import { PolicyError } from './policy.js';
 
 export type EngineObject = VectraHost | VectraAccount | VectraDetection;
@@ -36,7 +36,7 @@ export function enabledClients(
   return all.filter((c) => wanted.has(c.module));
 }
 
-export { callBlock, callUnblock, eligibleClients } from '../vendors/var/apply.js';
+export { callBlock, callUnblock, eligibleClients } from '../var/applier.js';
 
 /** VAR's groom answer, whatever shape the client used: only a literal `true` counts. */
 export async function callGroom(client: BlockClient, host: VectraHost): Promise<GroomDecision> {

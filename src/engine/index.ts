@@ -5,9 +5,9 @@
  * static IP store — and is shared by the Lambda handler and the CLI. The core
  * (`runEngine`) only knows the ports, so tests drive it in memory too.
  */
-import type { RelayConfig } from '../relay/config.js';
-import type { Claims, RequestContext } from '../relay/context.js';
-import type { Logger } from '../relay/logger.js';
+import type { RelayConfig } from '../kernel/config.js';
+import type { Claims, RequestContext } from '../kernel/context.js';
+import type { Logger } from '../kernel/logger.js';
 import { createBlockClients } from '../vendors/block-clients.js';
 import { VectraClient, type VectraClientOptions } from '../vendors/vectra/client.js';
 import { parseVectraConfig } from '../vendors/vectra/config.js';

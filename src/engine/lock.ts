@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { withKeyLock } from '../relay/keyed-lock.js';
+import { withKeyLock } from '../kernel/keyed-lock.js';
 
 export class LockBusyError extends Error {
   override readonly name = 'LockBusyError';

@@ -6,7 +6,7 @@
  * falling back to a default. The mapping to VAR is documented in README.md.
  */
 import * as z from 'zod/mini';
-import { parseCidr } from '../vendors/aws-nacl/cidr.js';
+import { parseCidr } from '../kernel/cidr.js';
 import type { VectraConfig } from '../vendors/vectra/config.js';
 
 export type Condition = 'and' | 'or';

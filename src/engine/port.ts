@@ -12,12 +12,7 @@
  * - `get*` answers `null` for an object that does not exist (404);
  * - `updateTags` is a read-modify-write that keeps every tag `mutate` keeps.
  */
-import type {
-  VectraAccount,
-  VectraDetection,
-  VectraHost,
-  VectraObjectKind,
-} from '../vendors/vectra/model.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from '../kernel/model.js';
 
 /** Filters the engine uses on `/hosts` and `/accounts`. */
 export interface EntityQuery {

@@ -18,8 +18,8 @@
  *   marker lists, so reconciling costs no extra read.
  */
 import type { LimitFunction } from 'p-limit';
-import type { VectraAccount, VectraDetection, VectraHost } from '../vendors/vectra/model.js';
-import { BLOCKED_MARKERS } from '../vendors/vectra/state.js';
+import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
+import { BLOCKED_MARKERS } from '../var/state.js';
 import { type AlgebraResult, addReason, type BlockReason, computeSets, passes } from './algebra.js';
 import type { Policy, ThreatCertainty } from './policy.js';
 import type { EnginePort, EntityQuery } from './port.js';

@@ -12,8 +12,8 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseCidr } from '../vendors/aws-nacl/cidr.js';
-import type { BlockClient } from '../vendors/types.js';
+import { parseCidr } from '../kernel/cidr.js';
+import type { BlockClient } from '../kernel/vendor.js';
 import { type ApplyContext, oneAtATime, step } from './apply.js';
 import { callStatic } from './clients.js';
 import type { StaticIpStore } from './port.js';

@@ -13,9 +13,10 @@
  * `VectraClient.setGroupMembers` (exact-name lookup, create or full member
  * replacement, vectra.md §4.3).
  */
+
+import { sameTags } from '../var/state.js';
 import type { PageOptions } from '../vendors/vectra/api.js';
 import type { VectraClient } from '../vendors/vectra/client.js';
-import { sameTags } from '../vendors/vectra/state.js';
 import type { EnginePort, StaticIpStore } from './port.js';
 
 /**

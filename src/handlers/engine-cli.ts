@@ -19,8 +19,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { claimsFromEnv, parseClaimsJson, policyFromFile } from '../engine/entry.js';
 import { type EngineReport, fileStaticIpStore, PolicyError, runEngineWithClaims } from '../engine/index.js';
 import { acquireLock } from '../engine/lock.js';
-import { loadConfig } from '../relay/config.js';
-import { createLogger } from '../relay/logger.js';
+import { loadConfig } from '../kernel/config.js';
+import { createLogger } from '../kernel/logger.js';
 import { closeVectraPools } from '../vendors/vectra/http.js';
 
 export interface CliOptions {

@@ -14,8 +14,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { parseClaimsJson, parseDryRun, policyFromEnv } from '../engine/entry.js';
 import type { EngineSummary, PlanReport } from '../engine/index.js';
 import { runEngineWithClaims } from '../engine/index.js';
-import { loadConfig } from '../relay/config.js';
-import { createLogger } from '../relay/logger.js';
+import { loadConfig } from '../kernel/config.js';
+import { createLogger } from '../kernel/logger.js';
 import { createSecretReader, type SecretFetcher } from './secret-key.js';
 
 export interface EngineHandlerDeps {

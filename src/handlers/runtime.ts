@@ -4,11 +4,11 @@
  * vendors. The HS256 key is resolved once, lazily (Secrets Manager in AWS).
  */
 import pkg from '../../package.json' with { type: 'json' };
+import { ConfigError, loadConfig, type RelayConfig } from '../kernel/config.js';
+import { createLogger, type Logger } from '../kernel/logger.js';
+import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
-import { ConfigError, loadConfig, type RelayConfig } from '../relay/config.js';
-import { createLogger, type Logger } from '../relay/logger.js';
 import { vendors } from '../vendors/registry.js';
-import type { VendorModule } from '../vendors/types.js';
 
 export const VERSION: string = pkg.version;
 

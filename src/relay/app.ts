@@ -5,14 +5,14 @@
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { VendorModule } from '../vendors/types.js';
-import { audit } from './audit.js';
+import { audit } from '../kernel/audit.js';
+import type { RelayConfig } from '../kernel/config.js';
+import { entitiesLimit, type RequestContext } from '../kernel/context.js';
+import { envelope, failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import type { VendorModule } from '../kernel/vendor.js';
 import { verifyAuthorization } from './auth.js';
-import type { RelayConfig } from './config.js';
-import { entitiesLimit, type RequestContext } from './context.js';
 import { type EnabledVendor, enabledVendors } from './enabled.js';
-import { envelope, failure, invalidArgument, RelayError, toWireError } from './errors.js';
-import type { Logger } from './logger.js';
 import { registerHealth } from './routes/health.js';
 import { registerObserve } from './routes/observe.js';
 import { registerRefer } from './routes/refer.js';

@@ -22,9 +22,9 @@ import {
   jwtVerify,
 } from 'jose';
 import * as z from 'zod/mini';
-import type { RelayConfig } from './config.js';
-import type { Claims } from './context.js';
-import { authError, RelayError } from './errors.js';
+import type { RelayConfig } from '../kernel/config.js';
+import type { Claims } from '../kernel/context.js';
+import { authError, RelayError } from '../kernel/errors.js';
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const REGISTERED = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'sub', 'jti']);

@@ -3,10 +3,11 @@
  * A vendor whose fields are absent is simply not enabled; one whose fields are
  * half set fails the request with `authorization error` naming the field.
  */
-import type { VendorModule } from '../vendors/types.js';
-import type { RequestContext } from './context.js';
-import type { Observable } from './observables.js';
-import { normalise } from './observables.js';
+
+import type { RequestContext } from '../kernel/context.js';
+import type { Observable } from '../kernel/observables.js';
+import { normalise } from '../kernel/observables.js';
+import type { VendorModule } from '../kernel/vendor.js';
 
 /** A vendor module bound to its per-request configuration. */
 export interface EnabledVendor {

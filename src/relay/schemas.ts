@@ -4,7 +4,7 @@
  * table (`scripts/openapi.ts`), so documentation cannot drift from behaviour.
  */
 import * as z from 'zod/mini';
-import { ObservablesSchema } from './observables.js';
+import { ObservablesSchema } from '../kernel/observables.js';
 
 const nonBlank = z.string().check(z.minLength(1), z.maxLength(4096));
 

@@ -7,7 +7,7 @@
  */
 
 import { SignJWT } from 'jose';
-import { generateSecret } from '../relay/secret.js';
+import { generateSecret } from '../kernel/secret.js';
 import { type FakeEc2, startFakeEc2 } from './ec2/index.js';
 import {
   type FakeBrain,
@@ -44,7 +44,7 @@ export function wantsSandbox(env: Record<string, string | undefined>): boolean {
   return REAL_CONFIG_VARS.every((name) => !env[name]);
 }
 
-export { generateSecret } from '../relay/secret.js';
+export { generateSecret } from '../kernel/secret.js';
 
 export async function startSandbox(ports: { brain?: number; ec2?: number } = {}): Promise<Sandbox> {
   const brain = await startFakeBrain({ port: ports.brain ?? 0 });

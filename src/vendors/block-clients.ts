@@ -4,12 +4,12 @@
  * field, each configured from its own prefixed fields. Adding one of VAR's
  * clients is one folder under `src/vendors/` plus one line in `blockClients`.
  */
-import type { RelayConfig } from '../relay/config.js';
-import type { Claims, RequestContext } from '../relay/context.js';
-import { authError } from '../relay/errors.js';
+import type { RelayConfig } from '../kernel/config.js';
+import type { Claims, RequestContext } from '../kernel/context.js';
+import { authError } from '../kernel/errors.js';
+import type { BlockClient, BlockClientModule } from '../kernel/vendor.js';
 import { awsNaclBlockClient } from './aws-nacl/index.js';
 import { testBlockClient } from './test-client/index.js';
-import type { BlockClient, BlockClientModule } from './types.js';
 
 export const blockClients = {
   aws_nacl: awsNaclBlockClient,

@@ -4,8 +4,9 @@
  * clients) have their own registry in `block-clients.ts`: adding one is one
  * folder under `src/vendors/` plus one line there.
  */
+
+import type { VendorModule } from '../kernel/vendor.js';
 import { awsNaclVendor } from './aws-nacl/index.js';
-import type { VendorModule } from './types.js';
 import { varVendor } from './var/index.js';
 import { vectraVendor } from './vectra/index.js';
 

@@ -11,7 +11,7 @@ import {
   withVectraClaims,
 } from '../../src/engine/index.js';
 import { CLAIMED_KEYS } from '../../src/engine/policy.js';
-import { makeConfig } from '../../src/relay/config.js';
+import { makeConfig } from '../../src/kernel/config.js';
 import { VECTRA_DEFAULTS } from '../../src/vendors/vectra/config.js';
 import { type Harness, startHarness } from './harness.js';
 

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicy, runEngineWithClaims } from '../../src/engine/index.js';
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
-import { makeConfig } from '../../src/relay/config.js';
+import { makeConfig } from '../../src/kernel/config.js';
 import type { FakeEc2 } from '../../src/sandbox/ec2/index.js';
 import {
   countingClient,

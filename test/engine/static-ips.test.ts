@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ipOfElement, memoryStaticIpStore, planStaticIps } from '../../src/engine/static-ips.js';
+import type { VectraStaticIPs } from '../../src/kernel/model.js';
+import type { BlockClient } from '../../src/kernel/vendor.js';
 import { createTestClient } from '../../src/vendors/test-client/actions.js';
-import type { BlockClient } from '../../src/vendors/types.js';
-import type { VectraStaticIPs } from '../../src/vendors/vectra/model.js';
 import { type Harness, startHarness } from './harness.js';
 
 let h: Harness;

@@ -3,9 +3,9 @@
  * the situation that breaks VAR and asserts the fixed outcome.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defineBlockClient } from '../../src/vendors/block-client.js';
+import { defineBlockClient } from '../../src/kernel/block-client.js';
+import type { BlockClient } from '../../src/kernel/vendor.js';
 import { createTestClient } from '../../src/vendors/test-client/actions.js';
-import type { BlockClient } from '../../src/vendors/types.js';
 import { type Harness, startHarness, testClientTag } from './harness.js';
 
 let h: Harness;

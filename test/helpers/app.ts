@@ -1,8 +1,9 @@
 /** Builds the relay app for in-process tests, with a log capture and optional fake vendors. */
+
+import { makeConfig, type RelayConfig } from '../../src/kernel/config.js';
+import { createLogger } from '../../src/kernel/logger.js';
+import type { VendorModule } from '../../src/kernel/vendor.js';
 import { createApp, type RelayApp } from '../../src/relay/app.js';
-import { makeConfig, type RelayConfig } from '../../src/relay/config.js';
-import { createLogger } from '../../src/relay/logger.js';
-import type { VendorModule } from '../../src/vendors/types.js';
 import { TEST_SECRET } from './jwt.js';
 
 export interface TestApp {

@@ -1,7 +1,7 @@
 /** Builds a `RequestContext` for vendor tests: defaults plus overrides, a silent logger. */
-import { makeConfig, type RelayConfig } from '../../src/relay/config.js';
-import type { Claims, RequestContext } from '../../src/relay/context.js';
-import { createLogger } from '../../src/relay/logger.js';
+import { makeConfig, type RelayConfig } from '../../src/kernel/config.js';
+import type { Claims, RequestContext } from '../../src/kernel/context.js';
+import { createLogger } from '../../src/kernel/logger.js';
 
 export function makeContext(
   overrides: Partial<Omit<RequestContext, 'config'>> & { config?: Partial<RelayConfig> } = {},

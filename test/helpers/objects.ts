@@ -1,5 +1,5 @@
 /** Model objects for block-client tests: a base host that each test spreads its overrides into. */
-import type { VectraHost } from '../../src/vendors/vectra/model.js';
+import type { VectraHost } from '../../src/kernel/model.js';
 
 export function makeHost(over: Partial<VectraHost> = {}): VectraHost {
   return {

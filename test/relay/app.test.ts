@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../src/relay/errors.js';
-import type { VendorModule } from '../../src/vendors/types.js';
+import { RelayError } from '../../src/kernel/errors.js';
+import type { VendorModule } from '../../src/kernel/vendor.js';
 import { makeApp } from '../helpers/app.js';
 import { hs256, TEST_SECRET } from '../helpers/jwt.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { VendorModule } from '../../src/kernel/vendor.js';
 import { allowedJwksOrigin, clearJwksCache } from '../../src/relay/auth.js';
 import { ROUTES } from '../../src/relay/schemas.js';
-import type { VendorModule } from '../../src/vendors/types.js';
 import { makeApp } from '../helpers/app.js';
 import {
   hs256,

@@ -1,6 +1,6 @@
 /** The validation rows of the relay contract's test inventory (§10): tiles, trigger and respond bodies. */
 import { describe, expect, it } from 'vitest';
-import type { VendorModule } from '../../src/vendors/types.js';
+import type { VendorModule } from '../../src/kernel/vendor.js';
 import { makeApp } from '../helpers/app.js';
 import { hs256 } from '../helpers/jwt.js';
 

@@ -1,6 +1,6 @@
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/relay/config.js';
+import { loadConfig } from '../../src/kernel/config.js';
 import { generateSecret, startSandbox, wantsSandbox } from '../../src/sandbox/index.js';
 
 describe('sandbox mode', () => {

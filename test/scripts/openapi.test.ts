@@ -9,7 +9,7 @@ import {
   POSTMAN_PATH,
   staleFiles,
 } from '../../scripts/openapi.js';
-import { ObservablesSchema } from '../../src/relay/observables.js';
+import { ObservablesSchema } from '../../src/kernel/observables.js';
 import { ROUTES } from '../../src/relay/schemas.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: generated JSON is walked freely in assertions

@@ -5,12 +5,12 @@
  * it has a line in the registry and a claims fixture below.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeConfig } from '../../src/relay/config.js';
-import { RelayError } from '../../src/relay/errors.js';
+import { makeConfig } from '../../src/kernel/config.js';
+import { RelayError } from '../../src/kernel/errors.js';
+import type { VectraHost } from '../../src/kernel/model.js';
+import type { BlockClientModule } from '../../src/kernel/vendor.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
 import { blockClients } from '../../src/vendors/block-clients.js';
-import type { BlockClientModule } from '../../src/vendors/types.js';
-import type { VectraHost } from '../../src/vendors/vectra/model.js';
 import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 

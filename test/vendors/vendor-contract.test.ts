@@ -1,8 +1,8 @@
 /** One contract suite over every relay vendor in the registry. */
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../../src/relay/config.js';
+import { makeConfig } from '../../src/kernel/config.js';
+import type { VendorModule } from '../../src/kernel/vendor.js';
 import { vendors } from '../../src/vendors/registry.js';
-import type { VendorModule } from '../../src/vendors/types.js';
 
 describe.each(Object.entries(vendors))('vendor %s', (key, entry) => {
   const module = entry as VendorModule<unknown>;

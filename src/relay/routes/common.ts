@@ -4,12 +4,12 @@
  * whatever succeeded next to the errors of what did not (partial results).
  */
 import type { Context } from 'hono';
-import type { Outcome, VendorModule } from '../../vendors/types.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { type Observable, parseObservables } from '../../kernel/observables.js';
+import type { Outcome, VendorModule } from '../../kernel/vendor.js';
 import type { AppEnv } from '../app.js';
 import { readJson } from '../body.js';
-import type { RequestContext } from '../context.js';
 import { type EnabledVendor, observablesFor } from '../enabled.js';
-import { type Observable, parseObservables } from '../observables.js';
 
 type ObservableOp<T> = (
   cfg: unknown,

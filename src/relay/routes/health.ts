@@ -1,6 +1,7 @@
 /** `/health`: one cheap authenticated call per configured vendor, in parallel. */
+
+import { envelope } from '../../kernel/errors.js';
 import type { RelayApp } from '../app.js';
-import { envelope } from '../errors.js';
 
 export function registerHealth(app: RelayApp): void {
   app.post('/health', async (c) => {

@@ -1,7 +1,8 @@
 /** `/observe/observables` (CTIM sightings etc.) and `/deliberate/observables` (verdicts). */
+
+import { mergeObserveData, type ObserveData, toCtimEnvelope } from '../../kernel/ctim.js';
+import { envelope } from '../../kernel/errors.js';
 import type { RelayApp } from '../app.js';
-import { mergeObserveData, type ObserveData, toCtimEnvelope } from '../ctim.js';
-import { envelope } from '../errors.js';
 import { bodyObservables, fanOut } from './common.js';
 
 export function registerObserve(app: RelayApp): void {

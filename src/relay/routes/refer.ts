@@ -1,7 +1,8 @@
 /** `/refer/observables`: links back to the vendors' consoles. */
+
+import type { Reference } from '../../kernel/ctim.js';
+import { envelope } from '../../kernel/errors.js';
 import type { RelayApp } from '../app.js';
-import type { Reference } from '../ctim.js';
-import { envelope } from '../errors.js';
 import { bodyObservables, fanOut } from './common.js';
 
 export function registerRefer(app: RelayApp): void {

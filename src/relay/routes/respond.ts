@@ -4,13 +4,13 @@
  * one audit record, whatever happened.
  */
 import type { Context } from 'hono';
-import type { TriggerRequest, TriggerResult } from '../../vendors/types.js';
+import { audit } from '../../kernel/audit.js';
+import type { RespondAction } from '../../kernel/ctim.js';
+import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../../kernel/errors.js';
+import { describeIssues } from '../../kernel/observables.js';
+import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import type { AppEnv, RelayApp } from '../app.js';
-import { audit } from '../audit.js';
 import { readJson } from '../body.js';
-import type { RespondAction } from '../ctim.js';
-import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../errors.js';
-import { describeIssues } from '../observables.js';
 import { TriggerSchema } from '../schemas.js';
 import { bodyObservables, fanOut } from './common.js';
 

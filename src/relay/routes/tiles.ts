@@ -1,11 +1,11 @@
 /** Dashboard tiles: `/tiles`, `/tiles/tile`, `/tiles/tile-data`, collected from the enabled vendors. */
 
-import type { TileDescriptor } from '../../vendors/types.js';
+import { envelope, invalidArgument } from '../../kernel/errors.js';
+import { describeIssues } from '../../kernel/observables.js';
+import type { TileDescriptor } from '../../kernel/vendor.js';
 import type { RelayApp } from '../app.js';
 import { readJson } from '../body.js';
 import type { EnabledVendor } from '../enabled.js';
-import { envelope, invalidArgument } from '../errors.js';
-import { describeIssues } from '../observables.js';
 import { TileDataSchema, TileSchema } from '../schemas.js';
 
 function allTiles(enabled: readonly EnabledVendor[]): { vendor: EnabledVendor; tile: TileDescriptor }[] {

@@ -1,6 +1,7 @@
 /** `POST /version` (no auth, not wrapped in `data`) and `GET /watchdog` (liveness probe). */
+
+import { envelope, RelayError } from '../../kernel/errors.js';
 import type { RelayApp } from '../app.js';
-import { envelope, RelayError } from '../errors.js';
 
 export function registerVersion(app: RelayApp): void {
   app.post('/version', (c) => c.json({ version: c.get('deps').config.version }));

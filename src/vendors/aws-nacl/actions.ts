@@ -3,14 +3,15 @@
  * Remove deny according to what the NACL holds now), `/respond/trigger`
  * (re-check, then act; idempotent) and health.
  */
-import type { RequestContext } from '../../relay/context.js';
-import type { RespondAction } from '../../relay/ctim.js';
-import { invalidArgument, RelayError, warning } from '../../relay/errors.js';
-import type { Observable } from '../../relay/observables.js';
-import type { Outcome, TriggerRequest, TriggerResult } from '../types.js';
+
+import { blockableCidr, type Cidr, parseCidr } from '../../kernel/cidr.js';
+import type { RequestContext } from '../../kernel/context.js';
+import type { RespondAction } from '../../kernel/ctim.js';
+import { invalidArgument, RelayError, warning } from '../../kernel/errors.js';
+import type { Observable } from '../../kernel/observables.js';
+import type { Outcome, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import { bandFull, type Change, deniedDirections, denyCidr, freeSlots, undenyCidr } from './blocker.js';
 import { describeChange, logChanges } from './bulk.js';
-import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
 import { naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { AWS_NACL_CLIENT_NAME, DENY_ACTION, elementId, REMOVE_DENY_ACTION, SUPPORTED_TYPES } from './ids.js';

@@ -13,9 +13,10 @@
  * reservations so concurrent calls for different addresses pick different
  * numbers even from the same (possibly stale) snapshot.
  */
-import { RelayError } from '../../relay/errors.js';
-import { withKeyLock } from '../../relay/keyed-lock.js';
-import type { Cidr } from './cidr.js';
+
+import type { Cidr } from '../../kernel/cidr.js';
+import { RelayError } from '../../kernel/errors.js';
+import { withKeyLock } from '../../kernel/keyed-lock.js';
 import type { NaclApi, NaclEntry, NaclView } from './client.js';
 import type { Direction, NaclConfig } from './config.js';
 

@@ -4,11 +4,12 @@
  * the rules for what a block client may answer (complete blocks only; partial
  * unblocks are fine because unreleased ids keep their tags).
  */
-import type { RequestContext } from '../../relay/context.js';
-import { invalidArgument, RelayError } from '../../relay/errors.js';
-import type { RecordOwner } from '../var/guard.js';
+
+import { blockableCidr, type Cidr, parseCidr } from '../../kernel/cidr.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { invalidArgument, RelayError } from '../../kernel/errors.js';
+import type { RecordOwner } from '../../var/guard.js';
 import { type Change, denyCidr, undenyCidr } from './blocker.js';
-import { blockableCidr, type Cidr, parseCidr } from './cidr.js';
 import { type NaclApi, type NaclView, naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { elementId, parseElementId } from './ids.js';

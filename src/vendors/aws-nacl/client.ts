@@ -13,8 +13,8 @@
 import type { EC2Client, EC2ClientConfig, NetworkAclEntry } from '@aws-sdk/client-ec2';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
-import { RelayError } from '../../relay/errors.js';
-import { type Cidr, type Family, parseCidr } from './cidr.js';
+import { type Cidr, type Family, parseCidr } from '../../kernel/cidr.js';
+import { RelayError } from '../../kernel/errors.js';
 import type { NaclConfig } from './config.js';
 import { errorCode, toRelayError } from './errors.js';
 

@@ -7,10 +7,10 @@
  * Any problem is an `authorization error` naming the field, never its value.
  */
 import * as z from 'zod/mini';
-import type { RelayConfig } from '../../relay/config.js';
-import type { Claims } from '../../relay/context.js';
-import { authError, RelayError } from '../../relay/errors.js';
-import { type BlockPolicy, type Cidr, parseCidr } from './cidr.js';
+import { type BlockPolicy, type Cidr, parseCidr } from '../../kernel/cidr.js';
+import type { RelayConfig } from '../../kernel/config.js';
+import type { Claims } from '../../kernel/context.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 
 export type Direction = 'egress' | 'ingress';
 

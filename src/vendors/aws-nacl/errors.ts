@@ -3,7 +3,7 @@
  * NACL but never echo the SDK's message: an UnauthorizedOperation message
  * embeds an encoded policy context, and others may echo request details.
  */
-import { authError, RelayError } from '../../relay/errors.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 
 export const errorCode = (err: unknown): string =>
   typeof err === 'object' && err !== null && 'name' in err ? String((err as { name: unknown }).name) : '';

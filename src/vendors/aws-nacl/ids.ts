@@ -4,7 +4,7 @@
  * element ids `<naclId>/<canonical cidr>`, which tell unblock exactly what to
  * remove without searching and stay stable across text forms of an address.
  */
-import { type Cidr, parseCidr } from './cidr.js';
+import { type Cidr, parseCidr } from '../../kernel/cidr.js';
 
 export const AWS_NACL_CLIENT_NAME = 'AWS NACL Client';
 export const DENY_ACTION = 'aws_nacl-deny-ip';

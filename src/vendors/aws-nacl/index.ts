@@ -10,12 +10,13 @@
  *
  * See README.md for the AWS-side setup (IAM, rule band, quota).
  */
-import type { Claims } from '../../relay/context.js';
-import { defineBlockClient } from '../block-client.js';
-import type { BlockCapability, BlockClientModule, VendorModule } from '../types.js';
+
+import { defineBlockClient } from '../../kernel/block-client.js';
+import { parseCidr } from '../../kernel/cidr.js';
+import type { Claims } from '../../kernel/context.js';
+import type { BlockCapability, BlockClientModule, VendorModule } from '../../kernel/vendor.js';
 import { health, respond, trigger } from './actions.js';
 import { blockAll, blockIdsOrThrow, unblockAll, unblockIds, unblockIdsOrThrow } from './bulk.js';
-import { parseCidr } from './cidr.js';
 import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
 import { AWS_NACL_CLIENT_NAME, parseElementId, SUPPORTED_TYPES } from './ids.js';
 

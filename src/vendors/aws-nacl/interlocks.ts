@@ -9,9 +9,10 @@
  *
  * Both fail closed: if Vectra cannot be read, the caller neither denies nor removes.
  */
-import type { RequestContext } from '../../relay/context.js';
-import type { ProtectedHost, RecordOwner } from '../var/guard.js';
-import { type Cidr, overlaps, parseCidr } from './cidr.js';
+
+import { type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
+import type { RequestContext } from '../../kernel/context.js';
+import type { ProtectedHost, RecordOwner } from '../../var/guard.js';
 
 export type Guard = { hosts: ProtectedHost[]; error?: unknown };
 /** One no-block lookup per request (an engine run blocks many objects with one context). */
@@ -22,7 +23,7 @@ export function protectedHosts(ctx: RequestContext): Promise<Guard> {
   if (!ctx.claims.vectra_url) return Promise.resolve({ hosts: [] });
   let guard = guards.get(ctx);
   if (!guard) {
-    guard = import('../var/guard.js')
+    guard = import('../../var/guard.js')
       .then((m) => m.noBlockHosts(ctx))
       .then(
         (hosts) => ({ hosts }),
@@ -45,6 +46,6 @@ export async function varRecordOwners(
   cidr: Cidr,
 ): Promise<RecordOwner[]> {
   if (!ctx.claims.vectra_url) return [];
-  const { varRecordedOwners } = await import('../var/guard.js');
+  const { varRecordedOwners } = await import('../../var/guard.js');
   return varRecordedOwners(ctx, `VAR ID:AWS NACL Client:${naclId}/${cidr.text}`, cidr.text);
 }

@@ -1,6 +1,6 @@
 /** VAR operations of the test client: ids in, ids out, no side effect. */
-import { defineBlockClient } from '../block-client.js';
-import type { BlockClient } from '../types.js';
+import { defineBlockClient } from '../../kernel/block-client.js';
+import type { BlockClient } from '../../kernel/vendor.js';
 import { elementIdFor, storedIds, TEST_CLIENT_NAME } from './client.js';
 
 export const TEST_CLIENT_CAPABILITIES = ['host', 'account', 'detection', 'static-ips'] as const;

@@ -8,7 +8,7 @@
  * concurrent blocks of one host agree on the element and leave one tag.
  */
 import { createHash } from 'node:crypto';
-import type { BlockedElements } from '../vectra/model.js';
+import type { BlockedElements } from '../../kernel/model.js';
 
 /** The display name VAR writes into `VAR ID:Test Client:<uuid>` tags. Never change it. */
 export const TEST_CLIENT_NAME = 'Test Client';

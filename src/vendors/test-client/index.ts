@@ -1,5 +1,5 @@
 /** Registry entry of VAR's test client (`block_clients=test_client`). */
-import type { BlockClientModule } from '../types.js';
+import type { BlockClientModule } from '../../kernel/vendor.js';
 import { createTestClient, TEST_CLIENT_CAPABILITIES } from './actions.js';
 import { TEST_CLIENT_NAME } from './client.js';
 import { parseTestClientConfig, type TestClientConfig } from './config.js';

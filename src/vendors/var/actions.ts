@@ -7,17 +7,17 @@
  * group get no block action, and a warning says why.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../../relay/context.js';
-import type { RespondAction } from '../../relay/ctim.js';
-import { type WireError, warning } from '../../relay/errors.js';
-import type { Observable } from '../../relay/observables.js';
+import type { RequestContext } from '../../kernel/context.js';
+import type { RespondAction } from '../../kernel/ctim.js';
+import { type WireError, warning } from '../../kernel/errors.js';
+import type { VectraAccount, VectraHost } from '../../kernel/model.js';
+import type { Observable } from '../../kernel/observables.js';
+import type { BlockClientModule, Outcome } from '../../kernel/vendor.js';
+import { eligibleClients } from '../../var/applier.js';
+import { noBlockMembers } from '../../var/guard.js';
 import { blockClients } from '../block-clients.js';
-import type { BlockClientModule, Outcome } from '../types.js';
 import { VectraClient } from '../vectra/client.js';
-import type { VectraAccount, VectraHost } from '../vectra/model.js';
-import { eligibleClients } from './apply.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
-import { noBlockMembers } from './guard.js';
 
 /** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
 export const ACTION_IDS = {

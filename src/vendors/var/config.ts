@@ -3,8 +3,8 @@
  * tag and group names) plus the block clients the token lists in
  * `block_clients`, each validated from its own prefixed fields.
  */
-import type { RelayConfig } from '../../relay/config.js';
-import type { Claims } from '../../relay/context.js';
+import type { RelayConfig } from '../../kernel/config.js';
+import type { Claims } from '../../kernel/context.js';
 import { type BlockClientId, checkBlockClients, listedBlockClients } from '../block-clients.js';
 import { parseVectraConfig, type VectraConfig } from '../vectra/config.js';
 

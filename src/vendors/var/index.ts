@@ -4,7 +4,7 @@
  * and recorded in Vectra tags exactly as Vectra's Automated Response does.
  * The work (Vectra client, block clients) loads on first use.
  */
-import type { VendorModule } from '../types.js';
+import type { VendorModule } from '../../kernel/vendor.js';
 import { parseVarConfig, SUPPORTED_TYPES, type VarConfig } from './config.js';
 
 export const varVendor: VendorModule<VarConfig> = {

@@ -3,17 +3,17 @@
  * the state), check the request against it (client enabled and allowed,
  * no-block group), then act idempotently and record the result as VAR does.
  */
-import type { RequestContext } from '../../relay/context.js';
-import { invalidArgument, RelayError } from '../../relay/errors.js';
-import { withKeyLock } from '../../relay/keyed-lock.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { invalidArgument, RelayError } from '../../kernel/errors.js';
+import { withKeyLock } from '../../kernel/keyed-lock.js';
+import type { VectraAccount, VectraHost } from '../../kernel/model.js';
+import type { BlockClientModule, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
+import { blockAndRecord, eligibleClients, unblockAndRecord } from '../../var/applier.js';
+import { noBlockMembers } from '../../var/guard.js';
 import { blockClients } from '../block-clients.js';
-import type { BlockClientModule, TriggerRequest, TriggerResult } from '../types.js';
 import { VectraClient } from '../vectra/client.js';
-import type { VectraAccount, VectraHost } from '../vectra/model.js';
 import { ACTION_IDS, isActionId } from './actions.js';
-import { blockAndRecord, eligibleClients, unblockAndRecord } from './apply.js';
 import type { VarConfig } from './config.js';
-import { noBlockMembers } from './guard.js';
 
 function objectId(params: Readonly<Record<string, string>>, key: string): number {
   const raw = params[key];

@@ -4,8 +4,8 @@
  * cached one is refused), turns non-2xx answers into `RelayError`s, and walks
  * `next` links only while they stay on the brain's origin, up to a page cap.
  */
-import type { RequestContext } from '../../relay/context.js';
-import { RelayError } from '../../relay/errors.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { RelayError } from '../../kernel/errors.js';
 import { authorization, invalidate } from './auth.js';
 import type { VectraConfig } from './config.js';
 import { type RetryPolicy, Transport, type TransportResponse, VENDOR } from './http.js';

@@ -7,7 +7,7 @@
  * falling back to client credentials when the refresh is refused.
  */
 import { createHash } from 'node:crypto';
-import { authError, RelayError } from '../../relay/errors.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 import type { VectraAuth } from './config.js';
 import { type Transport, VENDOR } from './http.js';
 

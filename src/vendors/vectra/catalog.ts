@@ -3,7 +3,7 @@
  * types and dashboard tile descriptors. `index.ts` needs only these at cold
  * start; the client (undici) is imported when a request first calls Vectra.
  */
-import type { TileDescriptor } from '../types.js';
+import type { TileDescriptor } from '../../kernel/vendor.js';
 import type { VectraConfig } from './config.js';
 
 export const OBSERVE_TYPES: ReadonlySet<string> = new Set([

@@ -6,9 +6,11 @@
  * only `RelayError`.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../../relay/context.js';
-import { RelayError } from '../../relay/errors.js';
-import type { Observable } from '../../relay/observables.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { RelayError } from '../../kernel/errors.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from '../../kernel/model.js';
+import type { Observable } from '../../kernel/observables.js';
+import { sameTags } from '../../var/state.js';
 import { type PageOptions, type Query, VectraApi } from './api.js';
 import type { VectraConfig } from './config.js';
 import {
@@ -20,9 +22,7 @@ import {
   setGroupMembers,
 } from './groups.js';
 import type { RetryPolicy } from './http.js';
-import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from './model.js';
 import { parseAccount, parseDetection, parseHost } from './parse.js';
-import { sameTags } from './state.js';
 
 export type { GroupType, GroupWrite, GroupWriteOptions } from './groups.js';
 

@@ -7,9 +7,9 @@
  * means "not configured".
  */
 import * as z from 'zod/mini';
-import type { RelayConfig } from '../../relay/config.js';
-import type { Claims } from '../../relay/context.js';
-import { authError } from '../../relay/errors.js';
+import type { RelayConfig } from '../../kernel/config.js';
+import type { Claims } from '../../kernel/context.js';
+import { authError } from '../../kernel/errors.js';
 
 export type VectraApiVersion = 'v2.5' | 'v3';
 

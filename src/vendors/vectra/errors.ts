@@ -3,8 +3,8 @@
  * (relay-contract.md §2): HTTP statuses, TLS, DNS/connect failures and
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
-import { authError, RelayError } from '../../relay/errors.js';
-import { redactText } from '../../relay/logger.js';
+import { authError, RelayError } from '../../kernel/errors.js';
+import { redactText } from '../../kernel/logger.js';
 
 export const VENDOR = 'Vectra Detect';
 

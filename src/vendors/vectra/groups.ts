@@ -6,7 +6,7 @@
  * replaces the members of an existing one. Errors are the transport's
  * `RelayError`s, plus `invalid argument` for members the API would refuse.
  */
-import { RelayError } from '../../relay/errors.js';
+import { RelayError } from '../../kernel/errors.js';
 import type { VectraApi } from './api.js';
 import { VENDOR } from './errors.js';
 

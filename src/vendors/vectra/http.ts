@@ -9,8 +9,8 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Dispatcher, interceptors, Pool, request } from 'undici';
-import type { RequestContext } from '../../relay/context.js';
-import { RelayError } from '../../relay/errors.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { RelayError } from '../../kernel/errors.js';
 import {
   networkError,
   retryAfterMs,

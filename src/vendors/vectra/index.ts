@@ -4,7 +4,7 @@
  * cold start; the client and its HTTP stack load with the first Vectra call.
  * Respond/trigger live in `../var/` on top of `VectraClient` and `state.ts`.
  */
-import type { VendorModule } from '../types.js';
+import type { VendorModule } from '../../kernel/vendor.js';
 import { listTiles, OBSERVE_TYPES } from './catalog.js';
 import { parseVectraConfig, type VectraConfig } from './config.js';
 
@@ -24,6 +24,6 @@ export const vectraVendor: VendorModule<VectraConfig> = {
   },
 };
 
+export type * from '../../kernel/model.js';
+export * from '../../var/state.js';
 export { parseVectraConfig, VECTRA_DEFAULTS, type VectraConfig } from './config.js';
-export type * from './model.js';
-export * from './state.js';

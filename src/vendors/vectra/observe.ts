@@ -7,11 +7,11 @@
  * `detections?destination=` and re-checks the match client-side.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../../relay/context.js';
-import type { CtimEntity, ObserveData } from '../../relay/ctim.js';
-import { RelayError } from '../../relay/errors.js';
-import type { Observable } from '../../relay/observables.js';
-import type { Outcome } from '../types.js';
+import type { RequestContext } from '../../kernel/context.js';
+import type { CtimEntity, ObserveData } from '../../kernel/ctim.js';
+import { RelayError } from '../../kernel/errors.js';
+import type { Observable } from '../../kernel/observables.js';
+import type { Outcome } from '../../kernel/vendor.js';
 import { OBSERVE_TYPES } from './catalog.js';
 import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';

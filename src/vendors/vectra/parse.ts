@@ -6,14 +6,14 @@
  * from external tags comes from configuration (VAR hard-codes the default).
  */
 import { isIP } from 'node:net';
-import type { HostArtifact, VectraAccount, VectraDetection, VectraHost } from './model.js';
+import type { HostArtifact, VectraAccount, VectraDetection, VectraHost } from '../../kernel/model.js';
 import {
   ACCOUNT_BLOCKED_MARKER,
   blockedElementsOf,
   DETECTION_BLOCKED_MARKER,
   HOST_BLOCKED_MARKER,
   VAR_ID_PREFIX,
-} from './state.js';
+} from '../../var/state.js';
 
 export interface ParseOptions {
   /** The configured unblock tag for this kind; excluded from external tags. */

@@ -6,10 +6,10 @@
  * pivots plus the error.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../../relay/context.js';
-import type { Reference } from '../../relay/ctim.js';
-import { humanType, type Observable } from '../../relay/observables.js';
-import type { Outcome } from '../types.js';
+import type { RequestContext } from '../../kernel/context.js';
+import type { Reference } from '../../kernel/ctim.js';
+import { humanType, type Observable } from '../../kernel/observables.js';
+import type { Outcome } from '../../kernel/vendor.js';
 import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './http.js';

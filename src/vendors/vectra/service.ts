@@ -3,7 +3,7 @@
  * cold start does not pay for the HTTP stack (undici) on paths that never
  * call Vectra (`/version`, `/watchdog`, NACL-only modules).
  */
-import type { RequestContext } from '../../relay/context.js';
+import type { RequestContext } from '../../kernel/context.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { asRelayError } from './observe.js';

@@ -4,11 +4,11 @@
  * threat/certainty quadrant (or the brain's own `severity`), v3 the urgency
  * score when the object carries one.
  */
-import { type CtimEntity, SCHEMA_VERSION, transientId } from '../../relay/ctim.js';
-import type { Observable } from '../../relay/observables.js';
+import { type CtimEntity, SCHEMA_VERSION, transientId } from '../../kernel/ctim.js';
+import type { VectraAccount, VectraHost } from '../../kernel/model.js';
+import type { Observable } from '../../kernel/observables.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './http.js';
-import type { VectraAccount, VectraHost } from './model.js';
 import { detectionDestinations } from './parse.js';
 
 export type Severity = 'Critical' | 'High' | 'Medium' | 'Low' | 'Info';

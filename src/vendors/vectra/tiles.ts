@@ -5,15 +5,15 @@
  * period through `last_detection_timestamp_gte`; the blocked table is the
  * current state, whatever the period.
  */
-import type { RequestContext } from '../../relay/context.js';
-import { RelayError } from '../../relay/errors.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { RelayError } from '../../kernel/errors.js';
+import type { VectraAccount, VectraHost } from '../../kernel/model.js';
+import { ACCOUNT_BLOCKED_MARKER, HOST_BLOCKED_MARKER } from '../../var/state.js';
 import { BLOCKED_TILE, QUADRANT_TILE, TILE_PERIODS } from './catalog.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './http.js';
-import type { VectraAccount, VectraHost } from './model.js';
 import { urgencySeverity } from './sightings.js';
-import { ACCOUNT_BLOCKED_MARKER, HOST_BLOCKED_MARKER } from './state.js';
 
 const MAX_ROWS = 50;
 const VALID_FOR_MS = 5 * 60_000;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import { AWS_NACL_CLIENT_NAME } from '../../../src/vendors/aws-nacl/index.js';
 import { actions, denies, detection, type Harness, host, startHarness, stopHarness } from './harness.js';
 

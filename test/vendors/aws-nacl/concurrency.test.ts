@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import { type Harness, host, startHarness, stopHarness } from './harness.js';
 
 let h: Harness | undefined;

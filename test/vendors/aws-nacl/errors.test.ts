@@ -1,6 +1,6 @@
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import { awsNaclBlockClient, setAwsClientOverrides } from '../../../src/vendors/aws-nacl/index.js';
 import { makeContext } from '../../helpers/context.js';
 import { type Harness, host, startHarness, stopHarness } from './harness.js';

@@ -4,8 +4,10 @@
  * Static credentials come from vitest.config.ts's env, so nothing probes IMDS.
  */
 
-import type { RelayConfig } from '../../../src/relay/config.js';
-import type { Claims, RequestContext } from '../../../src/relay/context.js';
+import type { RelayConfig } from '../../../src/kernel/config.js';
+import type { Claims, RequestContext } from '../../../src/kernel/context.js';
+import type { VectraDetection, VectraHost } from '../../../src/kernel/model.js';
+import type { BlockClient } from '../../../src/kernel/vendor.js';
 import { type FakeEc2, type FakeEc2Options, startFakeEc2 } from '../../../src/sandbox/ec2/index.js';
 import type { NaclConfig } from '../../../src/vendors/aws-nacl/config.js';
 import {
@@ -13,8 +15,6 @@ import {
   awsNaclBlockClient,
   setAwsClientOverrides,
 } from '../../../src/vendors/aws-nacl/index.js';
-import type { BlockClient } from '../../../src/vendors/types.js';
-import type { VectraDetection, VectraHost } from '../../../src/vendors/vectra/model.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
 

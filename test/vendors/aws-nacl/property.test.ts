@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import type { FakeEntry } from '../../../src/sandbox/ec2/index.js';
 import { awsNaclBlockClient } from '../../../src/vendors/aws-nacl/index.js';
 import { type Harness, host, startHarness, stopHarness } from './harness.js';

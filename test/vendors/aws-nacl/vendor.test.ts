@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeConfig } from '../../../src/relay/config.js';
-import { RelayError } from '../../../src/relay/errors.js';
+import { makeConfig } from '../../../src/kernel/config.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import {
   AWS_NACL_CLIENT_NAME,
   awsNaclBlockClient,

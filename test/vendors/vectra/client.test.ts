@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
+import { HOST_BLOCKED_MARKER, tagsAfterBlock, tagsAfterUnblock } from '../../../src/var/state.js';
 import { MAX_PAGES } from '../../../src/vendors/vectra/api.js';
-import { HOST_BLOCKED_MARKER, tagsAfterBlock, tagsAfterUnblock } from '../../../src/vendors/vectra/state.js';
 import { apiCalls, clientFor, type Flavour, useFreshBrain } from './helpers.js';
 
 let brain: FakeBrain;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeConfig } from '../../../src/relay/config.js';
-import { RelayError } from '../../../src/relay/errors.js';
+import { makeConfig } from '../../../src/kernel/config.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import { parseVectraConfig, VECTRA_DEFAULTS } from '../../../src/vendors/vectra/config.js';
 
 const loopback = makeConfig({ allowLoopbackUpstreams: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { memberPayload } from '../../../src/vendors/vectra/groups.js';
 import { apiCalls, clientFor, type Flavour, useFreshBrain } from './helpers.js';

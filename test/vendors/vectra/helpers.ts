@@ -1,7 +1,7 @@
 /** Shared setup for the Vectra tests: a fake brain, a config for either flavour, a context. */
 import { afterAll, afterEach, beforeEach } from 'vitest';
-import type { RelayConfig } from '../../../src/relay/config.js';
-import type { RequestContext } from '../../../src/relay/context.js';
+import type { RelayConfig } from '../../../src/kernel/config.js';
+import type { RequestContext } from '../../../src/kernel/context.js';
 import {
   type FakeBrain,
   type FakeBrainOptions,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from '../../../src/relay/ctim.js';
-import { RelayError } from '../../../src/relay/errors.js';
+import { SCHEMA_VERSION } from '../../../src/kernel/ctim.js';
+import { RelayError } from '../../../src/kernel/errors.js';
 import {
   type FakeBrain,
   SCENARIO,

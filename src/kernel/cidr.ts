@@ -7,7 +7,7 @@
  * missed existing rules and matched allows as if they were blocks.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import { invalidArgument } from '../../relay/errors.js';
+import { invalidArgument } from './errors.js';
 
 export type Family = 4 | 6;
 

@@ -5,7 +5,7 @@
  * message naming the variable, never a silent fallback.
  */
 import * as z from 'zod/mini';
-import { parseCidr } from '../vendors/aws-nacl/cidr.js';
+import { parseCidr } from './cidr.js';
 
 export const CISCO_JWKS_HOSTS = [
   'visibility.amp.cisco.com',

@@ -5,7 +5,7 @@
  * Every answer is checked to be a list of non-empty strings, so a vendor that
  * returns a bare string cannot corrupt tags (vectra.md §7.7).
  */
-import type { BlockCapability, BlockClient, GroomDecision } from './types.js';
+import type { BlockCapability, BlockClient, GroomDecision } from './vendor.js';
 
 type Ops = Partial<Omit<BlockClient, 'module' | 'name' | 'capabilities'>>;
 

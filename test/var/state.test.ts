@@ -8,7 +8,7 @@ import {
   tagsAfterBlock,
   tagsAfterUnblock,
   varIdTag,
-} from '../../../src/vendors/vectra/state.js';
+} from '../../src/var/state.js';
 
 const marker = HOST_BLOCKED_MARKER;
 

@@ -9,12 +9,13 @@
  * looks unblocked (or still blocked) to the next call, which repeats the
  * client's idempotent operation and completes the record.
  */
-import { RelayError, toWireError } from '../../relay/errors.js';
-import { toIdList } from '../block-client.js';
-import type { BlockClient } from '../types.js';
-import type { VectraClient } from '../vectra/client.js';
-import type { VectraAccount, VectraDetection, VectraHost, VectraObject } from '../vectra/model.js';
-import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../vectra/state.js';
+
+import { toIdList } from '../kernel/block-client.js';
+import { RelayError, toWireError } from '../kernel/errors.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObject } from '../kernel/model.js';
+import type { BlockClient } from '../kernel/vendor.js';
+import type { VectraClient } from '../vendors/vectra/client.js';
+import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from './state.js';
 
 export interface ApplyResult {
   readonly ids: readonly string[];

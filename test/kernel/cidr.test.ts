@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RelayError } from '../../../src/relay/errors.js';
-import {
-  blockableCidr,
-  canonicalCidr,
-  overlaps,
-  parseCidr,
-  refusal,
-} from '../../../src/vendors/aws-nacl/cidr.js';
+import { blockableCidr, canonicalCidr, overlaps, parseCidr, refusal } from '../../src/kernel/cidr.js';
+import { RelayError } from '../../src/kernel/errors.js';
 
 const policy = (protectedCidrs: string[] = [], minPrefixV4 = 16, minPrefixV6 = 48) => ({
   minPrefixV4,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CISCO_JWKS_HOSTS, loadConfig } from '../../src/relay/config.js';
-import { entitiesLimit } from '../../src/relay/context.js';
+import { CISCO_JWKS_HOSTS, loadConfig } from '../../src/kernel/config.js';
+import { entitiesLimit } from '../../src/kernel/context.js';
 
 describe('environment config', () => {
   it('defaults to rs256 with the Cisco JWKS hosts', () => {

@@ -7,10 +7,10 @@
  * no deny rather than risk cutting off a protected server.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../../relay/context.js';
-import { RelayError } from '../../relay/errors.js';
-import { VectraClient } from '../vectra/client.js';
-import { parseVectraConfig, type VectraConfig } from '../vectra/config.js';
+import type { RequestContext } from '../kernel/context.js';
+import { RelayError } from '../kernel/errors.js';
+import { VectraClient } from '../vendors/vectra/client.js';
+import { parseVectraConfig, type VectraConfig } from '../vendors/vectra/config.js';
 
 /** Hosts the interlock reads one by one; a larger no-block group makes it fail closed. */
 const MAX_PROTECTED = 500;

@@ -11,11 +11,11 @@
  * Vendors are enabled per request from the verified token: a `VendorModule` by
  * its own fields, a block client by being listed in `block_clients`.
  */
-import type { RelayConfig } from '../relay/config.js';
-import type { Claims, RequestContext } from '../relay/context.js';
-import type { ObserveData, Reference, RespondAction } from '../relay/ctim.js';
-import type { Observable } from '../relay/observables.js';
-import type { VectraAccount, VectraDetection, VectraHost, VectraStaticIPs } from './vectra/model.js';
+import type { RelayConfig } from './config.js';
+import type { Claims, RequestContext } from './context.js';
+import type { ObserveData, Reference, RespondAction } from './ctim.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraStaticIPs } from './model.js';
+import type { Observable } from './observables.js';
 
 /** Data plus the errors met while collecting it: partial results travel together. */
 export interface Outcome<T> {

@@ -5,7 +5,7 @@
  * keep every tag they do not own — in particular other clients' `VAR ID` tags,
  * which VAR itself loses on unblock (vectra.md §7.5).
  */
-import type { BlockedElements, VectraObjectKind } from './model.js';
+import type { BlockedElements, VectraObjectKind } from '../kernel/model.js';
 
 export const HOST_BLOCKED_MARKER = 'VAR Host Blocked';
 export const ACCOUNT_BLOCKED_MARKER = 'VAR Account Blocked';
