@@ -13,13 +13,13 @@ import { memoryStaticIpStore } from '../src/engine/static-ips.js';
 import { vectraPort } from '../src/engine/vectra-port.js';
 import { makeConfig } from '../src/kernel/config.js';
 import { createLogger } from '../src/kernel/logger.js';
+import { closeUpstreamPools } from '../src/kernel/upstream/transport.js';
 import type { BlockClient } from '../src/kernel/vendor.js';
 import { startFakeBrain } from '../src/sandbox/vectra-brain/index.js';
 import { createTestClient } from '../src/vendors/test-client/actions.js';
 import { elementIdFor } from '../src/vendors/test-client/client.js';
 import { VectraClient } from '../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../src/vendors/vectra/config.js';
-import { closeVectraPools } from '../src/vendors/vectra/http.js';
 
 const HOSTS = 10_000;
 const LATENCY_MS = 20;
@@ -123,6 +123,6 @@ export async function benchEngine(): Promise<Record<string, string | number>> {
     };
   } finally {
     await brain.close();
-    await closeVectraPools();
+    await closeUpstreamPools();
   }
 }

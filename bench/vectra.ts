@@ -6,10 +6,10 @@
  */
 import { makeConfig } from '../src/kernel/config.js';
 import { createLogger } from '../src/kernel/logger.js';
+import { closeUpstreamPools } from '../src/kernel/upstream/transport.js';
 import { seedSandboxScenario, startFakeBrain } from '../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../src/vendors/vectra/auth.js';
 import { parseVectraConfig } from '../src/vendors/vectra/config.js';
-import { closeVectraPools } from '../src/vendors/vectra/http.js';
 import { observeVectra } from '../src/vendors/vectra/observe.js';
 import { round } from './stats.js';
 
@@ -62,7 +62,7 @@ export async function benchVectra(): Promise<Record<string, string | number>> {
     }
   } finally {
     await brain.close();
-    await closeVectraPools();
+    await closeUpstreamPools();
     clearTokenCache();
   }
   return out;

@@ -21,7 +21,7 @@ import { type EngineReport, fileStaticIpStore, PolicyError, runEngineWithClaims 
 import { acquireLock } from '../engine/lock.js';
 import { loadConfig } from '../kernel/config.js';
 import { createLogger } from '../kernel/logger.js';
-import { closeVectraPools } from '../vendors/vectra/http.js';
+import { closeUpstreamPools } from '../kernel/upstream/transport.js';
 
 export interface CliOptions {
   readonly policy: string;
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     process.stderr.write(`engine: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 2;
   } finally {
-    await closeVectraPools();
+    await closeUpstreamPools();
   }
 }
 

@@ -6,9 +6,10 @@
  */
 import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
+import { type RetryPolicy, Transport, type TransportResponse } from '../../kernel/upstream/transport.js';
 import { authorization, invalidate } from './auth.js';
 import type { VectraConfig } from './config.js';
-import { type RetryPolicy, Transport, type TransportResponse, VENDOR } from './http.js';
+import { VENDOR } from './product.js';
 
 export type QueryValue = string | number | boolean | undefined;
 /** Query parameters. Written as a mapped type so that interfaces with such fields fit too. */
@@ -45,7 +46,10 @@ export class VectraApi {
     policy?: RetryPolicy,
   ) {
     const secrets = cfg.auth.kind === 'token' ? [cfg.auth.token] : [cfg.auth.clientSecret];
-    this.transport = new Transport(cfg.url, ctx, secrets, policy);
+    this.transport = new Transport(
+      { product: VENDOR, urlField: 'vectra_url', baseUrl: cfg.url, secrets, policy },
+      ctx,
+    );
   }
 
   /** `<apiBase>/<path>?<query>`. */

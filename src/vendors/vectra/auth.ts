@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { authError, RelayError } from '../../kernel/errors.js';
+import type { Transport } from '../../kernel/upstream/transport.js';
 import type { VectraAuth } from './config.js';
-import { type Transport, VENDOR } from './http.js';
+import { VENDOR } from './product.js';
 
 type OAuth = Extract<VectraAuth, { kind: 'oauth' }>;
 

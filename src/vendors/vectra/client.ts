@@ -10,6 +10,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
+import type { RetryPolicy } from '../../kernel/upstream/transport.js';
 import { sameTags } from '../../var/state.js';
 import { type PageOptions, type Query, VectraApi } from './api.js';
 import type { VectraConfig } from './config.js';
@@ -21,7 +22,6 @@ import {
   getGroupMembers,
   setGroupMembers,
 } from './groups.js';
-import type { RetryPolicy } from './http.js';
 import { parseAccount, parseDetection, parseHost } from './parse.js';
 
 export type { GroupType, GroupWrite, GroupWriteOptions } from './groups.js';

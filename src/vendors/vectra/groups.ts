@@ -8,7 +8,7 @@
  */
 import { RelayError } from '../../kernel/errors.js';
 import type { VectraApi } from './api.js';
-import { VENDOR } from './errors.js';
+import { VENDOR } from './product.js';
 
 export type GroupType = 'ip' | 'domain' | 'host' | 'account';
 

@@ -12,8 +12,8 @@ import { humanType, type Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
 import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
-import { VENDOR } from './http.js';
 import { dedupeErrors, OBSERVE_TYPES } from './observe.js';
+import { VENDOR } from './product.js';
 
 const PIVOT: Record<string, { kind: 'hosts' | 'detections' | 'accounts'; field: string }> = {
   ip: { kind: 'hosts', field: 'host.last_source' },

@@ -8,8 +8,8 @@ import { type CtimEntity, SCHEMA_VERSION, transientId } from '../../kernel/ctim.
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { VectraConfig } from './config.js';
-import { VENDOR } from './http.js';
 import { detectionDestinations } from './parse.js';
+import { VENDOR } from './product.js';
 
 export type Severity = 'Critical' | 'High' | 'Medium' | 'Low' | 'Info';
 export type Confidence = 'High' | 'Medium' | 'Low' | 'Unknown';

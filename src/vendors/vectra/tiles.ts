@@ -12,7 +12,7 @@ import { ACCOUNT_BLOCKED_MARKER, HOST_BLOCKED_MARKER } from '../../var/state.js'
 import { BLOCKED_TILE, QUADRANT_TILE, TILE_PERIODS } from './catalog.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
-import { VENDOR } from './http.js';
+import { VENDOR } from './product.js';
 import { urgencySeverity } from './sightings.js';
 
 const MAX_ROWS = 50;

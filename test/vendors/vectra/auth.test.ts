@@ -1,10 +1,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient } from '../../../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../../../src/vendors/vectra/config.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { claimsFor, clientFor, ctxFor, FAST_RETRY, withBrain } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,7 +15,7 @@ afterEach(async () => {
   brain = undefined;
   clearTokenCache();
 });
-afterAll(() => closeVectraPools());
+afterAll(() => closeUpstreamPools());
 
 describe('OAuth token handling', () => {
   it('caches the v3 token across calls and relay requests', async () => {

@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import type { RelayConfig } from '../../../src/kernel/config.js';
 import type { RequestContext } from '../../../src/kernel/context.js';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import {
   type FakeBrain,
   type FakeBrainOptions,
@@ -10,7 +11,6 @@ import {
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient, type VectraClientOptions } from '../../../src/vendors/vectra/client.js';
 import { parseVectraConfig, type VectraConfig } from '../../../src/vendors/vectra/config.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { makeContext } from '../../helpers/context.js';
 
 export type Flavour = 'v2.5' | 'v3';
@@ -81,5 +81,5 @@ export function useFreshBrain(set: (brain: FakeBrain) => void): void {
     await current?.close();
     clearTokenCache();
   });
-  afterAll(() => closeVectraPools());
+  afterAll(() => closeUpstreamPools());
 }

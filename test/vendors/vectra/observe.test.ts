@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../../src/kernel/ctim.js';
 import { RelayError } from '../../../src/kernel/errors.js';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import {
   type FakeBrain,
   SCENARIO,
@@ -8,7 +9,6 @@ import {
   seedSandboxScenario,
 } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { vectraVendor } from '../../../src/vendors/vectra/index.js';
 import { configFor, ctxFor, type Flavour, withBrain } from './helpers.js';
 
@@ -31,7 +31,7 @@ afterEach(async () => {
   await brain.close();
   clearTokenCache();
 });
-afterAll(() => closeVectraPools());
+afterAll(() => closeUpstreamPools());
 
 async function observe(flavour: Flavour, observables: Array<{ type: string; value: string }>, limit = 100) {
   const observeFn = vectraVendor.observe;

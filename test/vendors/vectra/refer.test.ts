@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import {
   type FakeBrain,
   SCENARIO,
@@ -6,7 +7,6 @@ import {
   seedSandboxScenario,
 } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { vectraVendor } from '../../../src/vendors/vectra/index.js';
 import { configFor, ctxFor, type Flavour, withBrain } from './helpers.js';
 
@@ -20,7 +20,7 @@ afterEach(async () => {
   await brain.close();
   clearTokenCache();
 });
-afterAll(() => closeVectraPools());
+afterAll(() => closeUpstreamPools());
 
 async function refer(flavour: Flavour, observables: Array<{ type: string; value: string }>, extra = {}) {
   const fn = vectraVendor.refer;

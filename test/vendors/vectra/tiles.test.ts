@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import { type FakeBrain, seedSandboxScenario } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
 import { vectraVendor } from '../../../src/vendors/vectra/index.js';
 import { configFor, ctxFor, type Flavour, withBrain } from './helpers.js';
 
@@ -22,7 +22,7 @@ afterEach(async () => {
   await brain.close();
   clearTokenCache();
 });
-afterAll(() => closeVectraPools());
+afterAll(() => closeUpstreamPools());
 
 const tiles = () => {
   if (!vectraVendor.tiles) throw new Error('no tiles');

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
+import { scrubTokens, upstreamDetail } from '../../../src/kernel/upstream/errors.js';
+import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient } from '../../../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../../../src/vendors/vectra/config.js';
-import { scrubTokens, upstreamDetail } from '../../../src/vendors/vectra/errors.js';
-import { closeVectraPools } from '../../../src/vendors/vectra/http.js';
-import { apiCalls, clientFor, ctxFor, FAST_RETRY, withBrain } from './helpers.js';
+import { apiCalls, clientFor, ctxFor, FAST_RETRY, withBrain } from '../../vendors/vectra/helpers.js';
 
 async function failure(p: Promise<unknown>): Promise<RelayError> {
   try {
@@ -35,7 +35,7 @@ afterEach(async () => {
   await brain.close();
   clearTokenCache();
 });
-afterAll(() => closeVectraPools());
+afterAll(() => closeUpstreamPools());
 
 describe.each(['v2.5', 'v3'] as const)('upstream failure mapping (%s)', (flavour) => {
   it('maps 401 to authorization error with the upstream detail', async () => {

@@ -1,45 +1,45 @@
 /**
- * The one mapping from Vectra upstream failures to the contract's errors
+ * The one mapping from upstream failures (any product) to the contract's errors
  * (relay-contract.md §2): HTTP statuses, TLS, DNS/connect failures and
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
-import { authError, RelayError } from '../../kernel/errors.js';
-import { redactText } from '../../kernel/logger.js';
-
-export const VENDOR = 'Vectra Detect';
+import { authError, RelayError } from '../errors.js';
+import { redactText } from '../logger.js';
 
 /** Maps a non-2xx status to the contract's error; `detail` is already scrubbed. */
-export function statusError(status: number, detail: string): RelayError {
+export function statusError(product: string, status: number, detail: string): RelayError {
   switch (status) {
     case 401:
       return authError(detail);
     case 403:
-      return new RelayError('permission denied', `Permission denied by ${VENDOR}: ${detail}`);
+      return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`);
     case 404:
-      return new RelayError('not found', `Not found in ${VENDOR}: ${detail}`);
+      return new RelayError('not found', `Not found in ${product}: ${detail}`);
     case 409:
-      return new RelayError('state conflict', `${VENDOR} reported a conflict: ${detail}`);
+      return new RelayError('state conflict', `${product} reported a conflict: ${detail}`);
     case 429:
       return new RelayError(
         'too many requests',
-        `Too many requests to ${VENDOR} have been made. Please, try again later.`,
+        `Too many requests to ${product} have been made. Please, try again later.`,
       );
     case 500:
-      return new RelayError('internal error', `The ${VENDOR} internal error.`);
+      return new RelayError('internal error', `The ${product} internal error.`);
     case 502:
     case 503:
     case 504:
-      return new RelayError('service unavailable', `The ${VENDOR} is unavailable. Please, try again later.`);
+      return new RelayError('service unavailable', `The ${product} is unavailable. Please, try again later.`);
     default:
       if (status === 400 || status === 422) {
-        return new RelayError('invalid argument', `${VENDOR} rejected the request: ${detail}`);
+        return new RelayError('invalid argument', `${product} rejected the request: ${detail}`);
       }
-      return new RelayError('unknown', `Unexpected response from ${VENDOR}: ${detail}`);
+      return new RelayError('unknown', `Unexpected response from ${product}: ${detail}`);
   }
 }
 
 /** Maps a thrown transport error (TLS, DNS, connect, timeout, abort). */
 export function networkError(
+  product: string,
+  urlField: string,
   err: unknown,
   baseUrl: string,
   aborted: boolean,
@@ -55,15 +55,16 @@ export function networkError(
     return new RelayError('unknown', `Unable to verify SSL certificate: ${scrub(tls.message)}`, {
       cause: err,
     });
-  if (aborted || codes.some((c) => TIMEOUT_CODES.has(c)) || chain.some(isAbort)) return timeoutError(err);
+  if (aborted || codes.some((c) => TIMEOUT_CODES.has(c)) || chain.some(isAbort))
+    return timeoutError(product, err);
   if (codes.some((c) => CONNECT_CODES.has(c))) {
     return new RelayError(
       'connection error',
-      `Unable to connect ${VENDOR}, validate the configured vectra_url: ${baseUrl}`,
+      `Unable to connect ${product}, validate the configured ${urlField}: ${baseUrl}`,
       { cause: err },
     );
   }
-  return new RelayError('unknown', `Unexpected error talking to ${VENDOR}.`, { cause: err });
+  return new RelayError('unknown', `Unexpected error talking to ${product}.`, { cause: err });
 }
 
 const TLS_CODES = new Set([
@@ -95,8 +96,8 @@ const CONNECT_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-export const timeoutError = (cause?: unknown): RelayError =>
-  new RelayError('service unavailable', `The ${VENDOR} did not answer in time. Please, try again later.`, {
+export const timeoutError = (product: string, cause?: unknown): RelayError =>
+  new RelayError('service unavailable', `The ${product} did not answer in time. Please, try again later.`, {
     cause,
   });
 

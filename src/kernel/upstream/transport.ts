@@ -1,16 +1,17 @@
 /**
- * Transport to one Vectra brain: a keep-alive undici Pool per origin (module
- * scope, reused across requests of a warm Lambda), a p-limit bound per brain,
+ * Transport to one upstream product (a Vectra brain, a firewall, an EDR API):
+ * a keep-alive undici Pool per origin (module scope, reused across requests
+ * of a warm Lambda), a p-limit bound per origin,
  * undici's retry interceptor driven by a deadline-aware policy (429 with
  * Retry-After, 502/503/504 with jittered backoff, writes only on 429). Failures
- * become `RelayError`s through `errors.ts`. Nothing else in the vendor talks to
- * the network.
+ * become `RelayError`s through `errors.ts`, naming the product. Every vendor
+ * talks to the network through this one class.
  */
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Dispatcher, interceptors, Pool, request } from 'undici';
-import type { RequestContext } from '../../kernel/context.js';
-import { RelayError } from '../../kernel/errors.js';
+import type { RequestContext } from '../context.js';
+import { RelayError } from '../errors.js';
 import {
   networkError,
   retryAfterMs,
@@ -18,10 +19,7 @@ import {
   statusError,
   timeoutError,
   upstreamDetail,
-  VENDOR,
 } from './errors.js';
-
-export { VENDOR } from './errors.js';
 
 export interface TransportRequest {
   readonly method: 'GET' | 'POST' | 'PATCH';
@@ -63,14 +61,15 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 /** Largest answer we read (bytes); reading stops, and the request fails, past it. */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-const tooLarge = () =>
+const tooLarge = (product: string) =>
   new RelayError(
     'unknown',
-    `Unexpected response from ${VENDOR}: the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`,
+    `Unexpected response from ${product}: the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`,
   );
 
 /** The body as text, read only up to `max` bytes: past that the stream is destroyed (the socket closes). */
 async function readCapped(
+  product: string,
   body: Dispatcher.ResponseData['body'],
   headers: TransportResponse['headers'],
   max: number,
@@ -78,7 +77,7 @@ async function readCapped(
   const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     body.destroy();
-    throw tooLarge();
+    throw tooLarge(product);
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -86,7 +85,7 @@ async function readCapped(
     size += chunk.length;
     if (size > max) {
       body.destroy();
-      throw tooLarge();
+      throw tooLarge(product);
     }
     chunks.push(chunk);
   }
@@ -124,14 +123,25 @@ function limitFor(origin: string, concurrency: number): LimitFunction {
 }
 
 /** Closes every cached pool and forgets limits (tests, shutdown). */
-export async function closeVectraPools(): Promise<void> {
+export async function closeUpstreamPools(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
   limits.clear();
   await Promise.all(all.map((d) => d.close().catch(() => undefined)));
 }
 
-/** One brain, one request context: sends requests inside the context's deadline. */
+export interface TransportOptions {
+  /** Product name used in every error message, e.g. `Vectra Detect`, `FortiGate`. */
+  readonly product: string;
+  /** The token field holding the base URL, named in connection errors, e.g. `vectra_url`. */
+  readonly urlField: string;
+  readonly baseUrl: string;
+  /** Credentials to scrub from any upstream text turned into an error. */
+  readonly secrets?: readonly string[];
+  readonly policy?: RetryPolicy;
+}
+
+/** One upstream origin, one request context: sends requests inside the context's deadline. */
 export class Transport {
   readonly origin: string;
   private readonly dispatcher: Dispatcher;
@@ -142,13 +152,21 @@ export class Transport {
   /** Every credential this transport has carried or been told of: scrubbed from upstream text. */
   private readonly secrets = new Set<string>();
 
+  readonly product: string;
+  readonly urlField: string;
+  readonly baseUrl: string;
+  private readonly policy: RetryPolicy;
+
   constructor(
-    readonly baseUrl: string,
+    opts: TransportOptions,
     private readonly ctx: RequestContext,
-    secrets: readonly string[],
-    private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   ) {
-    this.addSecrets(...secrets);
+    this.product = opts.product;
+    this.urlField = opts.urlField;
+    this.baseUrl = opts.baseUrl;
+    this.policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+    this.addSecrets(...(opts.secrets ?? []));
+    const baseUrl = opts.baseUrl;
     this.origin = new URL(baseUrl).origin;
     const { upstreamTimeoutMs, upstreamConcurrency } = ctx.config;
     this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency);
@@ -161,13 +179,15 @@ export class Transport {
   /** Sends one request (with retries); resolves with any HTTP status, rejects with `RelayError`. */
   send(req: TransportRequest): Promise<TransportResponse> {
     if (new URL(req.url).origin !== this.origin) {
-      return Promise.reject(new RelayError('unknown', `Refusing to leave the configured ${VENDOR} origin.`));
+      return Promise.reject(
+        new RelayError('unknown', `Refusing to leave the configured ${this.product} origin.`),
+      );
     }
     return this.limit(() => this.sendNow(req));
   }
 
   private async sendNow(req: TransportRequest): Promise<TransportResponse> {
-    if (this.ctx.signal.aborted || this.ctx.deadline - Date.now() <= 0) throw timeoutError();
+    if (this.ctx.signal.aborted || this.ctx.deadline - Date.now() <= 0) throw timeoutError(this.product);
     const options = {
       method: req.method,
       headers: { accept: 'application/json', ...req.headers },
@@ -178,7 +198,7 @@ export class Transport {
     };
     try {
       const res = await request(req.url, options as Parameters<typeof request>[1]);
-      const text = await readCapped(res.body, res.headers, MAX_BODY_BYTES);
+      const text = await readCapped(this.product, res.body, res.headers, MAX_BODY_BYTES);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (err) {
       throw this.networkError(err);
@@ -223,12 +243,18 @@ export class Transport {
   }
 
   private networkError(err: unknown): RelayError {
-    return networkError(err, this.baseUrl, this.ctx.signal.aborted, (t) => this.scrub(t));
+    return networkError(this.product, this.urlField, err, this.baseUrl, this.ctx.signal.aborted, (t) =>
+      this.scrub(t),
+    );
   }
 
   /** Maps a non-2xx response to the contract's error. */
   statusError(res: TransportResponse): RelayError {
-    return statusError(res.status, this.scrub(upstreamDetail(res.text) ?? `HTTP ${res.status}`));
+    return statusError(
+      this.product,
+      res.status,
+      this.scrub(upstreamDetail(res.text) ?? `HTTP ${res.status}`),
+    );
   }
 
   /**

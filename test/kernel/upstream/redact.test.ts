@@ -1,7 +1,7 @@
 /** The one token-redaction implementation (`relay/logger.ts`), as the logger and the Vectra errors use it. */
 import { describe, expect, it } from 'vitest';
 import { redact, redactText } from '../../../src/kernel/logger.js';
-import { scrubTokens } from '../../../src/vendors/vectra/errors.js';
+import { scrubTokens } from '../../../src/kernel/upstream/errors.js';
 
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
 
