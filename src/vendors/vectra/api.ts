@@ -2,7 +2,7 @@
  * Authenticated JSON calls on the brain's API base and DRF pagination. Adds
  * the Authorization header (retrying once with a fresh OAuth token when a
  * cached one is refused), turns non-2xx answers into `RelayError`s, and walks
- * `next` links only while they stay on the brain's origin, up to a page cap.
+ * `next` links (re-based onto the configured origin), up to a page cap.
  */
 import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
@@ -95,6 +95,7 @@ export class VectraApi {
       this.ctx.log.warn(`Vectra pagination stopped: ${reason}`, { path, ...fields });
     };
     let next: string | null = this.url(path, { ...query, page_size: pageSize });
+    let expected = 0;
     for (let page = 0; next; page++) {
       if (out.length >= maxItems) {
         // Another page exists past maxItems: only a cut when the caller needs everything.
@@ -107,7 +108,12 @@ export class VectraApi {
       }
       const current: string = next;
       const body = await this.call('GET', current, undefined, page > 0);
-      if (body === null) break; // a page past the end answers 404
+      if (body === null) {
+        // A page past the end answers 404; one while `count` promised more is a cut.
+        if (out.length < expected)
+          cutShort(`a linked page answered 404 after ${out.length} of ${expected} items`);
+        break;
+      }
       if (Array.isArray(body)) {
         out.push(...body);
         break;
@@ -115,7 +121,9 @@ export class VectraApi {
       const env = (typeof body === 'object' && body !== null ? body : {}) as {
         results?: unknown;
         next?: unknown;
+        count?: unknown;
       };
+      if (page === 0 && typeof env.count === 'number') expected = env.count;
       // An answer without a results list is not "nothing": under requireComplete an empty
       // blocked-tag list would read as "unblock everything".
       if (!Array.isArray(env.results)) cutShort('an answer without a results list');
@@ -143,8 +151,12 @@ export class VectraApi {
       return null;
     }
     if (url.origin !== this.transport.origin) {
-      cutShort('the next link leaves the brain origin');
-      return null;
+      // A brain reached by IP answers with its FQDN, a proxy with the inner name: the
+      // link's path and query are what matter, re-based onto the configured origin
+      // (requests never leave it, whatever a brain writes into its links).
+      const rebased = new URL(`${url.pathname}${url.search}`, this.transport.origin);
+      this.ctx.log.debug('Vectra next link re-based onto the configured origin', { path: url.pathname });
+      return rebased.toString();
     }
     return url.toString();
   }
