@@ -44,6 +44,47 @@ const OBJECT_PATH: Record<VectraObjectKind, string> = {
   detection: 'detections',
 };
 
+/**
+ * `fields=` of whole-set host and account reads: what `parse.ts` reads, within
+ * the documented field names (vat `_generate_host_params`). Detections are
+ * read whole: their documented `fields` values leave out `summary` and
+ * `grouped_details`, which hold the destinations the engine blocks.
+ */
+export const HOST_LIST_FIELDS = [
+  'id',
+  'name',
+  'ip',
+  'last_source',
+  'previous_ips',
+  'threat',
+  'certainty',
+  'severity',
+  'state',
+  'key_asset',
+  'is_key_asset',
+  'tags',
+  'host_artifact_set',
+  'probable_owner',
+  'last_detection_timestamp',
+  'detection_set',
+  'groups',
+].join(',');
+export const ACCOUNT_LIST_FIELDS = [
+  'id',
+  'name',
+  'display_name',
+  'account_type',
+  'threat',
+  'certainty',
+  'severity',
+  'state',
+  'tags',
+  'privilege_level',
+  'privilege_category',
+  'last_detection_timestamp',
+  'detection_set',
+].join(',');
+
 const HOST_NAME_ARTIFACTS = new Set(['dns', 'rdns', 'dhcp', 'netbios', 'kerberos', 'windows_defender_name']);
 
 const lower = (s: string) => s.toLowerCase();

@@ -60,7 +60,7 @@ describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient (%s)', (flavour) => {
     await expect(capped).rejects.toThrow(
       new RelayError(
         'service unavailable',
-        `The Vectra Detect list hosts was cut short (more than ${MAX_PAGES} pages); nothing was decided on a partial list.`,
+        `The Vectra Detect list hosts was cut short (more than ${MAX_PAGES} pages of 1 items); nothing was decided on a partial list.`,
       ),
     );
     await expect(client.listHosts({}, { pageSize: 2, maxItems: 3, requireComplete: true })).rejects.toThrow(
