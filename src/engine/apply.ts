@@ -19,9 +19,9 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../kernel/audit.js';
+import type { BlockClient } from '../kernel/block-client.js';
 import { withKeyLock } from '../kernel/keyed-lock.js';
 import type { Logger } from '../kernel/logger.js';
-import type { BlockClient } from '../kernel/vendor.js';
 import { noteText } from '../var/applier.js';
 import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../var/state.js';
 import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';

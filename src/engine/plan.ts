@@ -11,8 +11,8 @@
  * run, so counting it could stop all blocking for good.
  */
 import pLimit from 'p-limit';
+import type { BlockClient } from '../kernel/block-client.js';
 import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
-import type { BlockClient } from '../kernel/vendor.js';
 import type { BlockReason, UnblockReason } from './algebra.js';
 import { type EngineObject, eligibleClients } from './clients.js';
 import type { Policy } from './policy.js';

@@ -9,8 +9,8 @@
  * reported as skipped (`outside-window`), its actions list those unblocks.
  */
 import pLimit from 'p-limit';
+import type { BlockClient } from '../kernel/block-client.js';
 import type { Logger } from '../kernel/logger.js';
-import type { BlockClient } from '../kernel/vendor.js';
 import {
   type ActionRecord,
   type ApplyContext,

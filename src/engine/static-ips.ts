@@ -12,8 +12,8 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { BlockClient } from '../kernel/block-client.js';
 import { parseCidr } from '../kernel/cidr.js';
-import type { BlockClient } from '../kernel/vendor.js';
 import { type ApplyContext, oneAtATime, step } from './apply.js';
 import { callStatic } from './clients.js';
 import type { StaticIpStore } from './port.js';
@@ -54,22 +54,6 @@ export const staticClients = (clients: readonly BlockClient[]): BlockClient[] =>
   clients.filter((c) => c.capabilities.has('static-ips'));
 
 /**
- * The canonical IP/CIDR an element id names: the id itself (`192.0.2.1/32`,
- * the test client) or the first suffix after a `/`, `:` or `|` that parses
- * (`<naclId>/<cidr>`, the NACL client); undefined for an opaque id.
- */
-export function ipOfElement(id: string): string | undefined {
-  const whole = canonical(id);
-  if (whole) return whole;
-  for (let i = 0; i < id.length; i++) {
-    if (id[i] !== '/' && id[i] !== ':' && id[i] !== '|') continue;
-    const tail = canonical(id.slice(i + 1));
-    if (tail) return tail;
-  }
-  return undefined;
-}
-
-/**
  * Applies the diff and records the new `current`, IP by IP, from what the
  * clients answered: an IP joins `current` when every capable client answered
  * it from the block call, and leaves it only when every capable client
@@ -96,9 +80,10 @@ export async function applyStaticIps(
     for (const c of clients) {
       const confirmed = new Set<string>();
       await step(ctx, { action: op, kind: 'static-ips', id: null, client: c.name }, async () => {
-        const elements = await oneAtATime(c, () => callStatic(c, op, ips));
-        for (const e of elements) {
-          const ip = ipOfElement(e);
+        const answered = await oneAtATime(c, () => callStatic(c, op, ips));
+        const elements = answered.map((e) => e.id);
+        for (const e of answered) {
+          const ip = canonical(e.ip);
           if (ip !== undefined) confirmed.add(ip);
         }
         const missing = ips.filter((ip) => !confirmed.has(ip));

@@ -10,10 +10,10 @@
  * client's idempotent operation and completes the record.
  */
 
-import { toIdList } from '../kernel/block-client.js';
+import type { BlockClient } from '../kernel/block-client.js';
+import { toBlockAnswer, toIdList } from '../kernel/block-client.js';
 import { RelayError, toWireError } from '../kernel/errors.js';
 import type { VectraAccount, VectraDetection, VectraHost, VectraObject } from '../kernel/model.js';
-import type { BlockClient } from '../kernel/vendor.js';
 import type { VectraClient } from '../vendors/vectra/client.js';
 import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from './state.js';
 
@@ -48,13 +48,13 @@ export function eligibleClients<
 
 /** The client's block operation for this kind, its answer checked to be a list of ids (VAR bug §7.7). */
 export async function callBlock(client: BlockClient, o: VectraObject): Promise<string[]> {
-  const answer: unknown =
+  const answer =
     o.kind === 'host'
       ? await client.blockHost(o as VectraHost)
       : o.kind === 'account'
         ? await client.blockAccount(o as VectraAccount)
         : await client.blockDetection(o as VectraDetection);
-  return toIdList(answer, client.name);
+  return toIdList(toBlockAnswer(answer, client.name).inForce, client.name);
 }
 
 /** The client's unblock operation; `null`/`undefined` means "nothing unblocked", as in VAR. */

@@ -7,8 +7,8 @@
 import { type EngineReport, parsePolicy, runEngine, type StaticIpStore } from '../../src/engine/index.js';
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
 import { vectraPort } from '../../src/engine/vectra-port.js';
+import type { BlockClient } from '../../src/kernel/block-client.js';
 import type { Logger } from '../../src/kernel/logger.js';
-import type { BlockClient } from '../../src/kernel/vendor.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
 import { type FakeBrain, startFakeBrain } from '../../src/sandbox/vectra-brain/index.js';
 import { setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';

@@ -7,12 +7,13 @@
  * group get no block action, and a warning says why.
  */
 import pLimit from 'p-limit';
+import type { BlockClientDeclaration } from '../../kernel/block-client.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
 import { type WireError, warning } from '../../kernel/errors.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
-import type { BlockClientModule, Outcome } from '../../kernel/vendor.js';
+import type { Outcome } from '../../kernel/vendor.js';
 import { eligibleClients } from '../../var/applier.js';
 import { noBlockMembers } from '../../var/guard.js';
 import { blockClients } from '../block-clients.js';
@@ -38,7 +39,7 @@ export type ActionId = keyof typeof ACTION_IDS;
 export const isActionId = (id: string): id is ActionId => Object.hasOwn(ACTION_IDS, id);
 
 type Target = VectraHost | VectraAccount;
-type ClientInfo = Pick<BlockClientModule<unknown>, 'module' | 'name' | 'capabilities'>;
+type ClientInfo = Pick<BlockClientDeclaration, 'module' | 'name' | 'capabilities'>;
 
 function action(
   id: ActionId,

@@ -3,14 +3,15 @@
  * the state), check the request against it (client enabled and allowed,
  * no-block group), then act idempotently and record the result as VAR does.
  */
+
 import type { RequestContext } from '../../kernel/context.js';
 import { invalidArgument, RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
-import type { BlockClientModule, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
+import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import { blockAndRecord, eligibleClients, unblockAndRecord } from '../../var/applier.js';
 import { noBlockMembers } from '../../var/guard.js';
-import { blockClients } from '../block-clients.js';
+import { type BlockClientId, createBlockClient, declarationOf } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
 import { ACTION_IDS, isActionId } from './actions.js';
 import type { VarConfig } from './config.js';
@@ -63,14 +64,14 @@ export async function runTrigger(
         `Block client ${clientId.slice(0, 40) || '(none)'} is not enabled for this module.`,
       );
     }
-    const module = blockClients[clientId as keyof typeof blockClients] as BlockClientModule<unknown>;
+    const module = declarationOf(clientId as BlockClientId);
     if (!module.capabilities.includes(kind)) throw invalidArgument(`${module.name} cannot block a ${kind}.`);
     if (eligibleClients(o, [module]).length === 0) {
       throw invalidArgument(
         `The ${kind} ${o.name} is restricted to clients: ${o.clientRestrictions.join(', ')}.`,
       );
     }
-    const client = module.create(module.configure(ctx.claims, ctx.config), ctx);
+    const client = createBlockClient(clientId as BlockClientId, ctx);
     if (verb === 'block') await refuseNoBlock();
     const target = o as VectraHost | VectraAccount;
     const result =

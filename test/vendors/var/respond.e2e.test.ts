@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
-import { awsNaclBlockClient } from '../../../src/vendors/aws-nacl/index.js';
+import { awsNaclClient, parseNaclConfig } from '../../../src/vendors/aws-nacl/index.js';
 import { makeContext } from '../../helpers/context.js';
 import { type E2E, startE2E } from '../../helpers/e2e.js';
 
@@ -273,7 +273,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
 
   it('keeps the interlock on the block-client path the engine uses (detections, static IPs)', async () => {
     const ctx = makeContext({ claims: e.claims });
-    const client = awsNaclBlockClient.create(awsNaclBlockClient.configure(ctx.claims, ctx.config), ctx);
+    const client = awsNaclClient.create(parseNaclConfig(ctx.claims, ctx.config), ctx);
     await expect(
       client.blockStaticDstIps({ kind: 'static-ips', dstIps: [SCENARIO.server.ip] }),
     ).rejects.toMatchObject({
@@ -282,7 +282,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     // A mixed list blocks the rest and skips the protected address.
     expect(
       await client.blockStaticDstIps({ kind: 'static-ips', dstIps: [SCENARIO.server.ip, '198.51.100.200'] }),
-    ).toEqual([`${e.naclId}/198.51.100.200/32`]);
+    ).toEqual([{ ip: '198.51.100.200/32', id: `${e.naclId}/198.51.100.200/32` }]);
     expect(await client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['198.51.100.200'] })).toHaveLength(
       1,
     );
