@@ -5,6 +5,7 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
 import { panFake } from './pan/index.js';
@@ -18,5 +19,6 @@ const noUpstream = (module: string): FakeDeclaration => ({
 export const fakes = {
   aws_nacl: ec2Fake,
   pan: panFake,
+  cisco_fmc: ciscoFmcFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;
