@@ -168,7 +168,7 @@ describe('cisco_fmc tokens and pacing', () => {
   });
 
   it('paces a burst below the rate limit instead of collecting 429s', async () => {
-    fmcLimits.callsPerWindow = 6;
+    fmcLimits.callsPerWindow = 5; // a margin below the fake, as 110 is below FMC's 120
     fmcLimits.windowMs = 400;
     const { fake, client } = await setup({ rateLimit: 6, rateWindowMs: 400 });
     for (let i = 0; i < 6; i++) await client.blockHost(makeHost({ ip: `10.0.1.${i}` }));
