@@ -51,7 +51,7 @@ export interface FakeFmc {
   /** A user whose role may read but not modify objects. */
   addReadOnlyUser(user: string, password: string): void;
   /** The next `count` calls answer this status with FMC's error body. */
-  injectStatus(status: number, count?: number, pathPart?: string): void;
+  injectStatus(status: number, count?: number, pathPart?: string, method?: string): void;
   snapshot(): Record<string, Record<string, string[]>>;
   close(): Promise<void>;
 }
@@ -92,7 +92,7 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
   const rateLimit = options.rateLimit ?? 120;
   const rateWindowMs = options.rateWindowMs ?? 60_000;
   const ttl = options.tokenTtlMs ?? 30 * 60_000;
-  let injections: { status: number; remaining: number; pathPart?: string }[] = [];
+  let injections: { status: number; remaining: number; pathPart?: string; method?: string }[] = [];
 
   const objects = (domain = GLOBAL_DOMAIN) => store.get(domain) as Map<string, FmcObject>;
   const byName = (name: string, domain = GLOBAL_DOMAIN) =>
@@ -127,7 +127,12 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
       while (window.length > 0 && (window[0] as number) <= now - rateWindowMs) window.shift();
       if (window.length >= rateLimit) throw new Fault(429, 'Too Many Requests');
       window.push(now);
-      const inj = injections.find((i) => i.remaining > 0 && (!i.pathPart || path.includes(i.pathPart)));
+      const inj = injections.find(
+        (i) =>
+          i.remaining > 0 &&
+          (!i.pathPart || path.includes(i.pathPart)) &&
+          (!i.method || i.method === req.method),
+      );
       if (inj) {
         inj.remaining -= 1;
         throw new Fault(inj.status, `Injected ${inj.status}`);
@@ -320,8 +325,13 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
       for (const t of tokens.values()) t.expiresAt = 0;
     },
     addReadOnlyUser: (user, pass) => users.set(user, { password: pass, readOnly: true }),
-    injectStatus: (status, count = 1, pathPart) =>
-      injections.push({ status, remaining: count, ...(pathPart ? { pathPart } : {}) }),
+    injectStatus: (status, count = 1, pathPart, method) =>
+      injections.push({
+        status,
+        remaining: count,
+        ...(pathPart ? { pathPart } : {}),
+        ...(method ? { method } : {}),
+      }),
     snapshot,
     close: () =>
       new Promise<void>((resolve, reject) => {

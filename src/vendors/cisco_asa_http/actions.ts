@@ -20,7 +20,7 @@ import { ASA_CLIENT_NAME, ASA_MODULE, ASA_PRODUCT, type AsaConfig } from './conf
 
 export const ASA_CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
 export const PREFIX = 'vectra-relay-';
-export const OUR_DESCRIPTION = 'Blocked by the Vectra relay (vectra-relay); do not edit';
+export const OUR_DESCRIPTION = 'Blocked by the Vectra relay - do not edit';
 /** Our member that takes the last place in a group an unblock would empty (RFC 5737 TEST-NET-1: never a real peer). */
 export const PLACEHOLDER = { name: `${PREFIX}placeholder`, host: '192.0.2.1' } as const;
 

@@ -133,7 +133,7 @@ export class FmcApi {
     return undefined;
   }
 
-  private async create(name: string): Promise<DynamicObject | undefined> {
+  private async create(name: string): Promise<DynamicObject> {
     const res = await this.call('POST', (d) => `/api/fmc_config/v1/domain/${d}/object/dynamicobjects`, {
       name,
       type: 'DynamicObject',
@@ -142,7 +142,8 @@ export class FmcApi {
     });
     if (res.status === 201 || res.status === 200) return JSON.parse(res.text) as DynamicObject;
     // Another relay created it in between: use theirs (ours too, if it carries our description).
-    if (res.status === 400) return this.find(name);
+    const raced = res.status === 400 ? await this.find(name) : undefined;
+    if (raced) return raced;
     throw this.fail(res, `create the dynamic object ${name}`);
   }
 

@@ -39,7 +39,7 @@ export function uidMessage(action: UidAction, tag: string, ips: readonly string[
     .map((ip) => `<entry ip="${escapeXml(ip)}"><tag><member>${escapeXml(tag)}</member></tag></entry>`)
     .join('');
   // No `timeout` attribute: a registration lasts until we unregister it (README.md, "Timeouts").
-  return `<uid-message><version>2.0</version><type>update</type><payload><${action}>${entries}</${action}></payload></uid-message>`;
+  return `<uid-message><version>1.0</version><type>update</type><payload><${action}>${entries}</${action}></payload></uid-message>`;
 }
 
 interface Parsed {

@@ -227,6 +227,14 @@ describe('cisco_fmc errors', () => {
     expect(err.message).not.toContain(fake.password);
   });
 
+  it('an object FMC refuses to create is an error, never a silent success', async () => {
+    const { fake, client } = await setup();
+    fake.injectStatus(400, 1, 'object/dynamicobjects', 'POST');
+    const err = await failure(client.blockHost(makeHost({ ip: '10.0.0.1' })));
+    expect(err.code).toBe('invalid argument');
+    expect(fake.objects()).toHaveLength(0);
+  });
+
   it('configuration: our prefix, FMC name rule, distinct objects and https, named by field', () => {
     const config = makeConfig({ allowLoopbackUpstreams: false });
     const base = { cisco_fmc_url: 'https://fmc.example', cisco_fmc_username: 'u', cisco_fmc_password: 'p' };
