@@ -7,11 +7,16 @@ export { type FakeFmc, type FakeFmcOptions, GLOBAL_DOMAIN, LAB_DOMAIN, startFake
 export const ciscoFmcFake: FakeDeclaration = {
   module: 'cisco_fmc',
   async start(opts = {}) {
-    const fmc = await startFakeFmc({ port: opts.port ?? 0, latencyMs: opts.latencyMs ?? 0 });
+    const fmc = await startFakeFmc({
+      port: opts.port ?? 0,
+      latencyMs: opts.latencyMs ?? 0,
+      ...(opts.jobMs === undefined ? {} : { jobMs: opts.jobMs }),
+    });
     return {
       url: fmc.url,
       claims: { cisco_fmc_url: fmc.url, cisco_fmc_username: fmc.username, cisco_fmc_password: fmc.password },
       snapshot: () => fmc.snapshot(),
+      settle: () => fmc.settle(),
       close: () => fmc.close(),
     };
   },

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
+import { FmcFault as Fault, LegacyFmc } from './legacy.js';
 
 export const GLOBAL_DOMAIN = 'e276abec-e0f2-11e3-8169-6d9ed49b625f';
 export const LAB_DOMAIN = '7d1d7f4c-0000-4c1e-9e55-00000000a1ab';
@@ -34,6 +35,8 @@ export interface FakeFmcOptions {
   readonly rateLimit?: number;
   readonly rateWindowMs?: number;
   readonly tokenTtlMs?: number;
+  /** How long a deployment runs before it completes by itself (default 3 s). */
+  readonly jobMs?: number;
 }
 
 export interface FakeFmc {
@@ -46,6 +49,10 @@ export interface FakeFmc {
   /** An object someone else made (an admin, a CSDAC connector). */
   addForeign(name: string, mappings?: string[], opts?: { description?: string; domain?: string }): FmcObject;
   deleteObject(name: string, domain?: string): void;
+  /** Host objects, network groups, devices and deployments (legacy mode). */
+  readonly legacy: LegacyFmc;
+  /** Completes every running deployment now. */
+  settle(): void;
   /** Every issued access token expires now. */
   expireTokens(): void;
   /** A user whose role may read but not modify objects. */
@@ -58,15 +65,6 @@ export interface FakeFmc {
 
 const fmcError = (description: string) =>
   JSON.stringify({ error: { category: 'FRAMEWORK', messages: [{ description }], severity: 'ERROR' } });
-
-class Fault extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface Token {
   user: string;
@@ -92,6 +90,7 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
   const rateLimit = options.rateLimit ?? 120;
   const rateWindowMs = options.rateWindowMs ?? 60_000;
   const ttl = options.tokenTtlMs ?? 30 * 60_000;
+  const legacy = new LegacyFmc(options.jobMs ?? 3000);
   let injections: { status: number; remaining: number; pathPart?: string; method?: string }[] = [];
 
   const objects = (domain = GLOBAL_DOMAIN) => store.get(domain) as Map<string, FmcObject>;
@@ -165,6 +164,24 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
           paging: { count: 1 },
         });
         return;
+      }
+      const lg =
+        /^\/api\/fmc_config\/v1\/domain\/([^/]+)(\/(?:object\/(?:hosts|networkgroups)|deployment|job)(?:\/[^/]+)*)$/.exec(
+          path,
+        );
+      if (lg && lg[1] === GLOBAL_DOMAIN) {
+        const write = req.method === 'POST' || req.method === 'PUT';
+        const a = legacy.handle(
+          req.method ?? '',
+          lg[2] as string,
+          url.searchParams,
+          write ? json(body) : undefined,
+          !!user?.readOnly,
+        );
+        if (a) {
+          send(a.status, a.json);
+          return;
+        }
       }
       const m =
         /^\/api\/fmc_config\/v1\/domain\/([^/]+)\/object\/(dynamicobjects|dynamicobjectmappings)(?:\/([^/]+))?(\/mappings)?$/.exec(
@@ -333,9 +350,12 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
         ...(method ? { method } : {}),
       }),
     snapshot,
+    legacy,
+    settle: () => legacy.settle(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         injections = [];
+        legacy.close();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
       }),

@@ -14,6 +14,7 @@ import { invalidArgument } from '../../kernel/errors.js';
 import type { BlockedElements } from '../../kernel/model.js';
 import { FmcApi } from './client.js';
 import { FMC_CLIENT_NAME, FMC_MODULE, FMC_OBJECT_NAME, FMC_PRODUCT, type FmcConfig } from './config.js';
+import { baseName, createLegacy, hostName } from './legacy.js';
 
 export const FMC_CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
 
@@ -42,6 +43,7 @@ export function parseElementId(id: string): { object: string; ip: string } | und
 
 export function createFmcClient(cfg: FmcConfig, ctx: RequestContext): BlockClient {
   const api = new FmcApi(cfg, ctx);
+  if (cfg.legacy) return createLegacyClient(cfg, api, createLegacy(cfg, cfg.legacy, api));
 
   const block = async (object: string, inputs: readonly string[]): Promise<StaticElement[]> => {
     const ips = [...new Set(inputs.map(singleAddress))];
@@ -87,6 +89,58 @@ export function createFmcClient(cfg: FmcConfig, ctx: RequestContext): BlockClien
         return pairs;
       },
       ipOf: (id) => parseElementId(id)?.ip,
+      health: () => api.health(),
+    },
+  );
+}
+
+/** The legacy address of an element id (`vectra-relay-<address>[@task]`), IPv6 `_` back to `:`. */
+function legacyIp(id: string): string | undefined {
+  const name = baseName(id);
+  const c = parseCidr(name.slice('vectra-relay-'.length).replaceAll('_', ':'));
+  return c && c.prefix === (c.family === 4 ? 32 : 128) && hostName(hostText(c)) === name
+    ? hostText(c)
+    : undefined;
+}
+
+/**
+ * Legacy mode: hosts and detections share the customer's group and answer
+ * pending until the deployment task ends. Static lists cannot wait for a
+ * deployment (they have no pending state), so they need dynamic mode.
+ */
+function createLegacyClient(
+  cfg: FmcConfig,
+  api: FmcApi,
+  legacy: ReturnType<typeof createLegacy>,
+): BlockClient {
+  const mine = (o: { blockedElements: BlockedElements; pendingElements?: BlockedElements }) => [
+    ...(o.blockedElements[FMC_CLIENT_NAME] ?? []),
+    ...(o.pendingElements?.[FMC_CLIENT_NAME] ?? []),
+  ];
+  const pendingOf = (o: { pendingElements?: BlockedElements }) => o.pendingElements?.[FMC_CLIENT_NAME] ?? [];
+  const noStatics = async (): Promise<StaticElement[]> => {
+    throw invalidArgument(
+      `${FMC_PRODUCT} static destination lists need cisco_fmc_mode dynamic (legacy blocks wait for a deployment).`,
+    );
+  };
+  return defineBlockClient(
+    { module: FMC_MODULE, name: FMC_CLIENT_NAME, capabilities: FMC_CAPABILITIES },
+    {
+      blockHost: (host) =>
+        host.ip ? legacy.block([singleAddress(host.ip)], pendingOf(host)) : Promise.resolve([]),
+      unblockHost: (host) => legacy.unblock(mine(host)),
+      groomHost: async (host) => {
+        const c = host.ip ? parseCidr(host.ip) : undefined;
+        const now = c ? hostName(hostText(c)) : undefined;
+        const stale = mine(host).some((id) => baseName(id) !== now);
+        return { unblock: stale, block: stale && now !== undefined };
+      },
+      blockDetection: (d) => legacy.block([...new Set(d.dstIps.map(singleAddress))], pendingOf(d)),
+      unblockDetection: (d) => legacy.unblock(mine(d)),
+      blockStaticDstIps: noStatics,
+      unblockStaticDstIps: noStatics,
+      confirm: (_target, pendingIds) => legacy.confirm(pendingIds),
+      ipOf: legacyIp,
       health: () => api.health(),
     },
   );

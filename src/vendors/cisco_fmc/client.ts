@@ -52,8 +52,8 @@ export class FmcApi {
   }
 
   /** One paced, authenticated call; a 401 (token expired or revoked) re-authenticates once. */
-  private async call(
-    method: 'GET' | 'POST',
+  async call(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: (domain: string) => string,
     body?: unknown,
   ): Promise<TransportResponse> {
@@ -69,7 +69,7 @@ export class FmcApi {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        idempotent: method === 'GET',
+        idempotent: method === 'GET' || method === 'PUT',
       });
       if (res.status === 401 && attempt === 0) {
         session = await this.auth.renew(session);
@@ -87,7 +87,7 @@ export class FmcApi {
     return d.uuid;
   }
 
-  private fail(res: TransportResponse, what: string): RelayError {
+  fail(res: TransportResponse, what: string): RelayError {
     if (res.status === 400 || res.status === 422) {
       return new RelayError('invalid argument', `${FMC_PRODUCT} refused to ${what}.`);
     }

@@ -8,6 +8,7 @@ import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
   claimsError,
+  csvOf,
   type FieldSpecs,
   type FieldValues,
   httpsUrl,
@@ -20,6 +21,8 @@ export const FMC_PRODUCT = 'Cisco Secure Firewall Management Center';
 
 /** FMC's rule for dynamic object names (`^[a-zA-Z0-9_.+-]{1,128}$`), with our prefix. */
 export const FMC_OBJECT_NAME = /^vectra-relay-[a-zA-Z0-9_.+-]{1,115}$/;
+/** Names of network groups and devices as FMC shows them (letters, digits, space, `_.+-`). */
+const FMC_NAME = /^[A-Za-z0-9_.+-][A-Za-z0-9 _.+-]{0,63}$/;
 
 export const FMC_FIELDS = {
   cisco_fmc_url: {
@@ -51,7 +54,29 @@ export const FMC_FIELDS = {
     label: 'Cisco FMC dynamic object for blocked destinations',
     help: 'Used as destination in your block rule; starts with vectra-relay-',
   },
+  cisco_fmc_mode: {
+    schema: z._default(z.enum(['dynamic', 'legacy']), 'dynamic'),
+    label: 'Cisco FMC block mode',
+    help: 'dynamic (dynamic objects, no deployment) or legacy (host objects in a network group, then a deployment)',
+    options: ['dynamic', 'legacy'],
+  },
+  cisco_fmc_network_group: {
+    schema: z.optional(z.string().check(z.regex(FMC_NAME))),
+    label: 'Cisco FMC network group (legacy mode)',
+    help: 'Your existing network group used by your block rule',
+  },
+  cisco_fmc_devices: {
+    schema: z.optional(csvOf(z.string().check(z.regex(FMC_NAME)), 20)),
+    label: 'Cisco FMC devices to deploy (legacy mode)',
+    help: 'Comma-separated device names; a deployment pushes every pending change on them',
+  },
 } as const satisfies FieldSpecs;
+
+/** Legacy mode: our host objects in the customer's network group, then a deployment to these devices. */
+export interface FmcLegacy {
+  readonly group: string;
+  readonly devices: readonly string[];
+}
 
 export interface FmcConfig {
   readonly url: string;
@@ -60,6 +85,7 @@ export interface FmcConfig {
   readonly domain: string | undefined;
   readonly hostObject: string;
   readonly detectionObject: string;
+  readonly legacy: FmcLegacy | undefined;
 }
 
 export function fmcConfigFrom(
@@ -77,6 +103,9 @@ export function fmcConfigFrom(
   if (v.cisco_fmc_host_object === v.cisco_fmc_detection_object) {
     throw claimsError(source, 'cisco_fmc_detection_object must differ from cisco_fmc_host_object');
   }
+  if (v.cisco_fmc_mode === 'legacy' && (!v.cisco_fmc_network_group || !v.cisco_fmc_devices)) {
+    throw claimsError(source, 'cisco_fmc_mode legacy needs cisco_fmc_network_group and cisco_fmc_devices');
+  }
   return {
     url: u.origin,
     username: v.cisco_fmc_username,
@@ -84,5 +113,9 @@ export function fmcConfigFrom(
     domain: v.cisco_fmc_domain,
     hostObject: v.cisco_fmc_host_object,
     detectionObject: v.cisco_fmc_detection_object,
+    legacy:
+      v.cisco_fmc_mode === 'legacy' && v.cisco_fmc_network_group && v.cisco_fmc_devices
+        ? { group: v.cisco_fmc_network_group, devices: v.cisco_fmc_devices }
+        : undefined,
   };
 }
