@@ -43,7 +43,7 @@ export function parseElementId(id: string): { object: string; ip: string } | und
 
 export function createFmcClient(cfg: FmcConfig, ctx: RequestContext): BlockClient {
   const api = new FmcApi(cfg, ctx);
-  if (cfg.legacy) return createLegacyClient(cfg, api, createLegacy(cfg, cfg.legacy, api));
+  if (cfg.legacy) return createLegacyClient(api, createLegacy(cfg, cfg.legacy, api));
 
   const block = async (object: string, inputs: readonly string[]): Promise<StaticElement[]> => {
     const ips = [...new Set(inputs.map(singleAddress))];
@@ -108,11 +108,7 @@ function legacyIp(id: string): string | undefined {
  * pending until the deployment task ends. Static lists cannot wait for a
  * deployment (they have no pending state), so they need dynamic mode.
  */
-function createLegacyClient(
-  cfg: FmcConfig,
-  api: FmcApi,
-  legacy: ReturnType<typeof createLegacy>,
-): BlockClient {
+function createLegacyClient(api: FmcApi, legacy: ReturnType<typeof createLegacy>): BlockClient {
   const mine = (o: { blockedElements: BlockedElements; pendingElements?: BlockedElements }) => [
     ...(o.blockedElements[FMC_CLIENT_NAME] ?? []),
     ...(o.pendingElements?.[FMC_CLIENT_NAME] ?? []),
