@@ -66,3 +66,39 @@ describe.each(CLIENTS)('$module through the relay', (c) => {
     for (const s of secrets) expect(e.logs.join('')).not.toContain(s);
   });
 });
+
+describe('cisco_fmc legacy mode through the relay', () => {
+  it('records a pending block, confirms it after the deployment, and unblocks', async () => {
+    const fmc = running.get('cisco_fmc') as RunningFake;
+    const legacyClaims = {
+      ...claims,
+      cisco_fmc_mode: 'legacy',
+      cisco_fmc_network_group: 'Vectra-Block',
+      cisco_fmc_devices: 'ftd-1',
+    };
+    const call = (verb: 'block' | 'unblock') =>
+      e.call(
+        '/respond/trigger',
+        {
+          'action-id': `vectra-${verb}-host`,
+          observable_type: 'ip',
+          observable_value: SCENARIO.workstation.ip,
+          host_id: String(e.seeded.workstationId),
+          client_id: 'cisco_fmc',
+        },
+        legacyClaims,
+      );
+    const id = `vectra-relay-${SCENARIO.workstation.ip}`;
+    await call('block');
+    expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith(`VAR Pending:FMC Client:${id}@`))).toBe(
+      true,
+    );
+    expect(tagsOf(e.seeded.workstationId)).not.toContain(`VAR ID:FMC Client:${id}`);
+    fmc.settle?.();
+    await call('block'); // "Check pending block"
+    expect(tagsOf(e.seeded.workstationId)).toContain(`VAR ID:FMC Client:${id}`);
+    expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith('VAR Pending:FMC Client:'))).toBe(false);
+    await call('unblock');
+    expect(tagsOf(e.seeded.workstationId).some((t) => t.includes('FMC Client'))).toBe(false);
+  });
+});
