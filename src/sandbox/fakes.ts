@@ -5,6 +5,7 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { carbonBlackFake } from './carbon-black/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
 
@@ -16,5 +17,6 @@ const noUpstream = (module: string): FakeDeclaration => ({
 
 export const fakes = {
   aws_nacl: ec2Fake,
+  carbon_black: carbonBlackFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;
