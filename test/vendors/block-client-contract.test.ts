@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeConfig } from '../../src/kernel/config.js';
 import { RelayError } from '../../src/kernel/errors.js';
 import type { VectraHost } from '../../src/kernel/model.js';
+import { carbonBlackFake } from '../../src/sandbox/carbon-black/index.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
+import type { RunningFake } from '../../src/sandbox/fake.js';
 import {
   type BlockClientId,
   blockClients,
@@ -19,19 +21,23 @@ import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 
 let ec2: FakeEc2;
+let cb: RunningFake;
 beforeAll(async () => {
   ec2 = await startFakeEc2();
+  cb = await carbonBlackFake.start();
   vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   await ec2.close();
+  await cb.close();
 });
 
 /** Minimal working claims per client; a client missing here fails the suite. */
 const fixtures = (): Record<string, Record<string, string>> => ({
   aws_nacl: { block_clients: 'aws_nacl', aws_region: 'us-east-1', aws_nacl_ids: ec2.naclIds[0] as string },
   test_client: { block_clients: 'test_client' },
+  carbon_black: { block_clients: 'carbon_black', ...cb.claims },
 });
 
 const host = (over: Partial<VectraHost> = {}): VectraHost =>
@@ -79,10 +85,15 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
       expect(await client.blockHost(host())).toEqual({ inForce: [], pending: [] });
       return;
     }
-    const { inForce: ids } = await client.blockHost(host());
+    // Pending elements (an EDR's quarantine) are elements too: the same ids, in force or not yet.
+    const elements = (a: { inForce: readonly string[]; pending: readonly { id: string }[] }) => [
+      ...a.inForce,
+      ...a.pending.map((p) => p.id),
+    ];
+    const ids = elements(await client.blockHost(host()));
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
-    expect((await client.blockHost(host())).inForce).toEqual(ids); // idempotent: same elements again
+    expect(elements(await client.blockHost(host()))).toEqual(ids); // idempotent: same elements again
     const undone = await client.unblockHost(host({ blockedElements: { [module.name]: ids } }));
     expect([...undone].sort()).toEqual([...ids].sort());
   });
