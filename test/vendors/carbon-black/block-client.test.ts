@@ -113,9 +113,10 @@ describe('Carbon Black block client: quarantine', () => {
   });
 
   it('leaves every other device untouched through block and unblock', async () => {
-    h = await startHarness();
+    const harness = await startHarness();
+    h = harness;
     const others = () =>
-      (h?.fake.snapshot() as { devices: { id: number }[] }).devices.filter((d) => d.id !== 1001);
+      (harness.fake.snapshot() as { devices: { id: number }[] }).devices.filter((d) => d.id !== 1001);
     const before = others();
     await h.client.blockHost(finHost());
     h.fake.settle();
