@@ -57,10 +57,16 @@ export async function runCommand(
   sid: string,
   command: { name: 'process list' } | { name: 'get file'; path: string },
 ): Promise<{ id: number; fileId?: string }> {
-  const res = (await api.send('POST', `${sessions(sid)}/commands`, { ...command, session_id: sid })) as TransportResponse;
+  const res = (await api.send('POST', `${sessions(sid)}/commands`, {
+    ...command,
+    session_id: sid,
+  })) as TransportResponse;
   const c = await api.json(CommandSchema, res, 'live response command');
   if (command.name === 'get file' && !c.file_details) {
-    throw new RelayError('unknown', `Unexpected response from ${PRODUCT}: a get file command without a file id.`);
+    throw new RelayError(
+      'unknown',
+      `Unexpected response from ${PRODUCT}: a get file command without a file id.`,
+    );
   }
   return { id: c.id, ...(c.file_details ? { fileId: c.file_details.file_id } : {}) };
 }
