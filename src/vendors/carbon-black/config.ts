@@ -6,12 +6,14 @@
  */
 import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
+import type { Claims } from '../../kernel/context.js';
 import {
   type ClaimsSource,
   claimsError,
   type FieldSpecs,
   type FieldValues,
   httpsUrl,
+  parseFields,
 } from '../../kernel/fields.js';
 
 export const MODULE = 'carbon_black';
@@ -78,3 +80,14 @@ export function cbConfigFrom(
     apiSecret: v.carbon_black_api_secret,
   });
 }
+
+/** True when the claims list this client in `block_clients` (the registry validates the list itself). */
+export const isListed = (claims: Claims): boolean =>
+  (claims.block_clients ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .includes(MODULE);
+
+/** The client's settings straight from the claims (for the collection, which is not a block call). */
+export const cbConfigOf = (claims: Claims, config: RelayConfig, source: ClaimsSource = 'jwt'): CbConfig =>
+  cbConfigFrom(parseFields(CB_FIELDS, claims, source), config, source);

@@ -34,7 +34,11 @@ import type { ObjectStore } from './store.js';
 import { COLLECT_ACTION, type CollectConfig } from './vendor.js';
 
 /** The latest job of a device, from its pointer. */
-export async function latestJob(store: ObjectStore, orgKey: string, deviceId: number): Promise<CollectJob | undefined> {
+export async function latestJob(
+  store: ObjectStore,
+  orgKey: string,
+  deviceId: number,
+): Promise<CollectJob | undefined> {
   const raw = await store.get(deviceKey(orgKey, deviceId));
   if (!raw) return undefined;
   const { job } = JSON.parse(raw.toString('utf8')) as { job?: string };

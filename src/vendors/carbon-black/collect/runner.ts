@@ -11,12 +11,20 @@ import type { RelayConfig } from '../../../kernel/config.js';
 import type { Claims, RequestContext } from '../../../kernel/context.js';
 import { toWireError } from '../../../kernel/errors.js';
 import type { Logger } from '../../../kernel/logger.js';
-import { configureClient, listedBlockClients } from '../../block-clients.js';
 import { VectraClient } from '../../vectra/client.js';
 import { parseVectraConfig } from '../../vectra/config.js';
 import { CbApi } from '../client.js';
-import { type CbConfig, MODULE } from '../config.js';
-import { activeKey, advanceJob, type CollectJob, describeJob, loadJob, noteFor, saveJob, TERMINAL } from './job.js';
+import { cbConfigOf, isListed, MODULE } from '../config.js';
+import {
+  activeKey,
+  advanceJob,
+  type CollectJob,
+  describeJob,
+  loadJob,
+  noteFor,
+  saveJob,
+  TERMINAL,
+} from './job.js';
 import { openStore } from './open-store.js';
 import type { CollectSettings } from './settings.js';
 import { COLLECT_ACTION } from './vendor.js';
@@ -42,7 +50,7 @@ export interface CollectRunSummary {
 export async function advanceCollections(setup: CollectRunSetup): Promise<CollectRunSummary> {
   const { claims, config, log, settings } = setup;
   const now = setup.now ?? (() => new Date());
-  if (!listedBlockClients(claims, 'engine').includes(MODULE)) {
+  if (!isListed(claims)) {
     return { active: 0, ended: [], skipped: 'carbon_black is not in the deployment claims' };
   }
   const ms = setup.deadlineMs ?? 60_000;
@@ -56,7 +64,7 @@ export async function advanceCollections(setup: CollectRunSetup): Promise<Collec
     log,
     moduleInstanceId: undefined,
   };
-  const cb = configureClient(MODULE, claims, config, 'engine') as CbConfig;
+  const cb = cbConfigOf(claims, config, 'engine');
   const vectraCfg = parseVectraConfig(claims, config);
   const vectra = vectraCfg ? new VectraClient(vectraCfg, ctx) : undefined;
   const api = new CbApi(cb, ctx);

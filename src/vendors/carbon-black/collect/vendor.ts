@@ -11,9 +11,8 @@
 import type { RelayConfig } from '../../../kernel/config.js';
 import type { Claims } from '../../../kernel/context.js';
 import type { VendorModule } from '../../../kernel/vendor.js';
-import { configureClient, listedBlockClients } from '../../block-clients.js';
 import { parseVectraConfig, type VectraConfig } from '../../vectra/config.js';
-import { type CbConfig, MODULE } from '../config.js';
+import { type CbConfig, cbConfigOf, isListed, MODULE } from '../config.js';
 import { type CollectSettings, collectSettings } from './settings.js';
 
 export interface CollectConfig {
@@ -26,10 +25,10 @@ export const COLLECT_ACTION = 'carbon_black-collect';
 
 export function configureCollect(claims: Claims, config: RelayConfig): CollectConfig | undefined {
   const settings = collectSettings();
-  if (!settings || !listedBlockClients(claims).includes(MODULE)) return undefined;
+  if (!settings || !isListed(claims)) return undefined;
   const vectra = parseVectraConfig(claims, config);
   if (!vectra) return undefined;
-  return { cb: configureClient(MODULE, claims, config) as CbConfig, vectra, settings };
+  return { cb: cbConfigOf(claims, config), vectra, settings };
 }
 
 export const carbonBlackCollectVendor: VendorModule<CollectConfig> = {
@@ -37,7 +36,8 @@ export const carbonBlackCollectVendor: VendorModule<CollectConfig> = {
   title: 'Carbon Black Cloud live response',
   supportedTypes: new Set(['ip', 'hostname']),
   configure: configureCollect,
-  respond: async (cfg, observables, ctx) => (await import('./actions.js')).offerCollect(cfg, observables, ctx),
+  respond: async (cfg, observables, ctx) =>
+    (await import('./actions.js')).offerCollect(cfg, observables, ctx),
   ownsAction: (id) => id.startsWith(`${MODULE}-`),
   trigger: async (cfg, req, ctx) => (await import('./actions.js')).startCollect(cfg, req, ctx),
 };
