@@ -1,8 +1,8 @@
 /**
  * The stack's collection bucket as an `ObjectStore` (AWS SDK v3, the
  * function's own role: no credentials ever come from a token). Objects are
- * written with SSE-KMS under the bucket's default key (the bucket policy
- * refuses anything else); the lifecycle rule expires them. Loaded only when
+ * encrypted at rest (SSE-S3, also the bucket's default), the bucket refuses
+ * plain-http access and its lifecycle rule expires them. Loaded only when
  * `COLLECT_BUCKET` is set.
  */
 import {
@@ -30,7 +30,7 @@ export class S3Store implements ObjectStore {
         Key: checkKey(key),
         Body: body,
         ContentType: contentType,
-        ServerSideEncryption: 'aws:kms',
+        ServerSideEncryption: 'AES256',
       }),
     );
   }
