@@ -43,7 +43,7 @@ export class DirStore implements ObjectStore {
     return p;
   }
 
-  async put(key: string, body: Buffer | string): Promise<void> {
+  async put(key: string, body: Buffer | string, _contentType?: string): Promise<void> {
     const p = this.path(key);
     await mkdir(dirname(p), { recursive: true });
     await writeFile(p, body, { mode: 0o600 });
