@@ -26,7 +26,7 @@ beforeAll(async () => {
   assets = fakeAssets();
   lab = await synthStage(assets, { stage: 'lab', stages: { lab: LAB } });
   plain = await synthStage(assets, { stage: 'lab', stages: { lab: { engine: { enabled: true } } } });
-});
+}, 120_000); // two synths: slow on a busy machine
 afterAll(() => rmSync(assets, { recursive: true, force: true }));
 
 const bucketRef = () => logicalId(lab.json, 'AWS::S3::Bucket', 'CollectBucket');
