@@ -260,7 +260,6 @@ export async function selectAccounts(deps: Deps): Promise<KindSelection<VectraAc
 
 export async function selectDetections(deps: Deps): Promise<KindSelection<VectraDetection>> {
   const { port, policy: p } = deps;
-  const marker = BLOCKED_MARKERS.detection;
   const hostTc = p.EXTERNAL_BLOCK_HOST_TC;
   const [noBlockHosts, tagged, typed, scoredHosts, blocked, unblockTagged] = await Promise.all([
     p.NO_BLOCK_HOST_GROUP_NAME ? port.hostGroupMemberIds(p.NO_BLOCK_HOST_GROUP_NAME) : [],

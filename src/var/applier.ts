@@ -38,7 +38,6 @@ import type { VectraDetection, VectraHost, VectraObject } from '../kernel/model.
 import type { VarPort } from './ports.js';
 import {
   BLOCKED_MARKERS,
-  tagsAfterBlock,
   tagsAfterConfirm,
   tagsAfterPending,
   tagsAfterUnblock,
