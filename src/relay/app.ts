@@ -79,6 +79,8 @@ export function createApp(deps: AppDeps): RelayApp {
         secretKey:
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
+        onMissingExp: () =>
+          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       c.set('ctx', {
         config,

@@ -24,6 +24,8 @@ export interface NaclConfig {
   readonly dryRun: boolean;
   readonly policy: BlockPolicy;
   readonly timeoutMs: number;
+  /** STS RoleSessionName: stage and module, so CloudTrail in the target account names us. */
+  readonly sessionName: string;
 }
 
 export const VENDOR_ID = 'aws_nacl';
@@ -53,7 +55,7 @@ const ClaimsSchema = z.object({
     ),
   ),
   aws_nacl_direction: z._default(z.enum(['egress', 'ingress', 'both']), 'both'),
-  aws_nacl_rule_range: z._default(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/)), '1-99'),
+  aws_nacl_rule_range: z.optional(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/))),
   aws_role_arn: z.optional(z.string().check(z.regex(ROLE_ARN))),
   aws_external_id: z.optional(z.string().check(z.regex(EXTERNAL_ID))),
   aws_nacl_dry_run: z._default(z.enum(['true', 'false']), 'false'),
@@ -83,9 +85,18 @@ export function parseNaclConfig(claims: Claims, config: RelayConfig): NaclConfig
     throw authError(`Wrong JWT payload structure: ${field} is ${missing ? 'missing' : 'invalid'}`);
   }
   const c = parsed.data;
-  const [lo = 0, hi = 0] = c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()));
+  // The deployment owns the band (IAM cannot restrict rule numbers): a token may only narrow it.
+  const owned = config.naclRuleBand;
+  const [lo = 0, hi = 0] = c.aws_nacl_rule_range
+    ? c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()))
+    : [owned.lo, owned.hi];
   if (lo < 1 || hi > 32766 || lo > hi) {
     throw authError('Wrong JWT payload structure: aws_nacl_rule_range must be lo-hi within 1-32766');
+  }
+  if (lo < owned.lo || hi > owned.hi) {
+    throw authError(
+      `aws_nacl_rule_range ${lo}-${hi} is outside the deployment's owned band ${owned.lo}-${owned.hi} (NACL_RULE_BAND); it may only narrow it`,
+    );
   }
   if (c.aws_external_id !== undefined && c.aws_role_arn === undefined) {
     throw authError('Wrong JWT payload structure: aws_external_id needs aws_role_arn');
@@ -108,8 +119,13 @@ export function parseNaclConfig(claims: Claims, config: RelayConfig): NaclConfig
     dryRun: c.aws_nacl_dry_run === 'true',
     policy: policyFrom(config),
     timeoutMs: config.upstreamTimeoutMs,
+    sessionName: sessionName(config.stage),
   });
 }
+
+/** `vectra-xdr-relay.<stage>.aws_nacl`, within STS's 64 characters of `[\w+=,.@-]`. */
+export const sessionName = (stage: string): string =>
+  `vectra-xdr-relay.${stage.replace(/[^\w+=,.@-]/g, '-')}.${VENDOR_ID}`.slice(0, 64);
 
 const policies = new WeakMap<RelayConfig, BlockPolicy>();
 

@@ -64,7 +64,9 @@ export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
           unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx, { kind: 'detection', id: d.id }), ctx),
         blockStaticDstIps: async (ips) => blockIdsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx, cfg),
         unblockStaticDstIps: async (ips) => unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
-        health: () => health(cfg, ctx),
+        health: async () => {
+          await health(cfg, ctx);
+        },
       },
     );
   },
