@@ -37,6 +37,9 @@ const cache = new BoundedCache<string, CachedToken>({
 });
 const inFlight = new Map<string, Promise<CachedToken>>();
 
+/** Entries and measured bytes of the token cache (tests, bench). */
+export const tokenCacheStats = () => ({ entries: cache.size, bytes: cache.bytes });
+
 /** Forgets every cached token (tests). */
 export function clearTokenCache(): void {
   cache.clear();
