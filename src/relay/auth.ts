@@ -143,8 +143,8 @@ export function allowedJwksOrigin(jwksHost: string, allowed: readonly string[]):
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 const keySets = new Map<string, KeySet>();
 
-function keySetFor(origin: string, ttlMs: number): KeySet {
-  const key = `${origin}|${ttlMs}`;
+function keySetFor(origin: string, ttlMs: number, timeoutMs: number): KeySet {
+  const key = `${origin}|${ttlMs}|${timeoutMs}`;
   let set = keySets.get(key);
   if (!set) {
     // cooldown lets a token with an unknown kid trigger one refetch (key rotation) without
@@ -152,7 +152,7 @@ function keySetFor(origin: string, ttlMs: number): KeySet {
     set = createRemoteJWKSet(new URL('/.well-known/jwks', origin), {
       cacheMaxAge: ttlMs,
       cooldownDuration: 30_000,
-      timeoutDuration: 5_000,
+      timeoutDuration: timeoutMs,
     });
     keySets.set(key, set);
   }
@@ -208,7 +208,7 @@ export async function verifyAuthorization(
     if (!origin) throw authError(MSG.jwksHost);
     // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
     if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
-    const verified = await jwtVerify(token, keySetFor(origin, opts.config.jwksCacheTtlMs), {
+    const verified = await jwtVerify(token, keySetFor(origin, opts.config.jwksCacheTtlMs, Math.min(5_000, opts.config.upstreamTimeoutMs)), {
       algorithms: ['RS256'],
       audience: expectedAudience(opts),
       clockTolerance: 30,
