@@ -167,3 +167,16 @@ describe('read-after-write', () => {
     expect(denies(h)).toEqual([]);
   });
 });
+
+describe('STS session names', () => {
+  it('carry the stage and the module, so CloudTrail in the target account names us', async () => {
+    h = await startHarness({
+      config: { stage: 'prod' },
+      claims: { aws_role_arn: 'arn:aws:iam::210987654321:role/nacl-blocker' },
+    });
+    await h.client.health?.();
+    const assume = h.fake.calls.find((c) => c.action === 'AssumeRole');
+    expect(assume?.params.RoleSessionName).toBe('vectra-xdr-relay.prod.aws_nacl');
+    expect(assume?.params.RoleSessionName).toMatch(/^[\w+=,.@-]{2,64}$/);
+  });
+});
