@@ -208,12 +208,16 @@ export async function verifyAuthorization(
     if (!origin) throw authError(MSG.jwksHost);
     // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
     if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
-    const verified = await jwtVerify(token, keySetFor(origin, opts.config.jwksCacheTtlMs, Math.min(5_000, opts.config.upstreamTimeoutMs)), {
-      algorithms: ['RS256'],
-      audience: expectedAudience(opts),
-      clockTolerance: 30,
-      ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
-    });
+    const verified = await jwtVerify(
+      token,
+      keySetFor(origin, opts.config.jwksCacheTtlMs, Math.min(5_000, opts.config.upstreamTimeoutMs)),
+      {
+        algorithms: ['RS256'],
+        audience: expectedAudience(opts),
+        clockTolerance: 30,
+        ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
+      },
+    );
     if (verified.payload.exp === undefined) opts.onMissingExp?.();
     return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
   } catch (err) {
