@@ -19,6 +19,7 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../kernel/audit.js';
+import { ownMessage } from '../kernel/errors.js';
 import { withKeyLock } from '../kernel/keyed-lock.js';
 import type { Logger } from '../kernel/logger.js';
 import type { BlockClient } from '../kernel/vendor.js';
@@ -81,9 +82,11 @@ export async function step(
 ): Promise<ActionRecord> {
   const started = performance.now();
   let result: StepResult;
+  let caught: unknown;
   try {
     result = await fn();
   } catch (err) {
+    caught = err;
     result = { elements: [], outcome: 'failure', error: errorText(err) };
   }
   const record: ActionRecord = { ...target, ...result };
@@ -97,7 +100,8 @@ export async function step(
     client: target.client,
     elements: result.elements,
     outcome: result.outcome,
-    error: result.error,
+    // The audit trail keeps our own words only, never upstream text.
+    error: caught !== undefined ? ownMessage(caught) : result.error,
     moduleInstanceId: ctx.moduleInstanceId,
     durationMs: Math.round(performance.now() - started),
     source: 'engine',

@@ -33,11 +33,18 @@ export class RelayError extends Error {
   override readonly name = 'RelayError';
   readonly code: ErrorCode;
   readonly type: ErrorType;
+  /** The message without any upstream text (what audit records keep); the message itself when unset. */
+  readonly ownMessage: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; type?: ErrorType }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; type?: ErrorType; ownMessage?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.type = options?.type ?? 'fatal';
+    this.ownMessage = options?.ownMessage;
   }
 
   toWire(): WireError {
@@ -53,6 +60,12 @@ export const invalidArgument = (message: string): RelayError => new RelayError('
 
 /** A non-fatal notice that accompanies data. */
 export const warning = (code: string, message: string): WireError => ({ type: 'warning', code, message });
+
+/** Our own words about a failure, never upstream text: for audit records and reports. */
+export function ownMessage(err: unknown): string {
+  if (err instanceof RelayError) return err.ownMessage ?? err.message;
+  return 'Something went wrong.';
+}
 
 /** Maps anything thrown to a wire error, hiding what is not ours to show. */
 export function toWireError(err: unknown): WireError {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../../src/kernel/errors.js';
+import { statusError } from '../../src/kernel/upstream/errors.js';
 import type { VendorModule } from '../../src/kernel/vendor.js';
 import { makeApp } from '../helpers/app.js';
 import { hs256, TEST_SECRET } from '../helpers/jwt.js';
@@ -49,6 +50,8 @@ const fakeVendor: VendorModule<{ on: true }> = {
   ownsAction: (id) => id.startsWith('fake-'),
   trigger: async (_cfg, req) => {
     if (req.observable.value === 'boom') throw new Error('secret detail that must not leak');
+    if (req.observable.value === 'upstream')
+      throw statusError('Vectra Detect', 403, 'upstream says: call +1-555-PHISH');
     return { elements: ['e1'], client: 'fake' };
   },
 };
@@ -279,9 +282,33 @@ describe('respond trigger', () => {
       outcome: 'success',
       elements: ['e1'],
       client: 'fake',
-      moduleInstanceId: 'mod-1',
+      claimedModuleInstanceId: 'mod-1',
       observable: { type: 'ip', value: '1.1.1.1' },
     });
+  });
+});
+
+describe('audit identity and error (issue 12)', () => {
+  const trigger = { 'action-id': 'fake-block', observable_type: 'ip', observable_value: 'upstream' };
+  it('records the module instance as claimed, identity from verified claims, and only our own error words', async () => {
+    const { post, logs } = makeApp({ vendors: [fakeVendor] });
+    await post('/respond/trigger', trigger, {
+      ...(await auth({ fake: '1', jwks_host: 'visibility.amp.cisco.com' })),
+      'x-module-instance-id': 'mod-1"}<script>',
+    });
+    const audit = logs
+      .filter((l) => l.includes('"audit"'))
+      .map((l) => (JSON.parse(l) as { audit: Record<string, unknown> }).audit)[0];
+    expect(audit).toMatchObject({
+      claimedModuleInstanceId: 'mod-1___script_',
+      identity: {
+        jwksHost: 'visibility.amp.cisco.com',
+        configFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+      },
+      error: 'Permission denied by Vectra Detect.',
+    });
+    expect(audit).not.toHaveProperty('moduleInstanceId');
+    expect(JSON.stringify(audit)).not.toContain('PHISH');
   });
 });
 

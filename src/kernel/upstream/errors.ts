@@ -3,20 +3,28 @@
  * (relay-contract.md §2): HTTP statuses, TLS, DNS/connect failures and
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
-import { authError, RelayError } from '../errors.js';
+import { RelayError } from '../errors.js';
 import { redactText } from '../logger.js';
 
 /** Maps a non-2xx status to the contract's error; `detail` is already scrubbed. */
 export function statusError(product: string, status: number, detail: string): RelayError {
   switch (status) {
     case 401:
-      return authError(detail);
+      return new RelayError('authorization error', `Authorization failed: ${detail}`, {
+        ownMessage: `Authorization failed: ${product} refused the credentials.`,
+      });
     case 403:
-      return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`);
+      return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`, {
+        ownMessage: `Permission denied by ${product}.`,
+      });
     case 404:
-      return new RelayError('not found', `Not found in ${product}: ${detail}`);
+      return new RelayError('not found', `Not found in ${product}: ${detail}`, {
+        ownMessage: `Not found in ${product}.`,
+      });
     case 409:
-      return new RelayError('state conflict', `${product} reported a conflict: ${detail}`);
+      return new RelayError('state conflict', `${product} reported a conflict: ${detail}`, {
+        ownMessage: `${product} reported a conflict.`,
+      });
     case 429:
       return new RelayError(
         'too many requests',
@@ -30,9 +38,13 @@ export function statusError(product: string, status: number, detail: string): Re
       return new RelayError('service unavailable', `The ${product} is unavailable. Please, try again later.`);
     default:
       if (status === 400 || status === 422) {
-        return new RelayError('invalid argument', `${product} rejected the request: ${detail}`);
+        return new RelayError('invalid argument', `${product} rejected the request: ${detail}`, {
+          ownMessage: `${product} rejected the request.`,
+        });
       }
-      return new RelayError('unknown', `Unexpected response from ${product}: ${detail}`);
+      return new RelayError('unknown', `Unexpected response from ${product}: ${detail}`, {
+        ownMessage: `Unexpected response from ${product} (HTTP ${status}).`,
+      });
   }
 }
 

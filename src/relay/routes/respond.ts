@@ -4,9 +4,16 @@
  * one audit record, whatever happened.
  */
 import type { Context } from 'hono';
-import { audit } from '../../kernel/audit.js';
+import { audit, identityOf } from '../../kernel/audit.js';
 import type { RespondAction } from '../../kernel/ctim.js';
-import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../../kernel/errors.js';
+import {
+  envelope,
+  invalidArgument,
+  isFatal,
+  ownMessage,
+  RelayError,
+  toWireError,
+} from '../../kernel/errors.js';
 import { describeIssues } from '../../kernel/observables.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import type { AppEnv, RelayApp } from '../app.js';
@@ -50,7 +57,8 @@ export function registerRespond(app: RelayApp): void {
       client: result?.client ?? request?.params.client_id,
       elements: result?.elements ?? [],
       outcome: failure !== undefined ? 'failure' : result?.unchanged ? 'unchanged' : 'success',
-      error: failure === undefined ? undefined : toWireError(failure).message,
+      error: failure === undefined ? undefined : ownMessage(failure),
+      identity: identityOf(ctx.claims),
       moduleInstanceId: ctx.moduleInstanceId,
       durationMs: Math.round(performance.now() - started),
       source: 'relay',

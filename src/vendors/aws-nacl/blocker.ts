@@ -75,19 +75,15 @@ const inForce = (view: NaclView, e: NaclEntry, cidr: Cidr): boolean => {
 
 /**
  * Directions in which the CIDR is already denied by an owned entry that is in
- * force, counting our own creates that EC2 does not show yet (reads are
- * eventually consistent).
+ * force. (A deny of ours that a stale read does not show yet is written again:
+ * a duplicate deny is harmless and a remove takes them all.)
  */
 export function deniedDirections(view: NaclView, cfg: Pick<NaclConfig, 'band'>, cidr: Cidr): Set<Direction> {
-  const out = new Set(
+  return new Set(
     view.entries
       .filter((e) => isOwnedDeny(e, cfg.band, cidr) && inForce(view, e, cidr))
       .map((e) => directionOf(e.egress)),
   );
-  for (const r of recentCreates(view.id, cidr))
-    if (!view.entries.some((e) => e.egress === r.egress && e.ruleNumber === r.ruleNumber))
-      out.add(directionOf(r.egress));
-  return out;
 }
 
 /**

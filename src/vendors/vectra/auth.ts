@@ -108,7 +108,9 @@ async function fetchToken(
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
     const detail = transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
-    throw authError(detail);
+    throw new RelayError('authorization error', `Authorization failed: ${detail}`, {
+      ownMessage: `Authorization failed: ${VENDOR} refused the client credentials.`,
+    });
   }
   throw transport.statusError(res.raw);
 }

@@ -159,10 +159,8 @@ describe('read-after-write', () => {
     h = await startHarness();
     const ids = await h.client.blockHost(host('203.0.113.5'));
     h.fake.setReadLag(500);
-    await h.client.blockHost(host('203.0.113.6'));
     const more = await h.client.blockHost(host('203.0.113.6'));
-    // The second deny of the same address did not write a duplicate while EC2 still hid the first.
-    expect(h.fake.entries(h.naclId).filter((e) => e.cidrBlock === '203.0.113.6/32')).toHaveLength(2);
+    // EC2 does not show the new entries yet; the remove must not answer "nothing to do".
     await h.client.unblockHost(host(null, { [AWS_NACL_CLIENT_NAME]: [...ids, ...more] }));
     expect(denies(h)).toEqual([]);
   });
