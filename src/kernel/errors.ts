@@ -103,5 +103,34 @@ function isWireError(e: unknown): e is WireError {
   );
 }
 
+/** The minimal logger `logAnswered` needs (Powertools' Logger fits). */
+interface ErrorLog {
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+}
+
+/**
+ * Logs the name and code of every failure about to become an envelope entry,
+ * so "Something went wrong." always has a log line behind it. Never the
+ * message of a foreign error (it may quote upstream text or credentials).
+ */
+export function logAnswered(log: ErrorLog, where: string, errors: readonly unknown[]): void {
+  for (const e of errors) {
+    if (isWireError(e)) continue; // our own warnings, already in our words
+    if (e instanceof RelayError) {
+      log.warn('error answered', { where, errorName: e.name, code: e.code, cause: causeName(e.cause) });
+    } else {
+      const code = (e as { code?: unknown } | null)?.code;
+      log.error('unexpected error answered', {
+        where,
+        errorName: e instanceof Error ? e.name : typeof e,
+        ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code).slice(0, 64) } : {}),
+      });
+    }
+  }
+}
+
+const causeName = (c: unknown): string | undefined => (c instanceof Error ? c.name : undefined);
+
 /** True for anything that is not an explicit warning. */
 export const isFatal = (e: unknown): boolean => !(isWireError(e) && e.type === 'warning');

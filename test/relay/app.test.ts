@@ -29,6 +29,7 @@ const fakeVendor: VendorModule<{ on: true }> = {
   supportedTypes: new Set(['ip']),
   configure: (claims) => (claims.fake ? { on: true } : undefined),
   observe: async (_cfg, observables) => {
+    if (observables.some((o) => o.value === '203.0.113.99')) throw new TypeError('a bug in a vendor');
     const errors: unknown[] = [];
     const sightings = [];
     for (const o of observables) {
@@ -309,6 +310,35 @@ describe('audit identity and error (issue 12)', () => {
     });
     expect(audit).not.toHaveProperty('moduleInstanceId');
     expect(JSON.stringify(audit)).not.toContain('PHISH');
+  });
+});
+
+describe('errors leave a log line and stay small (issue 12)', () => {
+  it('logs the name and code of every error answered as "Something went wrong."', async () => {
+    const { post, logs } = makeApp({ vendors: [fakeVendor] });
+    const res = await post(
+      '/observe/observables',
+      [{ type: 'ip', value: '203.0.113.99' }],
+      await auth({ fake: '1' }),
+    );
+    expect(JSON.stringify(await res.json())).toContain('Something went wrong.');
+    const line = logs.find((l) => l.includes('unexpected error answered'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({ where: 'fake', errorName: 'TypeError' });
+    expect(line).not.toContain('a bug in a vendor');
+  });
+
+  it('cuts echoed unknown field names short', async () => {
+    const { post } = makeApp({ vendors: [fakeVendor] });
+    const key = 'k'.repeat(200_000);
+    const res = await post(
+      '/observe/observables',
+      [{ type: 'ip', value: '1.1.1.1', [key]: 1 }],
+      await auth({ fake: '1' }),
+    );
+    const text = await res.text();
+    expect(text.length).toBeLessThan(1000);
+    expect(text).toContain('Unknown field');
   });
 });
 

@@ -1,6 +1,7 @@
 /** `/health`: one cheap authenticated call per configured vendor, in parallel. */
 
-import { envelope, isFatal } from '../../kernel/errors.js';
+import { appendAll } from '../../kernel/arrays.js';
+import { envelope, isFatal, logAnswered } from '../../kernel/errors.js';
 import type { RelayApp } from '../app.js';
 
 export function registerHealth(app: RelayApp): void {
@@ -11,12 +12,9 @@ export function registerHealth(app: RelayApp): void {
     const errors: unknown[] = [];
     for (const r of settled) {
       if (r.status === 'rejected') {
-        ctx.log.warn('health check failed', {
-          errorName: (r.reason as Error)?.name,
-          code: (r.reason as { code?: unknown })?.code,
-        });
+        logAnswered(ctx.log, 'health', [r.reason]);
         errors.push(r.reason);
-      } else if (Array.isArray(r.value)) errors.push(...r.value);
+      } else if (Array.isArray(r.value)) appendAll(errors, r.value);
     }
     // Warnings (rules the relay cannot manage) accompany `status: ok`; any failure replaces it.
     return c.json(envelope({ status: 'ok' }, errors, !errors.some(isFatal)));

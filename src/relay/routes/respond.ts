@@ -10,6 +10,7 @@ import {
   envelope,
   invalidArgument,
   isFatal,
+  logAnswered,
   ownMessage,
   RelayError,
   toWireError,
@@ -64,6 +65,7 @@ export function registerRespond(app: RelayApp): void {
       source: 'relay',
     });
     if (failure !== undefined) {
+      logAnswered(ctx.log, 'respond/trigger', [failure]);
       c.set('outcome', toWireError(failure).code);
       return c.json(envelope({ status: 'failure' }, [failure]));
     }

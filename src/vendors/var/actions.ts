@@ -6,7 +6,9 @@
  * loop. `client:<module>` tags restrict the clients; objects in the no-block
  * group get no block action, and a warning says why.
  */
+
 import pLimit from 'p-limit';
+import { appendAll } from '../../kernel/arrays.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
 import { type WireError, warning } from '../../kernel/errors.js';
@@ -151,8 +153,8 @@ export async function offerActions(
           for (const t of targets) {
             const members = await (t.kind === 'host' ? noBlock.host() : noBlock.account());
             const { actions, warnings } = objectActions(t, o, cfg, members.has(t.id));
-            data.push(...actions);
-            errors.push(...warnings);
+            appendAll(data, actions);
+            appendAll(errors, warnings);
           }
         } catch (err) {
           errors.push(err);
