@@ -16,7 +16,7 @@ import { createLogger } from '../src/kernel/logger.js';
 import type { VectraHost } from '../src/kernel/model.js';
 import { type FakeEc2, startFakeEc2 } from '../src/sandbox/ec2/index.js';
 import { MAX_IN_FLIGHT } from '../src/vendors/aws-nacl/client.js';
-import { awsNaclBlockClient, setAwsClientOverrides } from '../src/vendors/aws-nacl/index.js';
+import { awsNaclClient, parseNaclConfig, setAwsClientOverrides } from '../src/vendors/aws-nacl/index.js';
 
 const LATENCY_MS = 20;
 const IPS = Array.from({ length: 20 }, (_, i) => `203.0.113.${i + 1}`);
@@ -65,7 +65,7 @@ async function withFake<T>(fn: (fake: FakeEc2, naclId: string) => Promise<T>): P
 
 function client(naclId: string) {
   const ctx = context(naclId);
-  return awsNaclBlockClient.create(awsNaclBlockClient.configure(ctx.claims, ctx.config), ctx);
+  return awsNaclClient.create(parseNaclConfig(ctx.claims, ctx.config), ctx);
 }
 
 export async function benchNacl(): Promise<Record<string, string | number>> {

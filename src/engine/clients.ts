@@ -12,9 +12,10 @@
  *   (VAR bug §7.2). This holds even for a `BlockClient` not built with
  *   `defineBlockClient`.
  */
-import { toIdList } from '../kernel/block-client.js';
+
+import type { BlockClient, GroomDecision } from '../kernel/block-client.js';
+import { toStaticList } from '../kernel/block-client.js';
 import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
-import type { BlockClient, GroomDecision } from '../kernel/vendor.js';
 import { PolicyError } from './policy.js';
 
 export type EngineObject = VectraHost | VectraAccount | VectraDetection;
@@ -52,5 +53,5 @@ export async function callStatic(client: BlockClient, op: 'block' | 'unblock', i
   const arg = { kind: 'static-ips', dstIps: [...ips] } as const;
   const answer: unknown =
     op === 'block' ? await client.blockStaticDstIps(arg) : await client.unblockStaticDstIps(arg);
-  return toIdList(answer ?? [], client.name);
+  return toStaticList(answer ?? [], client.name);
 }

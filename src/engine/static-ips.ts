@@ -12,11 +12,11 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { BlockClient } from '../kernel/block-client.js';
 import { parseCidr } from '../kernel/cidr.js';
-import type { BlockClient } from '../kernel/vendor.js';
+import type { StaticIpStore } from '../var/ports.js';
 import { type ApplyContext, oneAtATime, step } from './apply.js';
 import { callStatic } from './clients.js';
-import type { StaticIpStore } from './port.js';
 
 export interface StaticIpPlan {
   readonly desired: readonly string[];
@@ -54,22 +54,6 @@ export const staticClients = (clients: readonly BlockClient[]): BlockClient[] =>
   clients.filter((c) => c.capabilities.has('static-ips'));
 
 /**
- * The canonical IP/CIDR an element id names: the id itself (`192.0.2.1/32`,
- * the test client) or the first suffix after a `/`, `:` or `|` that parses
- * (`<naclId>/<cidr>`, the NACL client); undefined for an opaque id.
- */
-export function ipOfElement(id: string): string | undefined {
-  const whole = canonical(id);
-  if (whole) return whole;
-  for (let i = 0; i < id.length; i++) {
-    if (id[i] !== '/' && id[i] !== ':' && id[i] !== '|') continue;
-    const tail = canonical(id.slice(i + 1));
-    if (tail) return tail;
-  }
-  return undefined;
-}
-
-/**
  * Applies the diff and records the new `current`, IP by IP, from what the
  * clients answered: an IP joins `current` when every capable client answered
  * it from the block call, and leaves it only when every capable client
@@ -90,24 +74,27 @@ export async function applyStaticIps(
   const clients = staticClients(ctx.clients);
   if (clients.length === 0 || (plan.toBlock.length === 0 && plan.toUnblock.length === 0)) return;
   /** The IPs of `ips` every client confirmed. */
-  const run = async (op: 'block' | 'unblock', ips: readonly string[]): Promise<Set<string>> => {
-    let confirmedByAll = new Set(ips);
-    if (ips.length === 0) return confirmedByAll;
+  const run = async (op: 'block' | 'unblock', asked: readonly string[]): Promise<Set<string>> => {
+    let confirmedByAll = new Set(asked);
+    if (asked.length === 0) return confirmedByAll;
+    // No address of a no-block host reaches a client; left out, it stays unconfirmed and reported.
+    const ips = op === 'block' ? await ctx.applier.allowedStaticIps(asked) : asked;
     for (const c of clients) {
       const confirmed = new Set<string>();
       await step(ctx, { action: op, kind: 'static-ips', id: null, client: c.name }, async () => {
-        const elements = await oneAtATime(c, () => callStatic(c, op, ips));
-        for (const e of elements) {
-          const ip = ipOfElement(e);
+        const answered = await oneAtATime(c, () => callStatic(c, op, ips));
+        const elements = answered.map((e) => e.id);
+        for (const e of answered) {
+          const ip = canonical(e.ip);
           if (ip !== undefined) confirmed.add(ip);
         }
-        const missing = ips.filter((ip) => !confirmed.has(ip));
+        const missing = asked.filter((ip) => !confirmed.has(ip));
         if (missing.length === 0) return { elements, outcome: 'success' };
         const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
         return {
           elements,
           outcome: 'failure',
-          error: `${op} not confirmed for ${missing.length} of ${ips.length} IPs: ${shown}`,
+          error: `${op} not confirmed for ${missing.length} of ${asked.length} IPs: ${shown}`,
         };
       });
       confirmedByAll = new Set([...confirmedByAll].filter((ip) => confirmed.has(ip)));

@@ -14,7 +14,7 @@ export interface AuditRecord {
   readonly observable: { type: string; value: string };
   readonly client: string | undefined;
   readonly elements: readonly string[];
-  readonly outcome: 'success' | 'failure' | 'unchanged';
+  readonly outcome: 'success' | 'failure' | 'unchanged' | 'pending';
   /** Our own message only (`ownMessage()`): upstream text never lands in the audit trail. */
   readonly error: string | undefined;
   /** The `X-Module-Instance-Id` header: unauthenticated, so recorded as claimed. */

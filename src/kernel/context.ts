@@ -4,6 +4,8 @@
  * here for the duration of one request; nothing is written into module state.
  */
 import type { RelayConfig } from './config.js';
+import type { ClaimsSource } from './fields.js';
+import type { IpGuard } from './guard.js';
 import type { Logger } from './logger.js';
 
 /** Flat string claims of the verified JWT (XDR module forms send flat `custom_*` fields). */
@@ -12,6 +14,8 @@ export type Claims = Readonly<Record<string, string>>;
 export interface RequestContext {
   readonly config: RelayConfig;
   readonly claims: Claims;
+  /** Where the claims came from, for error wording (default `jwt`). */
+  readonly claimsSource?: ClaimsSource;
   /** CTR_ENTITIES_LIMIT from the token: max entities per observable per list. */
   readonly entitiesLimit: number;
   /** Aborts when the request's overall deadline passes. */
@@ -20,6 +24,8 @@ export interface RequestContext {
   readonly deadline: number;
   readonly log: Logger;
   readonly moduleInstanceId: string | undefined;
+  /** The VAR core's guard, when the claims configure Vectra (set by the runtime or the engine). */
+  readonly guard?: IpGuard;
 }
 
 export const DEFAULT_ENTITIES_LIMIT = 100;

@@ -15,6 +15,8 @@ interface TaggedObject {
   /** Tags that are not VAR state (no `VAR ID:…`, no marker, no unblock tag). */
   readonly tags: readonly string[];
   readonly blockedElements: BlockedElements;
+  /** Element ids whose block is under way (`VAR Pending:<client>:<id>` tags), keyed like `blockedElements`. */
+  readonly pendingElements: BlockedElements;
   /** Lower-cased modules from `client:<module>` tags; empty means every client may act. */
   readonly clientRestrictions: readonly string[];
 }

@@ -38,6 +38,8 @@ export interface TriggerResult {
   readonly client?: string;
   /** True when the state was already as asked and nothing was written. */
   readonly unchanged?: boolean;
+  /** Set when the change is under way, not in force: what runs and what confirms it. */
+  readonly pending?: string;
 }
 
 export interface TileDescriptor {
@@ -78,46 +80,4 @@ export interface VendorModule<C = unknown> {
     list(cfg: C): TileDescriptor[];
     data(cfg: C, tileId: string, period: string, ctx: RequestContext): Promise<Record<string, unknown>>;
   };
-}
-
-/** What a block client can do, declared as data (never probed). */
-export type BlockCapability = 'host' | 'account' | 'detection' | 'static-ips' | 'groom';
-
-export interface GroomDecision {
-  readonly block: boolean;
-  readonly unblock: boolean;
-}
-
-/**
- * VAR's nine operations. Unsupported ones return `[]` (or no-op groom). Every
- * operation must be idempotent: blocking what is already blocked answers the
- * same ids and changes nothing, and unblocking what is gone is success. The
- * relay and the engine rely on it to repair half-done work by simply repeating.
- */
-export interface BlockClient {
-  /** Config key matched against `client:<module>` tags, e.g. `aws_nacl`. */
-  readonly module: string;
-  /** Display name persisted inside `VAR ID:<name>:<id>` tags. Never change it once shipped. */
-  readonly name: string;
-  readonly capabilities: ReadonlySet<BlockCapability>;
-  blockHost(host: VectraHost): Promise<string[]>;
-  unblockHost(host: VectraHost): Promise<string[]>;
-  groomHost(host: VectraHost): Promise<GroomDecision>;
-  blockAccount(account: VectraAccount): Promise<string[]>;
-  unblockAccount(account: VectraAccount): Promise<string[]>;
-  blockDetection(detection: VectraDetection): Promise<string[]>;
-  unblockDetection(detection: VectraDetection): Promise<string[]>;
-  blockStaticDstIps(ips: VectraStaticIPs): Promise<string[]>;
-  unblockStaticDstIps(ips: VectraStaticIPs): Promise<string[]>;
-  /** Optional: one cheap call proving credentials and reachability. */
-  health?(): Promise<void>;
-}
-
-export interface BlockClientModule<C = unknown> {
-  readonly module: string;
-  readonly name: string;
-  readonly capabilities: readonly BlockCapability[];
-  /** Reads the client's prefixed fields; throws `authorization error` naming a missing one. */
-  configure(claims: Claims, config: RelayConfig): C;
-  create(cfg: C, ctx: RequestContext): BlockClient;
 }

@@ -18,6 +18,12 @@ export const BLOCKED_MARKERS: Readonly<Record<VectraObjectKind, string>> = {
 };
 
 export const VAR_ID_PREFIX = 'VAR ID:';
+/**
+ * `VAR Pending:<client>:<id>`: an element whose block was started but is not
+ * in force yet (a firewall install job, an EDR isolation). VAR ignores it, so
+ * an object never reads as blocked while its block is only pending.
+ */
+export const PENDING_PREFIX = 'VAR Pending:';
 
 /** `VAR ID:<client>:<id>`. The client name must not contain a colon; the id may. */
 export function varIdTag(clientName: string, id: string): string {
@@ -27,20 +33,41 @@ export function varIdTag(clientName: string, id: string): string {
   return `${VAR_ID_PREFIX}${clientName}:${id}`;
 }
 
-/** Parses `VAR ID:<client>:<id>`: the client is up to the next colon, the id is the rest. */
-export function parseVarIdTag(tag: string): { client: string; id: string } | null {
-  if (!tag.startsWith(VAR_ID_PREFIX)) return null;
-  const rest = tag.slice(VAR_ID_PREFIX.length);
+/** `VAR Pending:<client>:<id>`. */
+export function pendingTag(clientName: string, id: string): string {
+  return `${PENDING_PREFIX}${varIdTag(clientName, id).slice(VAR_ID_PREFIX.length)}`;
+}
+
+function parsePrefixed(tag: string, prefix: string): { client: string; id: string } | null {
+  if (!tag.startsWith(prefix)) return null;
+  const rest = tag.slice(prefix.length);
   const colon = rest.indexOf(':');
   if (colon <= 0 || colon === rest.length - 1) return null;
   return { client: rest.slice(0, colon), id: rest.slice(colon + 1) };
 }
 
+/** Parses `VAR ID:<client>:<id>`: the client is up to the next colon, the id is the rest. */
+export const parseVarIdTag = (tag: string) => parsePrefixed(tag, VAR_ID_PREFIX);
+export const parsePendingTag = (tag: string) => parsePrefixed(tag, PENDING_PREFIX);
+
+/** True for tags that are VAR state of any client (ids and pending ids). */
+export const isVarStateTag = (tag: string): boolean =>
+  tag.startsWith(VAR_ID_PREFIX) || tag.startsWith(PENDING_PREFIX);
+
 /** `{client: [ids…]}` from every `VAR ID` tag, in tag order. */
-export function blockedElementsOf(tags: readonly string[]): BlockedElements {
+export const blockedElementsOf = (tags: readonly string[]): BlockedElements =>
+  elementsOf(tags, parseVarIdTag);
+/** `{client: [ids…]}` from every `VAR Pending` tag, in tag order. */
+export const pendingElementsOf = (tags: readonly string[]): BlockedElements =>
+  elementsOf(tags, parsePendingTag);
+
+function elementsOf(
+  tags: readonly string[],
+  parse: (tag: string) => { client: string; id: string } | null,
+): BlockedElements {
   const out: Record<string, string[]> = {};
   for (const tag of tags) {
-    const parsed = parseVarIdTag(tag);
+    const parsed = parse(tag);
     if (!parsed) continue;
     const ids = out[parsed.client] ?? [];
     if (!ids.includes(parsed.id)) ids.push(parsed.id);
@@ -71,14 +98,38 @@ export function tagsAfterBlock(allTags: readonly string[], change: BlockChange):
   return dedupe([...allTags, change.marker, ...change.ids.map((id) => varIdTag(change.clientName, id))]);
 }
 
+/** Tags after a block answered pending: one `VAR Pending` tag per id, no marker. */
+export function tagsAfterPending(
+  allTags: readonly string[],
+  change: Pick<BlockChange, 'clientName' | 'ids'>,
+): string[] {
+  return dedupe([...allTags, ...change.ids.map((id) => pendingTag(change.clientName, id))]);
+}
+
 /**
- * Tags after an unblock: drops only this client's listed ids (and
- * `extraRemove`); keeps other clients' ids and every foreign tag; keeps the
- * marker while any client still holds ids and removes it otherwise.
+ * Tags after `confirm`: the resolved pending ids (in force or failed) lose
+ * their `VAR Pending` tag; the ids in force get `VAR ID` tags and the marker.
+ */
+export function tagsAfterConfirm(
+  allTags: readonly string[],
+  change: BlockChange & { readonly resolved: readonly string[] },
+): string[] {
+  const remove = new Set(change.resolved.map((id) => pendingTag(change.clientName, id)));
+  return tagsAfterBlock(
+    allTags.filter((t) => !remove.has(t)),
+    change,
+  );
+}
+
+/**
+ * Tags after an unblock: drops only this client's listed ids, blocked or
+ * pending (and `extraRemove`); keeps other clients' ids and every foreign tag;
+ * keeps the marker while any client still holds ids and removes it otherwise.
  */
 export function tagsAfterUnblock(allTags: readonly string[], change: UnblockChange): string[] {
   const remove = new Set([
     ...change.ids.map((id) => varIdTag(change.clientName, id)),
+    ...change.ids.map((id) => pendingTag(change.clientName, id)),
     ...(change.extraRemove ?? []),
   ]);
   const kept = allTags.filter((t) => !remove.has(t));

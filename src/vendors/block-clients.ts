@@ -1,27 +1,33 @@
 /**
- * The registry of block clients (VAR's third-party clients), and the choice of
- * which ones a request may use: those listed in the token's `block_clients`
- * field, each configured from its own prefixed fields. Adding one of VAR's
- * clients is one folder under `src/vendors/` plus one line in `blockClients`.
+ * The registry of block clients (VAR's third-party clients): one line each.
+ * A request may use those listed in the token's `block_clients` field, each
+ * configured from its own declared fields. Everything else about a client
+ * (module files, CLI prompts, engine claims, contract suite, smoke walk) is
+ * derived from its declaration. See README.md, "Adding a block client".
  */
+import type { BlockClient, BlockClientDeclaration } from '../kernel/block-client.js';
 import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
-import { authError } from '../kernel/errors.js';
-import type { BlockClient, BlockClientModule } from '../kernel/vendor.js';
-import { awsNaclBlockClient } from './aws-nacl/index.js';
-import { testBlockClient } from './test-client/index.js';
+import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
+import { awsNaclClient } from './aws-nacl/index.js';
+import { testClient } from './test-client/index.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: each declaration has its own settings type
+type AnyDeclaration = BlockClientDeclaration<FieldSpecs, any>;
 
 export const blockClients = {
-  aws_nacl: awsNaclBlockClient,
-  test_client: testBlockClient,
-} as const satisfies Record<string, BlockClientModule<unknown>>;
+  aws_nacl: awsNaclClient,
+  test_client: testClient,
+} as const satisfies Record<string, AnyDeclaration>;
 
 export type BlockClientId = keyof typeof blockClients;
 
-const isBlockClientId = (id: string): id is BlockClientId => Object.hasOwn(blockClients, id);
+export const isBlockClientId = (id: string): id is BlockClientId => Object.hasOwn(blockClients, id);
+
+export const declarationOf = (id: BlockClientId): AnyDeclaration => blockClients[id] as AnyDeclaration;
 
 /** Client ids listed in `block_clients`, validated; unknown ids are a configuration error. */
-export function listedBlockClients(claims: Claims): BlockClientId[] {
+export function listedBlockClients(claims: Claims, source: ClaimsSource = 'jwt'): BlockClientId[] {
   const raw = claims.block_clients ?? '';
   const ids = [
     ...new Set(
@@ -33,24 +39,38 @@ export function listedBlockClients(claims: Claims): BlockClientId[] {
   ];
   for (const id of ids) {
     if (!isBlockClientId(id)) {
-      throw authError(
-        `Wrong JWT payload structure: block_clients names unknown client ${id.slice(0, 40)} (known: ${Object.keys(blockClients).join(', ')})`,
+      throw claimsError(
+        source,
+        `block_clients names unknown client ${id.slice(0, 40)} (known: ${Object.keys(blockClients).join(', ')})`,
       );
     }
   }
   return ids as BlockClientId[];
 }
 
+/** One client's settings from the claims: declared fields parsed, then its own cross-field rules. */
+export function configureClient(
+  id: BlockClientId,
+  claims: Claims,
+  config: RelayConfig,
+  source: ClaimsSource = 'jwt',
+): unknown {
+  const d = declarationOf(id);
+  return d.configure(parseFields(d.fields, claims, source), config, source);
+}
+
 /** Validates every listed client's fields without creating anything (cheap, for configure()). */
-export function checkBlockClients(claims: Claims, config: RelayConfig): void {
-  for (const id of listedBlockClients(claims))
-    (blockClients[id] as BlockClientModule<unknown>).configure(claims, config);
+export function checkBlockClients(claims: Claims, config: RelayConfig, source: ClaimsSource = 'jwt'): void {
+  for (const id of listedBlockClients(claims, source)) configureClient(id, claims, config, source);
+}
+
+/** Creates one listed client for this request. */
+export function createBlockClient(id: BlockClientId, ctx: RequestContext): BlockClient {
+  const source = ctx.claimsSource ?? 'jwt';
+  return declarationOf(id).create(configureClient(id, ctx.claims, ctx.config, source), ctx);
 }
 
 /** Creates the block clients this request may use, in the order the token lists them. */
 export function createBlockClients(ctx: RequestContext): BlockClient[] {
-  return listedBlockClients(ctx.claims).map((id) => {
-    const module = blockClients[id] as BlockClientModule<unknown>;
-    return module.create(module.configure(ctx.claims, ctx.config), ctx);
-  });
+  return listedBlockClients(ctx.claims, ctx.claimsSource ?? 'jwt').map((id) => createBlockClient(id, ctx));
 }

@@ -3,8 +3,8 @@
  * the situation that breaks VAR and asserts the fixed outcome.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BlockClient } from '../../src/kernel/block-client.js';
 import { defineBlockClient } from '../../src/kernel/block-client.js';
-import type { BlockClient } from '../../src/kernel/vendor.js';
 import { createTestClient } from '../../src/vendors/test-client/actions.js';
 import { type Harness, startHarness, testClientTag } from './harness.js';
 
@@ -147,7 +147,7 @@ describe('§7.7 clients returning a bare string or id', () => {
       expect.objectContaining({
         action: 'block',
         outcome: 'failure',
-        error: expect.stringMatching(/instead of a list/),
+        error: expect.stringMatching(/neither a list of ids nor|instead of a list/),
       }),
     ]);
     expect(h.tags('host', id)).toEqual(['vectra_host_block']);

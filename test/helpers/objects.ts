@@ -25,6 +25,7 @@ export function makeHost(over: Partial<VectraHost> = {}): VectraHost {
     allTags: [],
     tags: [],
     blockedElements: {},
+    pendingElements: {},
     clientRestrictions: [],
     ...over,
   };

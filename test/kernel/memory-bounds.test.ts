@@ -16,7 +16,7 @@ import {
 } from '../../src/kernel/upstream/transport.js';
 import { startFakeEc2 } from '../../src/sandbox/ec2/index.js';
 import { cachedClientCount, MAX_EC2_CLIENTS } from '../../src/vendors/aws-nacl/client.js';
-import { awsNaclBlockClient, setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
+import { awsNaclClient, parseNaclConfig, setAwsClientOverrides } from '../../src/vendors/aws-nacl/index.js';
 import {
   authorization,
   clearTokenCache,
@@ -88,7 +88,7 @@ describe('EC2 clients', () => {
     try {
       const ctx = makeContext();
       for (let i = 0; i < MAX_EC2_CLIENTS + 8; i++) {
-        const cfg = awsNaclBlockClient.configure(
+        const cfg = parseNaclConfig(
           {
             block_clients: 'aws_nacl',
             aws_region: 'eu-west-1',
@@ -97,7 +97,7 @@ describe('EC2 clients', () => {
           },
           ctx.config,
         );
-        await awsNaclBlockClient.create(cfg, ctx).health?.();
+        await awsNaclClient.create(cfg, ctx).health?.();
       }
       expect(cachedClientCount()).toBeLessThanOrEqual(MAX_EC2_CLIENTS);
     } finally {

@@ -8,9 +8,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeConfig } from '../../src/kernel/config.js';
 import { RelayError } from '../../src/kernel/errors.js';
 import type { VectraHost } from '../../src/kernel/model.js';
-import type { BlockClientModule } from '../../src/kernel/vendor.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
-import { blockClients } from '../../src/vendors/block-clients.js';
+import {
+  type BlockClientId,
+  blockClients,
+  configureClient,
+  createBlockClient,
+} from '../../src/vendors/block-clients.js';
 import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 
@@ -34,7 +38,8 @@ const host = (over: Partial<VectraHost> = {}): VectraHost =>
   makeHost({ id: 42, name: 'wks-contract', ip: '198.51.100.42', threat: 90, certainty: 90, ...over });
 
 describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
-  const module = entry as BlockClientModule<unknown>;
+  const module = entry;
+  const id = key as BlockClientId;
   const config = makeConfig({ allowLoopbackUpstreams: true });
 
   it('has a stable identity VAR can store in tags', () => {
@@ -49,8 +54,8 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
   });
 
   it('configures from its fixture and creates all nine operations', () => {
-    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
-    const client = module.create(module.configure(ctx.claims, config), ctx);
+    const ctx = makeContext({ claims: fixtures()[key] ?? {}, config });
+    const client = createBlockClient(id, ctx);
     for (const op of [
       'blockHost',
       'unblockHost',
@@ -68,29 +73,29 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
   });
 
   it('answers lists for host block and unblock, and unblock undoes block', async () => {
-    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
-    const client = module.create(module.configure(ctx.claims, config), ctx);
+    const ctx = makeContext({ claims: fixtures()[key] ?? {}, config });
+    const client = createBlockClient(id, ctx);
     if (!module.capabilities.includes('host')) {
-      expect(await client.blockHost(host())).toEqual([]);
+      expect(await client.blockHost(host())).toEqual({ inForce: [], pending: [] });
       return;
     }
-    const ids = await client.blockHost(host());
+    const { inForce: ids } = await client.blockHost(host());
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
-    expect(await client.blockHost(host())).toEqual(ids); // idempotent: same elements again
+    expect((await client.blockHost(host())).inForce).toEqual(ids); // idempotent: same elements again
     const undone = await client.unblockHost(host({ blockedElements: { [module.name]: ids } }));
     expect([...undone].sort()).toEqual([...ids].sort());
   });
 
   it('answers an empty list for what it cannot do, and a typed groom decision', async () => {
-    const ctx = makeContext({ claims: fixtures()[key] ?? {} });
-    const client = module.create(module.configure(ctx.claims, config), ctx);
+    const ctx = makeContext({ claims: fixtures()[key] ?? {}, config });
+    const client = createBlockClient(id, ctx);
     if (!module.capabilities.includes('account')) {
       expect(
         await client.blockAccount({ kind: 'account', id: 1, name: 'a' } as unknown as Parameters<
           typeof client.blockAccount
         >[0]),
-      ).toEqual([]);
+      ).toEqual({ inForce: [], pending: [] });
     }
     const groom = await client.groomHost(host());
     expect(typeof groom.block).toBe('boolean');
@@ -100,7 +105,7 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
   it('rejects a half-configured token with an authorization error, or needs no fields', () => {
     const claims = { block_clients: key };
     try {
-      module.configure(claims, config);
+      configureClient(id, claims, config);
     } catch (err) {
       expect(err).toBeInstanceOf(RelayError);
       expect((err as RelayError).code).toBe('authorization error');

@@ -14,6 +14,7 @@ import {
   ownMessage,
   RelayError,
   toWireError,
+  warning,
 } from '../../kernel/errors.js';
 import { describeIssues } from '../../kernel/observables.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
@@ -57,7 +58,14 @@ export function registerRespond(app: RelayApp): void {
       observable: request?.observable ?? { type: '', value: '' },
       client: result?.client ?? request?.params.client_id,
       elements: result?.elements ?? [],
-      outcome: failure !== undefined ? 'failure' : result?.unchanged ? 'unchanged' : 'success',
+      outcome:
+        failure !== undefined
+          ? 'failure'
+          : result?.pending
+            ? 'pending'
+            : result?.unchanged
+              ? 'unchanged'
+              : 'success',
       error: failure === undefined ? undefined : ownMessage(failure),
       identity: identityOf(ctx.claims),
       moduleInstanceId: ctx.moduleInstanceId,
@@ -69,6 +77,8 @@ export function registerRespond(app: RelayApp): void {
       c.set('outcome', toWireError(failure).code);
       return c.json(envelope({ status: 'failure' }, [failure]));
     }
+    // A pending change is never reported as done: success (the action was taken) plus a warning.
+    if (result?.pending) return c.json(envelope({ status: 'success' }, [warning('pending', result.pending)]));
     return c.json(envelope({ status: 'success' }));
   });
 }

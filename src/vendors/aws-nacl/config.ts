@@ -10,7 +10,16 @@ import * as z from 'zod/mini';
 import { type BlockPolicy, type Cidr, parseCidr } from '../../kernel/cidr.js';
 import type { RelayConfig } from '../../kernel/config.js';
 import type { Claims } from '../../kernel/context.js';
-import { authError, RelayError } from '../../kernel/errors.js';
+import { RelayError } from '../../kernel/errors.js';
+import {
+  boolString,
+  type ClaimsSource,
+  claimsError,
+  csvOf,
+  type FieldSpecs,
+  type FieldValues,
+  parseFields,
+} from '../../kernel/fields.js';
 
 export type Direction = 'egress' | 'ingress';
 
@@ -45,61 +54,83 @@ const csv = (v: string) => [
   ),
 ];
 
-const ClaimsSchema = z.object({
-  aws_region: z.string().check(z.regex(REGION)),
-  aws_nacl_ids: z.pipe(
-    z.string(),
-    z.pipe(
-      z.transform(csv),
-      z.array(z.string().check(z.regex(NACL_ID))).check(z.minLength(1), z.maxLength(MAX_NACLS)),
-    ),
-  ),
-  aws_nacl_direction: z._default(z.enum(['egress', 'ingress', 'both']), 'both'),
-  aws_nacl_rule_range: z.optional(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/))),
-  aws_role_arn: z.optional(z.string().check(z.regex(ROLE_ARN))),
-  aws_external_id: z.optional(z.string().check(z.regex(EXTERNAL_ID))),
-  aws_nacl_dry_run: z._default(z.enum(['true', 'false']), 'false'),
-});
-
-type Field = keyof typeof ClaimsSchema.shape;
-const FIELDS = Object.keys(ClaimsSchema.shape) as Field[];
+/** The NACL fields, as the module form and `npm run jwt` show them. */
+export const NACL_FIELDS = {
+  aws_region: {
+    schema: z.string().check(z.regex(REGION)),
+    label: 'AWS region',
+    help: 'Region of the network ACLs, e.g. us-east-1',
+  },
+  aws_nacl_ids: {
+    schema: csvOf(z.string().check(z.regex(NACL_ID)), MAX_NACLS),
+    label: 'AWS network ACL IDs',
+    help: 'Comma-separated, e.g. acl-0123456789abcdef0',
+  },
+  aws_nacl_direction: {
+    schema: z._default(z.enum(['egress', 'ingress', 'both']), 'both'),
+    label: 'AWS NACL direction',
+    help: 'ingress, egress or both',
+    options: ['both', 'egress', 'ingress'],
+  },
+  aws_nacl_rule_range: {
+    // Unset means the deployment's whole band (NACL_RULE_BAND).
+    schema: z.optional(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/))),
+    label: 'AWS NACL rule number range',
+    help: "e.g. 1-99: narrows the deployment's band (must sort before the NACL's allow rules)",
+  },
+  aws_role_arn: {
+    schema: z.optional(z.string().check(z.regex(ROLE_ARN))),
+    label: 'AWS role ARN to assume',
+    help: "Leave empty to use the relay's own role",
+  },
+  aws_external_id: {
+    schema: z.optional(z.string().check(z.regex(EXTERNAL_ID))),
+    label: 'AWS role external ID',
+    secret: true,
+  },
+  aws_nacl_dry_run: {
+    schema: z._default(boolString, false),
+    label: 'AWS NACL dry run',
+    help: 'true or false',
+    kind: 'boolean',
+  },
+} as const satisfies FieldSpecs;
 
 /** True when the token lists this vendor in `block_clients` (comma-separated). */
 export function isEnabled(claims: Claims): boolean {
   return csv(claims.block_clients ?? '').some((c) => c.toLowerCase() === VENDOR_ID);
 }
 
-/** Reads and validates the NACL fields; throws `authorization error` naming the first bad one. */
-export function parseNaclConfig(claims: Claims, config: RelayConfig): NaclConfig {
-  // Forms send unset optional fields as "", which means "use the default".
-  const picked: Partial<Record<Field, string>> = {};
-  for (const f of FIELDS) {
-    const v = claims[f]?.trim();
-    if (v) picked[f] = v;
-  }
-  const parsed = ClaimsSchema.safeParse(picked);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = String(issue?.path[0] ?? 'aws_nacl_ids');
-    const missing = picked[field as Field] === undefined;
-    throw authError(`Wrong JWT payload structure: ${field} is ${missing ? 'missing' : 'invalid'}`);
-  }
-  const c = parsed.data;
+/** Reads and validates the NACL fields; throws naming the first bad one, never its value. */
+export function parseNaclConfig(
+  claims: Claims,
+  config: RelayConfig,
+  source: ClaimsSource = 'jwt',
+): NaclConfig {
+  return naclConfigFrom(parseFields(NACL_FIELDS, claims, source), config, source);
+}
+
+export function naclConfigFrom(
+  c: FieldValues<typeof NACL_FIELDS>,
+  config: RelayConfig,
+  source: ClaimsSource,
+): NaclConfig {
   // The deployment owns the band (IAM cannot restrict rule numbers): a token may only narrow it.
   const owned = config.naclRuleBand;
   const [lo = 0, hi = 0] = c.aws_nacl_rule_range
     ? c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()))
     : [owned.lo, owned.hi];
   if (lo < 1 || hi > 32766 || lo > hi) {
-    throw authError('Wrong JWT payload structure: aws_nacl_rule_range must be lo-hi within 1-32766');
+    throw claimsError(source, 'aws_nacl_rule_range must be lo-hi within 1-32766');
   }
   if (lo < owned.lo || hi > owned.hi) {
-    throw authError(
+    throw claimsError(
+      source,
       `aws_nacl_rule_range ${lo}-${hi} is outside the deployment's owned band ${owned.lo}-${owned.hi} (NACL_RULE_BAND); it may only narrow it`,
     );
   }
   if (c.aws_external_id !== undefined && c.aws_role_arn === undefined) {
-    throw authError('Wrong JWT payload structure: aws_external_id needs aws_role_arn');
+    throw claimsError(source, 'aws_external_id needs aws_role_arn');
   }
   const directions: Direction[] =
     c.aws_nacl_direction === 'both' ? ['egress', 'ingress'] : [c.aws_nacl_direction];
@@ -116,7 +147,7 @@ export function parseNaclConfig(claims: Claims, config: RelayConfig): NaclConfig
           }),
         }
       : {}),
-    dryRun: c.aws_nacl_dry_run === 'true',
+    dryRun: c.aws_nacl_dry_run,
     policy: policyFrom(config),
     timeoutMs: config.upstreamTimeoutMs,
     sessionName: sessionName(config.stage),

@@ -1,7 +1,7 @@
 /**
  * AWS VPC network ACL blocking, exposed twice:
  *
- * - `awsNaclBlockClient`: a VAR-style block client (`block_clients` contains
+ * - `awsNaclClient`: a VAR-style block client (`block_clients` contains
  *   `aws_nacl`). Hosts are denied by their current IP, detections by their
  *   external destination IPs, static lists as given. Element ids are
  *   `<naclId>/<canonical cidr>` under the display name `AWS NACL Client`.
@@ -10,21 +10,25 @@
  *
  * See README.md for the AWS-side setup (IAM, rule band, quota).
  */
-
-import { defineBlockClient } from '../../kernel/block-client.js';
+import { declareBlockClient, defineBlockClient, type StaticElement } from '../../kernel/block-client.js';
 import { parseCidr } from '../../kernel/cidr.js';
 import type { Claims } from '../../kernel/context.js';
-import type { BlockCapability, BlockClientModule, VendorModule } from '../../kernel/vendor.js';
+import type { VendorModule } from '../../kernel/vendor.js';
 import { health, respond, trigger } from './actions.js';
 import { blockAll, blockIdsOrThrow, unblockAll, unblockIds, unblockIdsOrThrow } from './bulk.js';
-import { isEnabled, type NaclConfig, parseNaclConfig, VENDOR_ID } from './config.js';
+import {
+  isEnabled,
+  NACL_FIELDS,
+  type NaclConfig,
+  naclConfigFrom,
+  parseNaclConfig,
+  VENDOR_ID,
+} from './config.js';
 import { AWS_NACL_CLIENT_NAME, parseElementId, SUPPORTED_TYPES } from './ids.js';
 
 export { type AwsClientOverrides, setAwsClientOverrides } from './client.js';
-export type { NaclConfig } from './config.js';
+export { type NaclConfig, parseNaclConfig } from './config.js';
 export { AWS_NACL_CLIENT_NAME, DENY_ACTION, REMOVE_DENY_ACTION } from './ids.js';
-
-const CAPABILITIES: readonly BlockCapability[] = ['host', 'detection', 'static-ips', 'groom'];
 
 export const awsNaclVendor: VendorModule<NaclConfig> = {
   id: VENDOR_ID,
@@ -37,12 +41,25 @@ export const awsNaclVendor: VendorModule<NaclConfig> = {
   trigger,
 };
 
-export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
+/** Element ids as `{ ip, id }` pairs (the IP is the canonical CIDR the deny holds). */
+const statics = (ids: readonly string[]): StaticElement[] =>
+  ids.flatMap((id) => {
+    const t = parseElementId(id);
+    return t ? [{ ip: t.cidr.text, id }] : [];
+  });
+
+const CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
+
+export const awsNaclClient = declareBlockClient({
   module: VENDOR_ID,
   name: AWS_NACL_CLIENT_NAME,
+  product: 'AWS VPC network ACLs (EC2 API)',
   capabilities: CAPABILITIES,
-  configure: parseNaclConfig,
-  create: (cfg, ctx) => {
+  fields: NACL_FIELDS,
+  permissions:
+    'ec2:DescribeNetworkAcls, ec2:CreateNetworkAclEntry and ec2:DeleteNetworkAclEntry on the listed NACLs',
+  configure: naclConfigFrom,
+  create: (cfg: NaclConfig, ctx) => {
     const mine = (o: { blockedElements: Readonly<Record<string, readonly string[]>> }) =>
       o.blockedElements[AWS_NACL_CLIENT_NAME] ?? [];
     return defineBlockClient(
@@ -62,12 +79,15 @@ export const awsNaclBlockClient: BlockClientModule<NaclConfig> = {
         blockDetection: async (d) => blockIdsOrThrow(await blockAll(cfg, d.dstIps, ctx), ctx, cfg),
         unblockDetection: async (d) =>
           unblockIdsOrThrow(await unblockIds(cfg, mine(d), ctx, { kind: 'detection', id: d.id }), ctx),
-        blockStaticDstIps: async (ips) => blockIdsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx, cfg),
-        unblockStaticDstIps: async (ips) => unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx),
+        blockStaticDstIps: async (ips) =>
+          statics(blockIdsOrThrow(await blockAll(cfg, ips.dstIps, ctx), ctx, cfg)),
+        unblockStaticDstIps: async (ips) =>
+          statics(unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx)),
+        ipOf: (id) => parseElementId(id)?.cidr.text,
         health: async () => {
           await health(cfg, ctx);
         },
       },
     );
   },
-};
+});

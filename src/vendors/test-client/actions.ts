@@ -1,6 +1,7 @@
 /** VAR operations of the test client: ids in, ids out, no side effect. */
+
+import type { BlockClient } from '../../kernel/block-client.js';
 import { defineBlockClient } from '../../kernel/block-client.js';
-import type { BlockClient } from '../../kernel/vendor.js';
 import { elementIdFor, storedIds, TEST_CLIENT_NAME } from './client.js';
 
 export const TEST_CLIENT_CAPABILITIES = ['host', 'account', 'detection', 'static-ips'] as const;
@@ -16,8 +17,8 @@ export function createTestClient(): BlockClient {
       blockDetection: async (detection) => [elementIdFor('detection', detection.id)],
       unblockDetection: async (detection) => storedIds(detection.blockedElements),
       // VAR's test client only logs static IPs; answering them keeps the engine's report honest.
-      blockStaticDstIps: async (ips) => [...ips.dstIps],
-      unblockStaticDstIps: async (ips) => [...ips.dstIps],
+      blockStaticDstIps: async (ips) => ips.dstIps.map((ip) => ({ ip, id: ip })),
+      unblockStaticDstIps: async (ips) => ips.dstIps.map((ip) => ({ ip, id: ip })),
     },
   );
 }

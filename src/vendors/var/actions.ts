@@ -9,16 +9,17 @@
 
 import pLimit from 'p-limit';
 import { appendAll } from '../../kernel/arrays.js';
+import type { BlockClientDeclaration } from '../../kernel/block-client.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
 import { type WireError, warning } from '../../kernel/errors.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
-import type { BlockClientModule, Outcome } from '../../kernel/vendor.js';
+import type { Outcome } from '../../kernel/vendor.js';
 import { eligibleClients } from '../../var/applier.js';
-import { noBlockMembers } from '../../var/guard.js';
 import { blockClients } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
+import { relayGuard } from '../vectra/var-port.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
 
 /** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
@@ -40,7 +41,7 @@ export type ActionId = keyof typeof ACTION_IDS;
 export const isActionId = (id: string): id is ActionId => Object.hasOwn(ACTION_IDS, id);
 
 type Target = VectraHost | VectraAccount;
-type ClientInfo = Pick<BlockClientModule<unknown>, 'module' | 'name' | 'capabilities'>;
+type ClientInfo = Pick<BlockClientDeclaration, 'module' | 'name' | 'capabilities'>;
 
 function action(
   id: ActionId,
@@ -77,7 +78,25 @@ export function objectActions(
   const actions: RespondAction[] = [];
   for (const client of clients) {
     const params = { ...idParam, client_id: client.module };
-    if ((target.blockedElements[client.name] ?? []).length > 0) {
+    if ((target.pendingElements?.[client.name] ?? []).length > 0) {
+      // A block under way is never shown as done: check it, or cancel it.
+      actions.push(
+        action(
+          `vectra-block-${kind}`,
+          `Check pending block of ${kind} ${target.name} via ${client.name}`,
+          `Ask ${client.name} whether the block is in force yet, and record it when it is`,
+          observable,
+          params,
+        ),
+        action(
+          `vectra-unblock-${kind}`,
+          `Cancel pending block of ${kind} ${target.name} via ${client.name}`,
+          `Cancel what ${client.name} started for this ${kind} and update its VAR tags`,
+          observable,
+          params,
+        ),
+      );
+    } else if ((target.blockedElements[client.name] ?? []).length > 0) {
       actions.push(
         action(
           `vectra-unblock-${kind}`,
@@ -139,7 +158,7 @@ export async function offerActions(
   ctx: RequestContext,
 ): Promise<Outcome<RespondAction[]>> {
   const vectra = new VectraClient(cfg.vectra, ctx);
-  const noBlock = noBlockMembers(vectra, cfg.vectra);
+  const guard = ctx.guard ?? relayGuard(ctx);
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
   const errors: unknown[] = [];
@@ -151,8 +170,10 @@ export async function offerActions(
             ? await vectra.findHosts(o, { maxItems: 20 })
             : await vectra.findAccounts(o.value, { maxItems: 20 });
           for (const t of targets) {
-            const members = await (t.kind === 'host' ? noBlock.host() : noBlock.account());
-            const { actions, warnings } = objectActions(t, o, cfg, members.has(t.id));
+            const noBlock = guard
+              ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))
+              : false;
+            const { actions, warnings } = objectActions(t, o, cfg, noBlock);
             appendAll(data, actions);
             appendAll(errors, warnings);
           }

@@ -12,7 +12,8 @@ import {
   blockedElementsOf,
   DETECTION_BLOCKED_MARKER,
   HOST_BLOCKED_MARKER,
-  VAR_ID_PREFIX,
+  isVarStateTag,
+  pendingElementsOf,
 } from '../../var/state.js';
 
 export interface ParseOptions {
@@ -49,13 +50,14 @@ interface TagParts {
   allTags: string[];
   tags: string[];
   blockedElements: VectraHost['blockedElements'];
+  pendingElements: VectraHost['pendingElements'];
   clientRestrictions: string[];
 }
 
 /** Splits tags into VAR state and external tags; reads `client:<module>` restrictions. */
 export function splitTags(raw: unknown, marker: string, unblockTag: string): TagParts {
   const allTags = strs(raw);
-  const tags = allTags.filter((t) => !t.startsWith(VAR_ID_PREFIX) && t !== marker && t !== unblockTag);
+  const tags = allTags.filter((t) => !isVarStateTag(t) && t !== marker && t !== unblockTag);
   const clientRestrictions = [
     ...new Set(
       allTags
@@ -64,7 +66,13 @@ export function splitTags(raw: unknown, marker: string, unblockTag: string): Tag
         .filter(Boolean),
     ),
   ];
-  return { allTags, tags, blockedElements: blockedElementsOf(allTags), clientRestrictions };
+  return {
+    allTags,
+    tags,
+    blockedElements: blockedElementsOf(allTags),
+    pendingElements: pendingElementsOf(allTags),
+    clientRestrictions,
+  };
 }
 
 export function parseHost(raw: unknown, opts: ParseOptions): VectraHost {

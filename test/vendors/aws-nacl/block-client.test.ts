@@ -34,7 +34,7 @@ describe('AWS NACL block client', () => {
     h.fake.clearCalls();
     // A different text form of the same address must be recognised as the same block.
     const second = await h.client.blockStaticDstIps({ kind: 'static-ips', dstIps: ['198.51.100.77/32'] });
-    expect(second).toEqual(first);
+    expect(second.map((e) => e.id)).toEqual(first);
     expect(actions(h)).toEqual(['DescribeNetworkAcls']);
     expect(denies(h)).toHaveLength(2);
   });
@@ -176,7 +176,7 @@ describe('AWS NACL block client', () => {
     expect(ids).toHaveLength(2);
     expect(denies(h)).toEqual(['egress 203.0.113.5/32', 'egress 203.0.113.6/32']);
     expect(await h.client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['203.0.113.5'] })).toEqual([
-      `${h.naclId}/203.0.113.5/32`,
+      { ip: '203.0.113.5/32', id: `${h.naclId}/203.0.113.5/32` },
     ]);
     expect(denies(h)).toEqual(['egress 203.0.113.6/32']);
   });

@@ -1,7 +1,11 @@
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
-import { awsNaclBlockClient, setAwsClientOverrides } from '../../../src/vendors/aws-nacl/index.js';
+import {
+  awsNaclClient,
+  parseNaclConfig,
+  setAwsClientOverrides,
+} from '../../../src/vendors/aws-nacl/index.js';
 import { makeContext } from '../../helpers/context.js';
 import { type Harness, host, startHarness, stopHarness } from './harness.js';
 
@@ -74,8 +78,8 @@ describe('AWS errors map to relay codes without leaking AWS messages', () => {
   it('names the missing NACL id for InvalidNetworkAclID.NotFound', async () => {
     h = await startHarness();
     const claims = { ...h.claims, aws_nacl_ids: 'acl-0123456789abcdef0' };
-    const cfg = awsNaclBlockClient.configure(claims, h.ctx.config);
-    const client = awsNaclBlockClient.create(cfg, h.ctx);
+    const cfg = parseNaclConfig(claims, h.ctx.config);
+    const client = awsNaclClient.create(cfg, h.ctx);
     const err = await failure(client.blockHost(host('203.0.113.5')));
     expect(err.code).toBe('not found');
     // Reported for that NACL alone (the describe itself no longer fails for an unknown id).
@@ -104,7 +108,7 @@ describe('AWS errors map to relay codes without leaking AWS messages', () => {
   it('passes the request AbortSignal to the SDK', async () => {
     h = await startHarness({ latencyMs: 2_000 });
     const ctx = makeContext({ claims: h.claims, signal: AbortSignal.timeout(50) });
-    const client = awsNaclBlockClient.create(h.cfg, ctx);
+    const client = awsNaclClient.create(h.cfg, ctx);
     const started = Date.now();
     const err = await failure(client.blockHost(host('203.0.113.5')));
     expect(Date.now() - started).toBeLessThan(1_500);

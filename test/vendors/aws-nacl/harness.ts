@@ -4,19 +4,34 @@
  * Static credentials come from vitest.config.ts's env, so nothing probes IMDS.
  */
 
+import type { BlockClient } from '../../../src/kernel/block-client.js';
 import type { RelayConfig } from '../../../src/kernel/config.js';
 import type { Claims, RequestContext } from '../../../src/kernel/context.js';
 import type { VectraDetection, VectraHost } from '../../../src/kernel/model.js';
-import type { BlockClient } from '../../../src/kernel/vendor.js';
 import { type FakeEc2, type FakeEc2Options, startFakeEc2 } from '../../../src/sandbox/ec2/index.js';
 import type { NaclConfig } from '../../../src/vendors/aws-nacl/config.js';
 import {
   type AwsClientOverrides,
-  awsNaclBlockClient,
+  awsNaclClient,
+  parseNaclConfig,
   setAwsClientOverrides,
 } from '../../../src/vendors/aws-nacl/index.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
+
+/** The NACL client with its block answers as plain id lists (it never answers pending). */
+export type ListClient = Omit<BlockClient, 'blockHost' | 'blockDetection'> & {
+  blockHost(host: VectraHost): Promise<string[]>;
+  blockDetection(detection: VectraDetection): Promise<string[]>;
+};
+
+export function listClient(c: BlockClient): ListClient {
+  return {
+    ...c,
+    blockHost: async (host) => [...(await c.blockHost(host)).inForce],
+    blockDetection: async (d) => [...(await c.blockDetection(d)).inForce],
+  };
+}
 
 export interface Harness {
   fake: FakeEc2;
@@ -24,7 +39,7 @@ export interface Harness {
   claims: Claims;
   cfg: NaclConfig;
   ctx: RequestContext;
-  client: BlockClient;
+  client: ListClient;
 }
 
 export async function startHarness(
@@ -43,14 +58,14 @@ export async function startHarness(
     ...opts.claims,
   };
   const ctx = makeContext({ claims, config: opts.config ?? {} });
-  const cfg = awsNaclBlockClient.configure(claims, ctx.config);
+  const cfg = parseNaclConfig(claims, ctx.config);
   return {
     fake,
     naclId: fake.naclIds[0] as string,
     claims,
     cfg,
     ctx,
-    client: awsNaclBlockClient.create(cfg, ctx),
+    client: listClient(awsNaclClient.create(cfg, ctx)),
   };
 }
 
@@ -96,5 +111,6 @@ export function detection(dstIps: string[], blockedElements: Record<string, stri
     srcHostName: 'ws-7',
     srcAccountName: null,
     blockedElements,
+    pendingElements: {},
   };
 }

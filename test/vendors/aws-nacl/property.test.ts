@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
 import type { FakeEntry } from '../../../src/sandbox/ec2/index.js';
-import { awsNaclBlockClient } from '../../../src/vendors/aws-nacl/index.js';
+import { awsNaclClient, parseNaclConfig } from '../../../src/vendors/aws-nacl/index.js';
 import { type Harness, host, startHarness, stopHarness } from './harness.js';
 
 const BAND = { lo: 1, hi: 10 };
@@ -99,10 +99,7 @@ describe('NACL blocker against a model', () => {
           aws_nacl_ids: naclId,
           aws_nacl_rule_range: `${BAND.lo}-${BAND.hi}`,
         };
-        const client = awsNaclBlockClient.create(
-          awsNaclBlockClient.configure(claims, harness.ctx.config),
-          harness.ctx,
-        );
+        const client = awsNaclClient.create(parseNaclConfig(claims, harness.ctx.config), harness.ctx);
         const baseline = harness.fake.entries(naclId);
         const foreign = new Map<string, FakeEntry>(baseline.map((e) => [key(e), e]));
         const ours = new Map<boolean, Set<string>>(DIRS.map((d) => [d, new Set<string>()]));
@@ -132,7 +129,7 @@ describe('NACL blocker against a model', () => {
               else mine.add(op.cidr);
             }
             const result = await client.blockStaticDstIps({ kind: 'static-ips', dstIps: [op.cidr] }).then(
-              (ids) => ids,
+              (pairs) => pairs.map((e) => e.id),
               (err: unknown) => err,
             );
             if (fails) {

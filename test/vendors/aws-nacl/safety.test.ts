@@ -9,12 +9,13 @@ import { makeConfig } from '../../../src/kernel/config.js';
 import type { RelayError } from '../../../src/kernel/errors.js';
 import {
   AWS_NACL_CLIENT_NAME,
-  awsNaclBlockClient,
+  awsNaclClient,
   awsNaclVendor,
   DENY_ACTION,
+  parseNaclConfig,
   REMOVE_DENY_ACTION,
 } from '../../../src/vendors/aws-nacl/index.js';
-import { denies, type Harness, host, startHarness, stopHarness } from './harness.js';
+import { denies, type Harness, host, listClient, startHarness, stopHarness } from './harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -37,7 +38,7 @@ describe('the owned band is the deployment’s', () => {
   it('refuses a token range outside NACL_RULE_BAND, naming both ranges', () => {
     const config = makeConfig();
     expect(() => awsNaclVendor.configure({ ...base, aws_nacl_rule_range: '1-32766' }, config)).toThrow(
-      /authorization failed: aws_nacl_rule_range 1-32766 is outside the deployment's owned band 1-99/i,
+      /^Authorization failed: Wrong JWT payload structure: aws_nacl_rule_range 1-32766 is outside the deployment's owned band 1-99/,
     );
     expect(awsNaclVendor.configure({ ...base, aws_nacl_rule_range: '5-9' }, config)?.band).toEqual({
       lo: 5,
@@ -141,13 +142,13 @@ describe('one missing NACL', () => {
     h = await startHarness();
     const missing = 'acl-0123456789abcdef0';
     const claims = { ...h.claims, aws_nacl_ids: `${h.naclId},${missing}` };
-    const cfg = awsNaclBlockClient.configure(claims, h.ctx.config);
+    const cfg = parseNaclConfig(claims, h.ctx.config);
     const out = await awsNaclVendor.respond?.(cfg, [ip('203.0.113.5')], h.ctx);
     expect(out?.data.map((a) => a['query-params']?.nacl_id)).toEqual([h.naclId]);
     expect(out?.errors).toContainEqual(
       expect.objectContaining({ code: 'not found', message: expect.stringContaining(missing) }),
     );
-    const client = awsNaclBlockClient.create(cfg, h.ctx);
+    const client = listClient(awsNaclClient.create(cfg, h.ctx));
     const err = await failure(client.blockHost(host('203.0.113.5')));
     expect(err.message).toMatch(/was not found.*1 of 2 NACL updates done/);
     expect(denies(h)).toEqual(['egress 203.0.113.5/32', 'ingress 203.0.113.5/32']);

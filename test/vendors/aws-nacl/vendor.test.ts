@@ -3,9 +3,10 @@ import { makeConfig } from '../../../src/kernel/config.js';
 import { RelayError } from '../../../src/kernel/errors.js';
 import {
   AWS_NACL_CLIENT_NAME,
-  awsNaclBlockClient,
+  awsNaclClient,
   awsNaclVendor,
   DENY_ACTION,
+  parseNaclConfig,
   REMOVE_DENY_ACTION,
 } from '../../../src/vendors/aws-nacl/index.js';
 import { denies, type Harness, host, startHarness, stopHarness } from './harness.js';
@@ -110,8 +111,8 @@ describe('respond and trigger', () => {
     const [a, b] = h.fake.naclIds as [string, string];
     await h.client.blockHost(host('203.0.113.5'));
     // Only NACL b gets the second address.
-    const cfgB = awsNaclBlockClient.configure({ ...h.claims, aws_nacl_ids: b }, h.ctx.config);
-    await awsNaclBlockClient.create(cfgB, h.ctx).blockHost(host('203.0.113.6'));
+    const cfgB = parseNaclConfig({ ...h.claims, aws_nacl_ids: b }, h.ctx.config);
+    await awsNaclClient.create(cfgB, h.ctx).blockHost(host('203.0.113.6'));
     h.fake.clearCalls();
     const out = await awsNaclVendor.respond?.(
       h.cfg,

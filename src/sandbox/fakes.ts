@@ -1,0 +1,20 @@
+/**
+ * The registry of block-client fakes: one line per client, next to the
+ * client's line in `src/vendors/block-clients.ts` (the contract suite fails
+ * for a client without one). Used by the sandbox, the contract suite and
+ * `npm run smoke -- --clients`. Never imported by deployed code.
+ */
+import type { BlockClientId } from '../vendors/block-clients.js';
+import { ec2Fake } from './ec2/fake.js';
+import type { FakeDeclaration } from './fake.js';
+
+/** VAR's test client has no upstream: its whole state is the Vectra tags. */
+const noUpstream = (module: string): FakeDeclaration => ({
+  module,
+  start: async () => ({ url: '', claims: {}, snapshot: () => null, close: async () => undefined }),
+});
+
+export const fakes = {
+  aws_nacl: ec2Fake,
+  test_client: noUpstream('test_client'),
+} as const satisfies Record<BlockClientId, FakeDeclaration>;
