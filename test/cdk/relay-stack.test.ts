@@ -22,7 +22,8 @@ beforeAll(async () => {
   dev = await synthStage(assets, { stage: 'dev' });
   prod = await synthStage(assets, { stage: 'prod' });
   minimal = await synthStage(assets, { stage: 'lab', stages: { lab: {} } });
-});
+  // The first synth loads aws-cdk-lib: ~20 s on a loaded 2-core machine.
+}, 120_000);
 afterAll(() => rmSync(assets, { recursive: true, force: true }));
 
 const count = (s: Synth, type: string): number => Object.keys(resourcesOf(s.json, type)).length;
