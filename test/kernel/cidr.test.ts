@@ -90,8 +90,13 @@ describe('blocking policy', () => {
 });
 
 describe('special-purpose addresses (issue 12)', () => {
-  const policy = { minPrefixV4: 16, minPrefixV6: 48, protectedCidrs: [parseCidr('10.1.0.0/16')!] };
-  const refused = (v: string) => refusal(parseCidr(v)!, policy);
+  const cidr = (v: string) => {
+    const c = parseCidr(v);
+    if (!c) throw new Error(`bad CIDR ${v}`);
+    return c;
+  };
+  const policy = { minPrefixV4: 16, minPrefixV6: 48, protectedCidrs: [cidr('10.1.0.0/16')] };
+  const refused = (v: string) => refusal(cidr(v), policy);
 
   it.each([
     '169.254.169.253',

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BoundedCache } from '../../kernel/bounded-cache.js';
-import { authError, RelayError } from '../../kernel/errors.js';
+import { RelayError } from '../../kernel/errors.js';
 import type { Transport } from '../../kernel/upstream/transport.js';
 import type { VectraAuth } from './config.js';
 import { VENDOR } from './product.js';
