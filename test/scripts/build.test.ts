@@ -71,7 +71,7 @@ describe('build', () => {
     // As deployed: an rs256 relay always gets its audience (the stack sets it).
     process.env.RELAY_PUBLIC_URL = 'https://relay.example';
     const real = await build({ outdir, functions: ['relay'] });
-    expect(Object.keys(FUNCTIONS)).toEqual(['relay', 'engine']);
+    expect(Object.keys(FUNCTIONS)).toEqual(['relay', 'engine', 'collect']);
     const { handler } = (await import(
       pathToFileURL(join(real.functions.relay?.dir ?? '', 'index.mjs')).href
     )) as {

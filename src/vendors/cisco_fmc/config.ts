@@ -58,7 +58,10 @@ export const FMC_FIELDS = {
     schema: z._default(z.enum(['dynamic', 'legacy']), 'dynamic'),
     label: 'Cisco FMC block mode',
     help: 'dynamic (dynamic objects, no deployment) or legacy (host objects in a network group, then a deployment)',
-    options: ['dynamic', 'legacy'],
+    options: [
+      { value: 'dynamic', label: 'Dynamic objects (no deployment)' },
+      { value: 'legacy', label: 'Host objects and a deployment (legacy)' },
+    ],
   },
   cisco_fmc_network_group: {
     schema: z.optional(z.string().check(z.regex(FMC_NAME))),
