@@ -6,6 +6,7 @@ import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
+import { benchMemory } from './memory.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
 import { benchVectra } from './vectra.js';
@@ -22,6 +23,7 @@ const all: Bench[] = [
   ['Carbon Black quarantine against the fake (20 ms per call)', benchCarbonBlack],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
+  ['memory a token holder can make the process hold', benchMemory],
 ];
 
 // `npm run bench -- relay nacl` runs only the benchmarks whose name contains one of the words.
