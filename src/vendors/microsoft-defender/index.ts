@@ -1,0 +1,20 @@
+/**
+ * Microsoft Defender for Endpoint as a block client (`block_clients` contains
+ * `microsoft_defender`): a host block isolates the one Defender machine that
+ * matches the Vectra host, pending until Defender's machine action succeeds.
+ * See README.md for the app registration, the clouds and the limits.
+ */
+import { declareBlockClient } from '../../kernel/block-client.js';
+import { CAPABILITIES, createDefenderClient } from './actions.js';
+import { CLIENT_NAME, DEFENDER_FIELDS, defenderConfigFrom, MODULE, PRODUCT } from './config.js';
+
+export const microsoftDefenderClient = declareBlockClient({
+  module: MODULE,
+  name: CLIENT_NAME,
+  product: `${PRODUCT} (machine actions API)`,
+  capabilities: CAPABILITIES,
+  fields: DEFENDER_FIELDS,
+  permissions: 'Application permissions Machine.Read.All and Machine.Isolate (WindowsDefenderATP API)',
+  configure: defenderConfigFrom,
+  create: createDefenderClient,
+});
