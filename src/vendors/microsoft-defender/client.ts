@@ -60,7 +60,7 @@ const tokens = new TokenCache(256);
 /** Forgets cached tokens (tests). */
 export const clearDefenderTokens = (): void => tokens.clear();
 
-const CODE = /^[A-Za-z]{1,60}$/;
+const CODE = /^[A-Za-z_]{1,60}$/;
 
 /** Defender's error code (`InvalidInput`, `OsPlatformNotSupported`…), when the body has one. */
 export function errorCode(text: string): string | undefined {
@@ -196,11 +196,14 @@ export class DefenderApi {
 
   /** Machines whose last IP is `ip` (`ip` must already be a validated address). */
   async machinesByIp(ip: string): Promise<Machine[]> {
-    const { json } = await this.call(
-      'GET',
-      `/api/machines?$filter=${encodeURIComponent(`lastIpAddress eq ${odataString(ip)}`)}`,
-    );
-    return valueList(json).map(toMachine);
+    const filter = encodeURIComponent(`lastIpAddress eq ${odataString(ip)}`);
+    try {
+      return valueList((await this.call('GET', `/api/machines?$filter=${filter}`)).json).map(toMachine);
+    } catch (err) {
+      // "If there are no recent machines, you see 404 Not Found" (List machines API): none.
+      if (err instanceof RelayError && err.code === 'not found') return [];
+      throw err;
+    }
   }
 
   async machine(id: string): Promise<Machine | null> {
