@@ -5,6 +5,7 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { falconFake } from './crowdstrike/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
 import { defenderFake } from './microsoft-defender/index.js';
@@ -18,5 +19,6 @@ const noUpstream = (module: string): FakeDeclaration => ({
 export const fakes = {
   aws_nacl: ec2Fake,
   microsoft_defender: defenderFake,
+  crowdstrike: falconFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;
