@@ -14,10 +14,13 @@
  * replacement, vectra.md §4.3).
  */
 
-import { sameTags } from '../var/state.js';
-import type { PageOptions } from '../vendors/vectra/api.js';
-import type { VectraClient } from '../vendors/vectra/client.js';
-import type { EnginePort, StaticIpStore } from './port.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { createGuard, type VarGuard } from '../../var/guard.js';
+import type { EnginePort, StaticIpStore, VarPort } from '../../var/ports.js';
+import { sameTags } from '../../var/state.js';
+import type { PageOptions } from './api.js';
+import { VectraClient } from './client.js';
+import { parseVectraConfig } from './config.js';
 
 /**
  * Page size and ceiling for whole-set reads (the client's defaults stop at
@@ -74,4 +77,29 @@ export function vectraGroupStaticIpStore(client: VectraClient, name: string): St
       await client.setGroupMembers(name, 'ip', ips, { description: STATIC_IPS_DESCRIPTION });
     },
   };
+}
+
+/** The engine's default name for its static IP group (`STATIC_IPS_GROUP_NAME`), read by the relay's guard. */
+export const DEFAULT_STATIC_IPS_GROUP = 'VAR Static Blocked IPs';
+
+/**
+ * The VAR core's guard for one relay request, when its claims configure
+ * Vectra: the token's no-block groups, and the engine's static list under its
+ * default group name. Reads happen on first use only.
+ */
+export function relayGuard(ctx: RequestContext): VarGuard | undefined {
+  const cfg = parseVectraConfig(ctx.claims, ctx.config);
+  if (!cfg) return undefined;
+  const client = new VectraClient(cfg, ctx);
+  return createGuard(relayPort(client), {
+    noBlockHostGroup: cfg.noBlockHostGroup,
+    noBlockAccountGroup: cfg.noBlockAccountGroup,
+    staticIps: () => client.getGroupMembers(DEFAULT_STATIC_IPS_GROUP, 'ip'),
+    concurrency: ctx.config.upstreamConcurrency,
+  });
+}
+
+/** A relay request's port: short tag lookups (a record relying on an element shows in the first page). */
+export function relayPort(client: VectraClient): VarPort {
+  return vectraPort(client, { pageSize: 50 });
 }
