@@ -9,6 +9,8 @@ import { makeConfig } from '../../src/kernel/config.js';
 import { RelayError } from '../../src/kernel/errors.js';
 import type { VectraHost } from '../../src/kernel/model.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
+import type { RunningFake } from '../../src/sandbox/fake.js';
+import { fakes } from '../../src/sandbox/fakes.js';
 import {
   type BlockClientId,
   blockClients,
@@ -19,19 +21,27 @@ import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 
 let ec2: FakeEc2;
+/** EDR fakes, started from the registry with the contract host as an endpoint. */
+const edr: Record<string, RunningFake> = {};
 beforeAll(async () => {
   ec2 = await startFakeEc2();
   vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
+  for (const m of ['microsoft_defender', 'crowdstrike'] as const) {
+    edr[m] = await fakes[m].start({ hosts: [{ name: 'wks-contract', ip: '198.51.100.42' }], jobMs: 600_000 });
+  }
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   await ec2.close();
+  for (const f of Object.values(edr)) await f.close();
 });
 
 /** Minimal working claims per client; a client missing here fails the suite. */
 const fixtures = (): Record<string, Record<string, string>> => ({
   aws_nacl: { block_clients: 'aws_nacl', aws_region: 'us-east-1', aws_nacl_ids: ec2.naclIds[0] as string },
   test_client: { block_clients: 'test_client' },
+  microsoft_defender: { block_clients: 'microsoft_defender', ...edr.microsoft_defender?.claims },
+  crowdstrike: { block_clients: 'crowdstrike', ...edr.crowdstrike?.claims },
 });
 
 const host = (over: Partial<VectraHost> = {}): VectraHost =>
@@ -79,7 +89,19 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
       expect(await client.blockHost(host())).toEqual({ inForce: [], pending: [] });
       return;
     }
-    const { inForce: ids } = await client.blockHost(host());
+    const first = await client.blockHost(host());
+    let ids = first.inForce;
+    if (first.pending.length > 0) {
+      // Asynchronous clients: the job completes, then confirm answers the ids in force.
+      edr[key]?.settle?.();
+      ids =
+        (
+          await client.confirm?.(
+            host(),
+            first.pending.map((p) => p.id),
+          )
+        )?.inForce ?? [];
+    }
     expect(ids.length).toBeGreaterThan(0);
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
     expect((await client.blockHost(host())).inForce).toEqual(ids); // idempotent: same elements again
