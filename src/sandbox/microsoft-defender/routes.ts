@@ -71,6 +71,17 @@ function top(url: URL): number {
   return n;
 }
 
+function skip(url: URL): number {
+  const raw = url.searchParams.get('$skip');
+  const n = raw === null ? 0 : Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new DefenderFault('ODataError', 'Invalid OData URI query: $skip must be a non-negative integer.');
+  return n;
+}
+
+/** One page: `$skip` then `$top`. */
+const page = <T>(list: T[], url: URL): T[] => list.slice(skip(url), skip(url) + top(url));
+
 const needs = (roles: Set<string>, ...any: string[]) => {
   if (!any.some((r) => roles.has(r))) throw new DefenderFault('Forbidden', 'Forbidden', 403);
 };
@@ -121,7 +132,7 @@ const ROUTES: readonly [string, RegExp, Handler][] = [
       needs(roles, ...READ);
       const f = parseFilter('machines', url.searchParams.get('$filter'));
       const list = [...store.machines.values()].map(machineJson).filter((x) => !f || f(x));
-      return collection('Machines', list.slice(0, top(url)));
+      return collection('Machines', page(list, url));
     },
   ],
   [
@@ -152,7 +163,7 @@ const ROUTES: readonly [string, RegExp, Handler][] = [
         .map(actionJson)
         .filter((x) => !f || f(x))
         .reverse();
-      return collection('MachineActions', list.slice(0, top(url)));
+      return collection('MachineActions', page(list, url));
     },
   ],
   [
@@ -183,7 +194,7 @@ const ROUTES: readonly [string, RegExp, Handler][] = [
       const list = [...store.indicators.values()].filter(
         (x) => !f || f(x as unknown as Record<string, unknown>),
       );
-      return collection('Indicators', list.slice(0, top(url)));
+      return collection('Indicators', page(list, url));
     },
   ],
   [

@@ -251,9 +251,9 @@ export class DefenderApi {
     return valueList((await this.call('GET', `/api/indicators?$filter=${filter}`)).json).map(toIndicator);
   }
 
-  /** How many indicators the tenant holds (at most `top` counted). */
-  async indicatorCount(top: number): Promise<number> {
-    return valueList((await this.call('GET', `/api/indicators?$top=${top}`)).json).length;
+  /** True when the tenant holds an indicator at position `index` (0-based): at least index+1 of them. */
+  async indicatorAt(index: number): Promise<boolean> {
+    return valueList((await this.call('GET', `/api/indicators?$top=1&$skip=${index}`)).json).length > 0;
   }
 
   async submitIndicator(body: Record<string, unknown>): Promise<Indicator> {

@@ -2,11 +2,16 @@
  * Microsoft Defender for Endpoint as a block client (`block_clients` contains
  * `microsoft_defender`): a host block isolates the one Defender machine that
  * matches the Vectra host, pending until Defender's machine action succeeds.
+ * Its `vendor` adds the Defender relay's other respond actions (`respond.ts`).
  * See README.md for the app registration, the clouds and the limits.
  */
 import { declareBlockClient } from '../../kernel/block-client.js';
+import type { VendorModule } from '../../kernel/vendor.js';
 import { CAPABILITIES, createDefenderClient } from './actions.js';
 import { CLIENT_NAME, DEFENDER_FIELDS, defenderConfigFrom, MODULE, PRODUCT } from './config.js';
+import { microsoftDefenderVendor } from './respond.js';
+
+export { microsoftDefenderVendor } from './respond.js';
 
 export const microsoftDefenderClient = declareBlockClient({
   module: MODULE,
@@ -17,4 +22,6 @@ export const microsoftDefenderClient = declareBlockClient({
   permissions: 'Application permissions Machine.Read.All and Machine.Isolate (WindowsDefenderATP API)',
   configure: defenderConfigFrom,
   create: createDefenderClient,
+  // Run AV scan, restrict app execution, collect investigation package, indicators.
+  vendor: microsoftDefenderVendor as VendorModule<unknown>,
 });

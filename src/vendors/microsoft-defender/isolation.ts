@@ -66,7 +66,7 @@ export function isolationRefusal(m: Machine, type: IsolationType): string | unde
 }
 
 /** Who asked, for the comment: the analyst's relay request or the engine. */
-const who = (ctx: RequestContext): string =>
+export const who = (ctx: RequestContext): string =>
   ctx.claimsSource === 'engine'
     ? 'the relay engine (Vectra Automated Response policy)'
     : `a Cisco XDR analyst via the Vectra relay${ctx.moduleInstanceId ? ` (module ${ctx.moduleInstanceId.slice(0, 64)})` : ''}`;
