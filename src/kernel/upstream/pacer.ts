@@ -47,8 +47,15 @@ export class Pacer {
         );
       }
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        const onAbort = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        }, wait);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
       if (signal?.aborted)
         throw new RelayError(
