@@ -4,8 +4,9 @@
  * `vectraGroupStaticIpStore` (the applied static IP list kept in Vectra as an
  * `ip` group, because a Lambda has no durable disk).
  *
- * Lists ask for large pages: a run reads whole sets (every blocked host…) and
- * each page is a round trip. Every list also asks for completeness
+ * Lists read whole sets (every blocked host…) in pages sized to stay well
+ * under the transport's body cap: hosts and accounts ask only for the fields
+ * the parser reads (`fields=`), detections come in smaller pages. Every list also asks for completeness
  * (`requireComplete`): a list cut short (page cap, a `next` link that cannot
  * be followed) throws instead of returning a prefix, so the run ends as
  * `planning-failed` — a short `matching` or `no_block` set would otherwise
@@ -19,14 +20,24 @@ import { createGuard, type VarGuard } from '../../var/guard.js';
 import type { EnginePort, StaticIpStore, VarPort } from '../../var/ports.js';
 import { sameTags } from '../../var/state.js';
 import type { PageOptions } from './api.js';
-import { VectraClient } from './client.js';
+import { ACCOUNT_LIST_FIELDS, HOST_LIST_FIELDS, VectraClient } from './client.js';
 import { parseVectraConfig } from './config.js';
 
 /**
  * Page size and ceiling for whole-set reads (the client's defaults stop at
  * 5,000 items); a list that does not fit is an error, never a prefix.
  */
-export const ENGINE_PAGES: PageOptions = { pageSize: 5000, maxItems: 250_000, requireComplete: true };
+export const ENGINE_PAGES: PageOptions = {
+  pageSize: 500,
+  maxItems: 250_000,
+  requireComplete: true,
+};
+
+/**
+ * Detections are read whole (their documented `fields` omit the destinations)
+ * and are large: smaller pages keep each answer well under the body cap.
+ */
+export const ENGINE_DETECTION_PAGE_SIZE = 100;
 
 export interface VectraPortOptions {
   /** Items per page (default `ENGINE_PAGES.pageSize`); small values let tests reach the page cap. */
@@ -36,18 +47,29 @@ export interface VectraPortOptions {
 export function vectraPort(client: VectraClient, opts: VectraPortOptions = {}): EnginePort {
   // Completeness is not optional: planning from a truncated list mass-unblocks.
   const pages: PageOptions = { ...ENGINE_PAGES, ...opts, requireComplete: true };
+  const maxPages = (size: number) => Math.ceil((pages.maxItems ?? 0) / size) + 1;
+  const sized = {
+    ...pages,
+    maxPages: opts.pageSize === undefined ? maxPages(pages.pageSize ?? 1) : undefined,
+  };
+  const detectionSize = opts.pageSize ?? ENGINE_DETECTION_PAGE_SIZE;
+  const detectionPages = {
+    ...pages,
+    pageSize: detectionSize,
+    maxPages: opts.pageSize === undefined ? maxPages(detectionSize) : undefined,
+  };
   return {
     apiVersion: client.isV3 ? 'v3' : 'v2.5',
-    listHosts: (q) => client.listHosts({ ...q }, pages),
-    listAccounts: (q) => client.listAccounts({ ...q }, pages),
-    listDetections: (q) => client.listDetections({ ...q }, pages),
+    listHosts: (q) => client.listHosts({ ...q, fields: HOST_LIST_FIELDS }, sized),
+    listAccounts: (q) => client.listAccounts({ ...q, fields: ACCOUNT_LIST_FIELDS }, sized),
+    listDetections: (q) => client.listDetections({ ...q }, detectionPages),
     getHost: (id) => client.getHost(id),
     getAccount: (id) => client.getAccount(id),
     // `groupMembers` always requires complete group lists (client.ts).
     hostGroupMemberIds: (name) => client.groupMembers(name, 'host'),
     accountGroupMembers: (name) => client.groupMembers(name, 'account'),
-    hostsByUrgency: (min) => client.entitiesByUrgency('host', min, pages),
-    accountsByUrgency: (min) => client.entitiesByUrgency('account', min, pages),
+    hostsByUrgency: (min) => client.entitiesByUrgency('host', min, sized),
+    accountsByUrgency: (min) => client.entitiesByUrgency('account', min, sized),
     async updateTags(kind, id, mutate) {
       let changed = false;
       // The client may call `mutate` again after a concurrent change: the last call decides.
