@@ -1,6 +1,8 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
+import { benchCrowdStrike } from './clients/crowdstrike.js';
+import { benchDefender } from './clients/microsoft-defender.js';
 import { benchEngine } from './engine.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
@@ -12,6 +14,8 @@ const all: Bench[] = [
   ['relay core (in process)', benchRelay],
   ['Vectra observe against the fake brain (50 ms per call)', benchVectra],
   ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
+  ['Microsoft Defender isolation against the fake tenant (20 ms per call)', benchDefender],
+  ['CrowdStrike Falcon containment against the fake CID (20 ms per call)', benchCrowdStrike],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
 ];

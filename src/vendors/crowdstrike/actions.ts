@@ -85,8 +85,9 @@ async function reread(api: FalconApi, id: string): Promise<Device> {
 
 async function contain(api: FalconApi, host: VectraHost): Promise<BlockAnswer> {
   const found = await findDevice(api, host);
-  return withKeyLock(`${MODULE}:${found.deviceId}`, async () => {
-    const d = await reread(api, found.deviceId);
+  return withKeyLock(`${MODULE}:${found.deviceId}`, async (waited) => {
+    // After waiting for another block of this device, its state has changed: read it again.
+    const d = waited ? await reread(api, found.deviceId) : found;
     const now = answerFor(host, d);
     if (now) return now;
     // Mark first: a containment that exists is then always recognisably ours.
