@@ -21,9 +21,10 @@ import type { VectraHost } from '../../kernel/model.js';
 import { exactlyOne, hostIp, hostNames, sameName } from '../edr/match.js';
 import { ActionInProgress, DefenderApi, type Machine, type MachineAction } from './client.js';
 import { CLIENT_NAME, type DefenderConfig, MODULE, PRODUCT } from './config.js';
+import { blockIps, indicatorElement, ipOfElement, unblockIndicatorIds } from './indicators.js';
 import { comment, isOurs, isolationRefusal, isolationState } from './isolation.js';
 
-export const CAPABILITIES = ['host'] as const;
+export const CAPABILITIES = ['host', 'detection', 'static-ips'] as const;
 
 const pendingId = (machineId: string, actionId: string) => `${machineId}/${actionId}`;
 const splitId = (id: string) => {
@@ -176,6 +177,15 @@ export function createDefenderClient(cfg: DefenderConfig, ctx: RequestContext): 
         return ids;
       },
       confirm: (_target, pendingIds) => confirm(api, pendingIds),
+      // Detections and static lists: IP indicators (Block) on single external addresses.
+      blockDetection: async (d) => (await blockIps(api, d.dstIps, ctx)).map((e) => e.id),
+      unblockDetection: (d) => unblockIndicatorIds(api, d.blockedElements[CLIENT_NAME] ?? []),
+      blockStaticDstIps: (ips) => blockIps(api, ips.dstIps, ctx),
+      unblockStaticDstIps: async (ips) => {
+        const ids = ips.dstIps.map(indicatorElement);
+        return (await unblockIndicatorIds(api, ids)).map((id) => ({ ip: ipOfElement(id) ?? id, id }));
+      },
+      ipOf: ipOfElement,
       health: () => api.health(),
     },
   );

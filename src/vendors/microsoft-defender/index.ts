@@ -1,7 +1,8 @@
 /**
  * Microsoft Defender for Endpoint as a block client (`block_clients` contains
  * `microsoft_defender`): a host block isolates the one Defender machine that
- * matches the Vectra host, pending until Defender's machine action succeeds.
+ * matches the Vectra host, pending until Defender's machine action succeeds;
+ * detections and static IPs are blocked with IP indicators.
  * Its `vendor` adds the Defender relay's other respond actions (`respond.ts`).
  * See README.md for the app registration, the clouds and the limits.
  */
@@ -19,7 +20,8 @@ export const microsoftDefenderClient = declareBlockClient({
   product: `${PRODUCT} (machine actions API)`,
   capabilities: CAPABILITIES,
   fields: DEFENDER_FIELDS,
-  permissions: 'Application permissions Machine.Read.All and Machine.Isolate (WindowsDefenderATP API)',
+  permissions:
+    'Application permissions Machine.Read.All, Machine.Isolate and Ti.ReadWrite.All (WindowsDefenderATP API)',
   configure: defenderConfigFrom,
   create: createDefenderClient,
   // Run AV scan, restrict app execution, collect investigation package, indicators.

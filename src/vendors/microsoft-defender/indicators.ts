@@ -139,3 +139,56 @@ export async function removeIndicator(
   await api.deleteIndicators([ours.id]);
   return { ids: [ours.id], unchanged: false };
 }
+
+// ---- IP indicators as VAR block elements (detections, static destination IPs) ----
+
+/** Element id of the IP indicator blocking `ip`: `indicator/<ip>`. */
+export const indicatorElement = (ip: string): string => `indicator/${ip}`;
+export const ipOfElement = (id: string): string | undefined =>
+  id.startsWith('indicator/') && isIP(id.slice(10)) !== 0 ? id.slice(10) : undefined;
+
+const ipObservable = (ip: string): Observable => ({ type: isIP(ip) === 6 ? 'ipv6' : 'ip', value: ip });
+
+/**
+ * Blocks each single external address with a Block indicator. Internal
+ * addresses and CIDRs are left out (Defender takes neither); an address
+ * someone else already has an indicator for is left out too, and when that
+ * leaves nothing, the conflict is the answer.
+ */
+export async function blockIps(
+  api: DefenderApi,
+  ips: readonly string[],
+  ctx: RequestContext,
+): Promise<{ ip: string; id: string }[]> {
+  const out: { ip: string; id: string }[] = [];
+  let conflict: RelayError | undefined;
+  for (const ip of new Set(ips)) {
+    if (!isExternalAddress(ip)) {
+      ctx.log.info('defender indicator skipped: not a single external address', { ip });
+      continue;
+    }
+    try {
+      await setIndicator(api, ipObservable(ip), 'block', ctx);
+      out.push({ ip, id: indicatorElement(ip) });
+    } catch (err) {
+      if (!(err instanceof RelayError && err.code === 'state conflict') || /15000/.test(err.message))
+        throw err;
+      ctx.log.warn('defender indicator left alone: not ours', { ip });
+      conflict = err;
+    }
+  }
+  if (out.length === 0 && conflict) throw conflict;
+  return out;
+}
+
+/** Removes our indicators of these element ids (and answers them all: gone is success). */
+export async function unblockIndicatorIds(api: DefenderApi, ids: readonly string[]): Promise<string[]> {
+  const done: string[] = [];
+  for (const id of ids) {
+    const ip = ipOfElement(id);
+    if (!ip) continue;
+    await removeIndicator(api, ipObservable(ip));
+    done.push(id);
+  }
+  return done;
+}

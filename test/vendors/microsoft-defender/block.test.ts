@@ -201,3 +201,70 @@ describe('Microsoft Defender block client: host matching and OS limits', () => {
     expect((await h.client.blockHost(vectraHost())).pending).toHaveLength(1);
   });
 });
+
+describe('Microsoft Defender block client: detections and static IPs as IP indicators', () => {
+  const detection = (dstIps: readonly string[], blocked: readonly string[] = []) =>
+    ({
+      kind: 'detection',
+      id: 9,
+      dstIps,
+      allTags: [],
+      tags: [],
+      blockedElements: blocked.length ? { 'Microsoft Defender': blocked } : {},
+      pendingElements: {},
+      clientRestrictions: [],
+    }) as never;
+
+  it('blocks the external destination IPs of a detection, idempotently, and unblocks them', async () => {
+    h = await startHarness();
+    const ids = await h.client.blockDetection(detection(['203.0.113.66', '10.1.2.3', '2001:db8:ffff::1']));
+    expect(ids.inForce).toEqual(['indicator/203.0.113.66', 'indicator/2001:db8:ffff::1']);
+    const indicators = () =>
+      [...(h?.fake.store.indicators.values() ?? [])].map((i) => [
+        i.indicatorValue,
+        i.indicatorType,
+        i.action,
+      ]);
+    expect(indicators()).toEqual([
+      ['203.0.113.66', 'IpAddress', 'Block'],
+      ['2001:db8:ffff::1', 'IpAddress', 'Block'],
+    ]);
+    expect((await h.client.blockDetection(detection(['203.0.113.66']))).inForce).toEqual([
+      'indicator/203.0.113.66',
+    ]);
+    expect(h.fake.store.indicators.size).toBe(2);
+    expect(await h.client.unblockDetection(detection([], ids.inForce))).toEqual(ids.inForce);
+    expect(indicators()).toEqual([]);
+    expect(h.client.ipOf?.('indicator/203.0.113.66')).toBe('203.0.113.66');
+  });
+
+  it('static IPs answer { ip, id } pairs; an address with a foreign indicator is left alone', async () => {
+    h = await startHarness();
+    h.fake.store.submitIndicator(
+      {
+        indicatorValue: '198.51.100.9',
+        indicatorType: 'IpAddress',
+        action: 'Allowed',
+        title: 'partner',
+        description: 'x',
+      },
+      'soc',
+    );
+    const pairs = await h.client.blockStaticDstIps({
+      kind: 'static-ips',
+      dstIps: ['198.51.100.8', '198.51.100.9'],
+    });
+    expect(pairs).toEqual([{ ip: '198.51.100.8', id: 'indicator/198.51.100.8' }]);
+    const err = await rejection(h.client.blockStaticDstIps({ kind: 'static-ips', dstIps: ['198.51.100.9'] }));
+    expect(err.code).toBe('state conflict');
+    expect(
+      await h.client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['198.51.100.8', '198.51.100.9'] }),
+    ).toEqual([
+      { ip: '198.51.100.8', id: 'indicator/198.51.100.8' },
+      { ip: '198.51.100.9', id: 'indicator/198.51.100.9' },
+    ]);
+    expect([...h.fake.store.indicators.values()].map((i) => [i.indicatorValue, i.action])).toEqual([
+      ['198.51.100.9', 'Allowed'],
+    ]);
+  });
+});
