@@ -7,16 +7,24 @@
 
 import type { VendorModule } from '../kernel/vendor.js';
 import { awsNaclVendor } from './aws-nacl/index.js';
+import { blockClients } from './block-clients.js';
 import { varVendor } from './var/index.js';
 import { vectraVendor } from './vectra/index.js';
 
-/** Relay vendors, in the order their results are merged. */
-export const vendors = {
+const core = {
   vectra: vectraVendor,
   var: varVendor,
   aws_nacl: awsNaclVendor,
 } as const satisfies Record<string, VendorModule<unknown>>;
 
-export type VendorId = keyof typeof vendors;
+/** Respond actions of block clients beyond block/unblock: their declaration's `vendor`. */
+const clientVendors: Record<string, VendorModule<unknown>> = Object.fromEntries(
+  Object.values(blockClients).flatMap((d) => ('vendor' in d && d.vendor ? [[d.vendor.id, d.vendor]] : [])),
+);
+
+/** Relay vendors, in the order their results are merged. */
+export const vendors: Readonly<Record<string, VendorModule<unknown>>> = { ...core, ...clientVendors };
+
+export type VendorId = keyof typeof core;
 
 export { type BlockClientId, blockClients } from './block-clients.js';

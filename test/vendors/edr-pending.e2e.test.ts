@@ -90,3 +90,35 @@ it('microsoft_defender: unblocking a pending block cancels the isolation', async
   const snapshot = edr.microsoft_defender?.snapshot() as { machines: { name: string; isolated: unknown }[] };
   expect(snapshot.machines.find((m) => m.name === SCENARIO.workstation.name)?.isolated).toBe(false);
 });
+
+it("microsoft_defender: the Defender relay's respond actions reach the relay and run", async () => {
+  const claims = { ...e.claims, ...edr.microsoft_defender?.claims, block_clients: 'microsoft_defender' };
+  const offered = (
+    await e.call(
+      '/respond/observables',
+      [
+        { type: 'ip', value: SCENARIO.workstation.ip },
+        { type: 'domain', value: SCENARIO.c2Domain },
+      ],
+      claims,
+    )
+  ).json as { data: { id: string; title: string; 'query-params': Record<string, string> }[] };
+  const ids = offered.data.map((a) => a.id);
+  expect(ids).toEqual(
+    expect.arrayContaining([
+      'vectra-block-host',
+      'microsoft_defender-scan',
+      'microsoft_defender-restrict',
+      'microsoft_defender-collect',
+      'microsoft_defender-indicator-block',
+      'microsoft_defender-indicator-allow',
+    ]),
+  );
+  const block = offered.data.find((a) => a.id === 'microsoft_defender-indicator-block');
+  const res = (
+    await e.call('/respond/trigger', { 'action-id': block?.id, ...block?.['query-params'] }, claims)
+  ).json as { data: { status: string } };
+  expect(res.data.status).toBe('success');
+  const snapshot = edr.microsoft_defender?.snapshot() as { indicators: { value: string; action: string }[] };
+  expect(snapshot.indicators).toEqual([{ value: SCENARIO.c2Domain, action: 'Block' }]);
+});
