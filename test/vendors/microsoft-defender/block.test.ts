@@ -110,6 +110,28 @@ describe('Microsoft Defender block client: release', () => {
     expect(h.fake.store.machine(h.wks.id).isolated).toBe(false);
   });
 
+  it('an isolation that completes just before our cancel is released instead', async () => {
+    h = await startHarness();
+    const { pending } = await h.client.blockHost(vectraHost());
+    h.fake.beforeNext('/cancel', () => h?.fake.settle());
+    await h.client.unblockHost(vectraHost({ pending: pending.map((p) => p.id) }));
+    expect(h.fake.store.actions.map((a) => [a.type, a.status])).toEqual([
+      ['Isolate', 'Succeeded'],
+      ['Unisolate', 'Pending'],
+    ]);
+  });
+
+  it('an offline machine stays pending through settle until it checks in', async () => {
+    h = await startHarness();
+    h.fake.store.machine(h.wks.id).online = false;
+    const ids = (await h.client.blockHost(vectraHost())).pending.map((p) => p.id);
+    h.fake.settle();
+    expect((await h.client.confirm?.(vectraHost(), ids))?.pending.map((p) => p.id)).toEqual(ids);
+    h.fake.store.machine(h.wks.id).online = true;
+    h.fake.settle();
+    expect((await h.client.confirm?.(vectraHost(), ids))?.inForce).toEqual([h.wks.id]);
+  });
+
   it('release once in force asks Defender to release, and unblocking what is gone is success', async () => {
     h = await startHarness();
     await h.client.blockHost(vectraHost());
