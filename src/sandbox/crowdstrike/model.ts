@@ -132,7 +132,7 @@ export class FalconStore {
     if (!Array.isArray(ids) || ids.length === 0) throw new FalconFault(400, 'ids is required');
     if (ids.length > 100) throw new FalconFault(400, 'A maximum of 100 ids can be submitted');
     const devices = ids.map((id) => this.device(String(id)));
-    // Unknown in the docs: the exact answer for containing a device that is not `normal`
+    // Undocumented (README.md, "Unknown"): the exact answer for containing a device that is not `normal`
     // (or lifting one that is not `contained`). The fake refuses with 409.
     const from = action === 'contain' ? 'normal' : action === 'lift_containment' ? 'contained' : undefined;
     for (const d of devices) {

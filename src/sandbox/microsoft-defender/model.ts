@@ -221,7 +221,7 @@ export class DefenderStore {
     if (this.actions.some((a) => a.machineId === m.id && pair.includes(a.type) && ACTIVE.has(a.status))) {
       throw new DefenderFault('ActiveRequestAlreadyExists', 'Action is already in progress');
     }
-    // Unknown in the docs: isolating an isolated machine (or releasing a free one). The fake refuses.
+    // Undocumented (README.md, "Unknown"): isolating an isolated machine (or releasing a free one). The fake refuses.
     if (type === 'Isolate' && m.isolated)
       throw new DefenderFault('BadRequest', 'Machine is already isolated.');
     if (type === 'Unisolate' && !m.isolated)
@@ -251,7 +251,7 @@ export class DefenderStore {
     if (typeof body.Comment !== 'string' || body.Comment.trim() === '') {
       throw new DefenderFault('MissingRequiredParameter', 'Parameter Comment is missing.');
     }
-    // Unknown in the docs: the exact answer for an action already final. The fake refuses.
+    // Undocumented (README.md, "Unknown"): the exact answer for an action already final. The fake refuses.
     if (!ACTIVE.has(a.status)) throw new DefenderFault('BadRequest', 'Action is already in a final state.');
     a.status = 'Cancelled';
     a.cancellationComment = body.Comment;

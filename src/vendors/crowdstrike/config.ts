@@ -20,7 +20,7 @@ export const PRODUCT = 'CrowdStrike Falcon';
 
 export type Region = 'us-1' | 'us-2' | 'eu-1' | 'us-gov-1';
 
-/** API hosts per cloud region (CrowdStrike's API documentation and FalconPy's region map). */
+/** API hosts per cloud region (README.md, "Token fields"). */
 export const REGIONS: Readonly<Record<Region, string>> = {
   'us-1': 'https://api.crowdstrike.com',
   'us-2': 'https://api.us-2.crowdstrike.com',

@@ -3,7 +3,7 @@
  * one endpoint matches the Vectra host (its current IP and its name together,
  * re-checked exactly on what the EDR answered); several → `state conflict`
  * listing them, none → `not found` naming what was tried
- * (`../shared/docs/block-clients.md`, "EDR host matching").
+ * (the block-client bar, "EDR host matching"; `src/vendors/README.md`).
  */
 import { isIP } from 'node:net';
 import { RelayError } from '../../kernel/errors.js';

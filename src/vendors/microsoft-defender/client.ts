@@ -200,7 +200,7 @@ export class DefenderApi {
     try {
       return valueList((await this.call('GET', `/api/machines?$filter=${filter}`)).json).map(toMachine);
     } catch (err) {
-      // "If there are no recent machines, you see 404 Not Found" (List machines API): none.
+      // Defender answers 404 when it has no recent machines (README.md, "The fake"): none.
       if (err instanceof RelayError && err.code === 'not found') return [];
       throw err;
     }

@@ -23,7 +23,7 @@ export const PRODUCT = 'Microsoft Defender for Endpoint';
 export type Cloud = 'commercial' | 'gcc' | 'gcc_high' | 'dod';
 export type IsolationType = 'Full' | 'Selective';
 
-/** Hosts per cloud (Microsoft's "Defender for Endpoint for US Government customers" page). */
+/** Hosts per cloud (README.md, "Token fields"). */
 export const CLOUDS: Readonly<Record<Cloud, { login: string; api: string; scope: string }>> = {
   commercial: {
     login: 'https://login.microsoftonline.com',

@@ -47,7 +47,7 @@ export function windowsVersion(v: string | null): number | undefined {
 /**
  * Why Defender cannot apply `type` isolation to the machine, or undefined when
  * it can: Full on Windows 10 1703+, Windows 11 and Linux; Selective on
- * Windows 10 1709+ and Windows 11 (the isolate API's "Supported operating systems").
+ * Windows 10 1709+ and Windows 11 (README.md, "What happens").
  */
 export function isolationRefusal(m: Machine, type: IsolationType): string | undefined {
   const os = m.osPlatform ?? 'an unknown OS';
