@@ -11,20 +11,19 @@ import { blockClients } from './block-clients.js';
 import { varVendor } from './var/index.js';
 import { vectraVendor } from './vectra/index.js';
 
-const core = {
-  vectra: vectraVendor,
-  var: varVendor,
-  aws_nacl: awsNaclVendor,
-} as const satisfies Record<string, VendorModule<unknown>>;
-
-/** Respond actions of block clients beyond block/unblock: their declaration's `vendor`. */
+/** Respond actions block clients declare beyond block/unblock (an EDR's collection), by vendor id. */
 const clientVendors: Record<string, VendorModule<unknown>> = Object.fromEntries(
   Object.values(blockClients).flatMap((d) => ('vendor' in d && d.vendor ? [[d.vendor.id, d.vendor]] : [])),
 );
 
 /** Relay vendors, in the order their results are merged. */
-export const vendors: Readonly<Record<string, VendorModule<unknown>>> = { ...core, ...clientVendors };
+export const vendors = {
+  vectra: vectraVendor,
+  var: varVendor,
+  aws_nacl: awsNaclVendor,
+  ...clientVendors,
+} as const satisfies Record<string, VendorModule<unknown>>;
 
-export type VendorId = keyof typeof core;
+export type VendorId = keyof typeof vendors;
 
 export { type BlockClientId, blockClients } from './block-clients.js';

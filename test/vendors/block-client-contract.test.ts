@@ -21,27 +21,35 @@ import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 
 let ec2: FakeEc2;
-/** EDR fakes, started from the registry with the contract host as an endpoint. */
-const edr: Record<string, RunningFake> = {};
+/** Clients other than the two below run against their registered fake (`src/sandbox/fakes.ts`), EDR fakes
+ * holding the contract host as an endpoint. */
+const running = new Map<string, RunningFake>();
 beforeAll(async () => {
   ec2 = await startFakeEc2();
   vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
-  for (const m of ['microsoft_defender', 'crowdstrike'] as const) {
-    edr[m] = await fakes[m].start({ hosts: [{ name: 'wks-contract', ip: '198.51.100.42' }], jobMs: 600_000 });
+  for (const [id, fake] of Object.entries(fakes)) {
+    if (id === 'aws_nacl' || id === 'test_client') continue;
+    running.set(
+      id,
+      await fake.start(
+        id === 'microsoft_defender' || id === 'crowdstrike'
+          ? { hosts: [{ name: 'wks-contract', ip: '198.51.100.42' }], jobMs: 600_000 }
+          : {},
+      ),
+    );
   }
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   await ec2.close();
-  for (const f of Object.values(edr)) await f.close();
+  await Promise.all([...running.values()].map((f) => f.close()));
 });
 
 /** Minimal working claims per client; a client missing here fails the suite. */
 const fixtures = (): Record<string, Record<string, string>> => ({
   aws_nacl: { block_clients: 'aws_nacl', aws_region: 'us-east-1', aws_nacl_ids: ec2.naclIds[0] as string },
   test_client: { block_clients: 'test_client' },
-  microsoft_defender: { block_clients: 'microsoft_defender', ...edr.microsoft_defender?.claims },
-  crowdstrike: { block_clients: 'crowdstrike', ...edr.crowdstrike?.claims },
+  ...Object.fromEntries([...running].map(([id, f]) => [id, { block_clients: id, ...f.claims }])),
 });
 
 const host = (over: Partial<VectraHost> = {}): VectraHost =>
@@ -93,7 +101,7 @@ describe.each(Object.entries(blockClients))('block client %s', (key, entry) => {
     let ids = first.inForce;
     if (first.pending.length > 0) {
       // Asynchronous clients: the job completes, then confirm answers the ids in force.
-      edr[key]?.settle?.();
+      running.get(key)?.settle?.();
       ids =
         (
           await client.confirm?.(

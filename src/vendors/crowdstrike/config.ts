@@ -43,7 +43,12 @@ export const CROWDSTRIKE_FIELDS = {
     schema: z._default(z.enum(['us-1', 'us-2', 'eu-1', 'us-gov-1']), 'us-1'),
     label: 'CrowdStrike cloud region',
     help: 'us-1, us-2, eu-1 or us-gov-1 (sets the API host)',
-    options: ['us-1', 'us-2', 'eu-1', 'us-gov-1'],
+    options: [
+      { value: 'us-1', label: 'US-1 (api.crowdstrike.com)' },
+      { value: 'us-2', label: 'US-2 (api.us-2.crowdstrike.com)' },
+      { value: 'eu-1', label: 'EU-1 (api.eu-1.crowdstrike.com)' },
+      { value: 'us-gov-1', label: 'US-GOV-1 (api.laggar.gcw.crowdstrike.com)' },
+    ],
   },
   crowdstrike_api_url: {
     schema: z.optional(httpsUrl),

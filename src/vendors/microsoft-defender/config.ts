@@ -71,7 +71,12 @@ export const DEFENDER_FIELDS = {
     schema: z._default(z.enum(['commercial', 'gcc', 'gcc_high', 'dod']), 'commercial'),
     label: 'Microsoft Defender cloud',
     help: 'commercial, gcc, gcc_high or dod (sets the sign-in and API hosts)',
-    options: ['commercial', 'gcc', 'gcc_high', 'dod'],
+    options: [
+      { value: 'commercial', label: 'Commercial' },
+      { value: 'gcc', label: 'US Government GCC' },
+      { value: 'gcc_high', label: 'US Government GCC High' },
+      { value: 'dod', label: 'US Government DoD' },
+    ],
   },
   microsoft_defender_api_url: {
     schema: z.optional(httpsUrl),
@@ -87,7 +92,10 @@ export const DEFENDER_FIELDS = {
     schema: z._default(z.enum(['Full', 'Selective']), 'Full'),
     label: 'Microsoft Defender isolation type',
     help: 'Full (Windows 10 1703+, Windows 11, Linux) or Selective (Windows 10 1709+, Windows 11)',
-    options: ['Full', 'Selective'],
+    options: [
+      { value: 'Full', label: 'Full isolation' },
+      { value: 'Selective', label: 'Selective isolation (Outlook, Teams, Skype stay connected)' },
+    ],
   },
 } as const satisfies FieldSpecs;
 
