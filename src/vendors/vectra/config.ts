@@ -41,6 +41,14 @@ export interface VectraConfig {
   readonly unblockAccountTag: string;
   readonly noBlockHostGroup: string;
   readonly noBlockAccountGroup: string;
+  /**
+   * v3.5+ brains (`vectra_api_version=v3.5`): detections are closed with
+   * `PATCH /api/v3.5/detections/close` (reason remediated or benign). Every
+   * other call stays on `/api/v3.4`; v2.5 and v3.0–3.4 mark detections fixed.
+   */
+  readonly closeDetections: boolean;
+  /** Vectra user id that triage assignments go to (`vectra_assignee_id`); none: no assignment actions. */
+  readonly assigneeId: number | undefined;
 }
 
 export const VECTRA_DEFAULTS = {
@@ -57,7 +65,7 @@ const name = (fallback: string) => z._default(z.string().check(z.minLength(1), z
 
 const VectraClaimsSchema = z.object({
   vectra_url: text,
-  vectra_api_version: z.optional(z.enum(['v2.5', 'v3'])),
+  vectra_api_version: z.optional(z.enum(['v2.5', 'v3', 'v3.5'])),
   vectra_token: z.optional(text),
   vectra_client_id: z.optional(text),
   vectra_client_secret: z.optional(text),
@@ -68,6 +76,7 @@ const VectraClaimsSchema = z.object({
   vectra_unblock_account_tag: name(VECTRA_DEFAULTS.unblockAccountTag),
   vectra_no_block_host_group: name(VECTRA_DEFAULTS.noBlockHostGroup),
   vectra_no_block_account_group: name(VECTRA_DEFAULTS.noBlockAccountGroup),
+  vectra_assignee_id: z.optional(z.string().check(z.regex(/^[1-9]\d{0,11}$/))),
 });
 
 const API_PATH: Record<VectraApiVersion, string> = { 'v2.5': '/api/v2.5', v3: '/api/v3.4' };
@@ -96,8 +105,10 @@ export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraCo
   const url = validateUpstreamUrl(c.vectra_url, 'vectra_url', config);
   const uiUrl =
     c.vectra_ui_url === undefined ? url : validateUpstreamUrl(c.vectra_ui_url, 'vectra_ui_url', config);
+  // v3.5 is the v3 flavour plus detection close; the relay's other calls stay on v3.4.
+  const named = c.vectra_api_version === 'v3.5' ? 'v3' : c.vectra_api_version;
   const apiVersion: VectraApiVersion =
-    c.vectra_api_version ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
+    named ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
   return Object.freeze({
     url,
     apiVersion,
@@ -110,6 +121,8 @@ export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraCo
     unblockAccountTag: c.vectra_unblock_account_tag,
     noBlockHostGroup: c.vectra_no_block_host_group,
     noBlockAccountGroup: c.vectra_no_block_account_group,
+    closeDetections: c.vectra_api_version === 'v3.5',
+    assigneeId: c.vectra_assignee_id === undefined ? undefined : Number(c.vectra_assignee_id),
   });
 }
 
