@@ -93,7 +93,6 @@ describe.each(['v2.5'] as Flavour[])('refer search pivots (%s)', (flavour) => {
 });
 
 describe.each(['v2.5', 'v3'] as Flavour[])('refer (%s)', (flavour) => {
-
   it('keeps the pivots and reports the error when a lookup fails', async () => {
     brain.inject({ path: '/hosts', status: 403, times: 10, body: { detail: 'no hosts for you' } });
     const { data, errors } = await refer(flavour, [
