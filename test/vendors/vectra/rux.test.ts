@@ -73,3 +73,36 @@ describe('detection severity on v3', () => {
     expect(sightings[0]?.description).toContain('threat 0, certainty 0');
   });
 });
+
+describe('OAuth failures on v3', () => {
+  it('quote the brain\u2019s error description, cut and markdown-escaped, from a completed exchange with the configured origin', async () => {
+    brain.inject({
+      path: '/oauth2/token',
+      status: 401,
+      body: {
+        error: 'invalid_client',
+        error_description: `Client *disabled* by [admin](http://x) ${'word '.repeat(80)}`,
+      },
+    });
+    const fn = vectraVendor.health;
+    if (!fn) throw new Error('no health');
+    const err = (await fn(configFor(brain, 'v3'), ctxFor()).catch((e: unknown) => e)) as {
+      code: string;
+      message: string;
+    };
+    expect(err.code).toBe('authorization error');
+    expect(err.message).toContain('Client \\*disabled\\* by \\[admin\\]\\(http://x\\)');
+    expect(err.message).toContain('… (invalid\\_client)');
+    expect(err.message.length).toBeLessThan(320);
+  });
+
+  it('quote nothing upstream when no exchange completed (connection refused)', async () => {
+    const cfg = configFor(brain, 'v3');
+    await brain.close();
+    const fn = vectraVendor.health;
+    if (!fn) throw new Error('no health');
+    const err = (await fn(cfg, ctxFor()).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(err.code).toBe('connection error');
+    expect(err.message).not.toContain('invalid_client');
+  });
+});
