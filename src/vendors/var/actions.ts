@@ -18,7 +18,7 @@ import type { Outcome } from '../../kernel/vendor.js';
 import { eligibleClients } from '../../var/applier.js';
 import { blockClients } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
-import { describeLockdown, type Lockdown, type Lockdowns, lockdowns } from '../vectra/lockdown.js';
+import { describeLockdown, type Lockdown, lockdowns } from '../vectra/lockdown.js';
 import { relayGuard } from '../vectra/var-port.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
 
@@ -178,15 +178,19 @@ export async function offerActions(
   const data: RespondAction[] = [];
   const errors: unknown[] = [];
   // Unreadable lockdowns do not hide the block actions: the warning says the state is unknown.
-  const locks: Lockdowns | undefined = await lockdowns(vectra).catch((err: unknown) => {
-    errors.push(
-      warning(
-        'vectra-lockdown-unknown',
-        `Vectra's lockdown list could not be read (${err instanceof Error ? err.message : 'error'}); a block may overlap a Vectra lockdown.`,
-      ),
-    );
-    return undefined;
-  });
+  const lockdownOf = async (t: Target): Promise<Lockdown | undefined> => {
+    try {
+      return (await lockdowns(vectra, t.kind)).get(t.id);
+    } catch (err) {
+      errors.push(
+        warning(
+          'vectra-lockdown-unknown',
+          `Vectra's ${t.kind} lockdown list could not be read (${err instanceof Error ? err.message : 'error'}); a block may overlap a Vectra lockdown.`,
+        ),
+      );
+      return undefined;
+    }
+  };
   await Promise.all(
     observables.map((o) =>
       limit(async () => {
@@ -198,7 +202,7 @@ export async function offerActions(
             const noBlock = guard
               ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))
               : false;
-            const { actions, warnings } = objectActions(t, o, cfg, noBlock, locks?.get(t.kind, t.id));
+            const { actions, warnings } = objectActions(t, o, cfg, noBlock, await lockdownOf(t));
             data.push(...actions);
             errors.push(...warnings);
           }

@@ -50,8 +50,8 @@ export async function runTrigger(
 
     // Vectra's own lockdown: a relay block would outlive it silently (objectActions).
     const refuseLockdown = async () => {
-      const held = await lockdowns(vectra).then(
-        (l) => l.get(o.kind, o.id),
+      const held = await lockdowns(vectra, o.kind).then(
+        (l) => l.get(o.id),
         (err: unknown) => {
           ctx.log.warn('Vectra lockdown list unreadable; blocking without it', {
             kind,

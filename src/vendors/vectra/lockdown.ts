@@ -19,7 +19,7 @@ export interface Lockdown {
 }
 
 export interface Lockdowns {
-  get(kind: 'host' | 'account', id: number): Lockdown | undefined;
+  get(id: number): Lockdown | undefined;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
@@ -51,20 +51,26 @@ async function read(client: VectraClient, kind: 'host' | 'account'): Promise<Loc
     .filter((l): l is Lockdown => l !== undefined);
 }
 
-const memo = new WeakMap<VectraClient, Promise<Lockdowns>>();
+const memo = new WeakMap<VectraClient, Map<string, Promise<Lockdowns>>>();
 
 /**
- * The lockdowns in force, read once per client (one request's worth). A failed
- * read rejects; callers decide whether that is a warning (observe) or a refusal.
+ * The lockdowns of `kind` in force, read once per client (one request's
+ * worth; v2.5 hosts: none, without a call). A failed read rejects; callers
+ * decide whether that is a warning (observe, respond) or is logged (trigger).
  */
-export function lockdowns(client: VectraClient): Promise<Lockdowns> {
-  let p = memo.get(client);
+export function lockdowns(client: VectraClient, kind: 'host' | 'account'): Promise<Lockdowns> {
+  let perKind = memo.get(client);
+  if (!perKind) {
+    perKind = new Map();
+    memo.set(client, perKind);
+  }
+  let p = perKind.get(kind);
   if (!p) {
-    p = Promise.all([read(client, 'host'), read(client, 'account')]).then(([hosts, accounts]) => {
-      const byKey = new Map([...hosts, ...accounts].map((l) => [`${l.kind}:${l.id}`, l]));
-      return { get: (kind, id) => byKey.get(`${kind}:${id}`) };
+    p = read(client, kind).then((list) => {
+      const byId = new Map(list.map((l) => [l.id, l]));
+      return { get: (id: number) => byId.get(id) };
     });
-    memo.set(client, p);
+    perKind.set(kind, p);
   }
   return p;
 }

@@ -74,10 +74,10 @@ async function observeOne(
         ),
         destinationDetections(client, o),
       ]);
-      const locks = await lockdownsOrWarn(client, warn);
+      const locks = await lockdownsOrWarn(client, 'host', warn);
       out.push(
         ...(await withUrgency(client, 'host', hosts, warn)).map((h) =>
-          hostSighting(h, o, cfg, locks?.get('host', h.id)),
+          hostSighting(h, o, cfg, locks?.get(h.id)),
         ),
       );
       detections.push(...asSource, ...asDestination);
@@ -86,10 +86,10 @@ async function observeOne(
     case 'hostname':
     case 'mac_address': {
       const hosts = (await client.findHosts(o, { maxItems: scan }, warn)).slice(0, max);
-      const locks = await lockdownsOrWarn(client, warn);
+      const locks = await lockdownsOrWarn(client, 'host', warn);
       out.push(
         ...(await withUrgency(client, 'host', hosts, warn)).map((h) =>
-          hostSighting(h, o, cfg, locks?.get('host', h.id)),
+          hostSighting(h, o, cfg, locks?.get(h.id)),
         ),
       );
       const perHost = await Promise.all(
@@ -105,10 +105,10 @@ async function observeOne(
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
-      const locks = await lockdownsOrWarn(client, warn);
+      const locks = await lockdownsOrWarn(client, 'account', warn);
       out.push(
         ...(await withUrgency(client, 'account', accounts, warn)).map((a) =>
-          accountSighting(a, o, cfg, locks?.get('account', a.id)),
+          accountSighting(a, o, cfg, locks?.get(a.id)),
         ),
       );
       const perAccount = await Promise.all(
@@ -134,10 +134,11 @@ async function observeOne(
 /** Vectra's lockdowns, or undefined (with a warning) when they cannot be read. */
 async function lockdownsOrWarn(
   client: VectraClient,
+  kind: 'host' | 'account',
   warn: (e: unknown) => void,
 ): Promise<Lockdowns | undefined> {
   try {
-    return await lockdowns(client);
+    return await lockdowns(client, kind);
   } catch (e) {
     warn(e);
     return undefined;

@@ -68,9 +68,7 @@ describe.each(['v2.5', 'v3'] as Flavour[])('lockdown on %s', (flavour) => {
     );
     const paths = apiCalls(brain, '/lockdown').map((r) => `${r.path}?${new URLSearchParams(r.query)}`);
     expect(paths).toEqual(
-      flavour === 'v3'
-        ? ['/api/v3.4/lockdown?type=host', '/api/v3.4/lockdown?type=account']
-        : ['/api/v2.5/lockdown/account?'],
+      flavour === 'v3' ? ['/api/v3.4/lockdown?type=account'] : ['/api/v2.5/lockdown/account?'],
     );
   });
 
