@@ -4,6 +4,7 @@
  * vendors. The HS256 key is resolved once, lazily (Secrets Manager in AWS).
  */
 import pkg from '../../package.json' with { type: 'json' };
+import { CacheRegistry } from '../kernel/caches.js';
 import { ConfigError, loadConfig, type RelayConfig } from '../kernel/config.js';
 import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
@@ -16,6 +17,8 @@ export const VERSION: string = pkg.version;
 
 export interface Runtime {
   readonly config: RelayConfig;
+  /** Every cache of this process's relay (closed on shutdown). */
+  readonly caches: CacheRegistry;
   readonly log: Logger;
   readonly app: RelayApp;
 }
@@ -53,14 +56,16 @@ export function createRuntime(
       hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',
     });
   }
+  const caches = new CacheRegistry();
   const app = createApp({
     config,
     log,
+    caches,
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
     guardFor: relayGuard,
     hostsFor: relayHosts,
   });
-  return { config, log, app };
+  return { config, log, app, caches };
 }

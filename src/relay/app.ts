@@ -78,6 +78,7 @@ export function createApp(deps: AppDeps): RelayApp {
           log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const ctx: RequestContext = {
+        ...(deps.caches ? { caches: deps.caches } : {}),
         config,
         claims,
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),

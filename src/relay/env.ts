@@ -4,6 +4,7 @@
  * other.
  */
 import type { Hono } from 'hono';
+import type { CacheRegistry } from '../kernel/caches.js';
 import type { RelayConfig } from '../kernel/config.js';
 import type { RequestContext } from '../kernel/context.js';
 import type { IpGuard } from '../kernel/guard.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly moduleKey?: () => Promise<string | undefined>;
   /** Vendor modules in merge order; the registry's in production, fakes in some tests. */
   readonly vendors: readonly VendorModule<unknown>[];
+  /** The runtime's caches, on every request's context (tokens, pools, clients, pacers). */
+  readonly caches?: CacheRegistry;
   /** The VAR core's guard for a request's claims (the runtime's; none in tests that need none). */
   readonly guardFor?: (ctx: RequestContext) => IpGuard | undefined;
   /** Vectra's hosts for product vendors (the runtime's; none in tests that need none). */

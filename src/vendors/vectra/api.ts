@@ -260,7 +260,7 @@ export class VectraApi {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       idempotent: method === 'GET' || method === 'PATCH',
     });
-    if (res.status === 401) invalidate(this.cfg.auth, header);
+    if (res.status === 401) invalidate(this.cfg.auth, header, this.transport.caches);
     return res;
   }
 }

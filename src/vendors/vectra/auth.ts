@@ -7,7 +7,7 @@
  * falling back to client credentials when the refresh is refused.
  */
 import { createHash } from 'node:crypto';
-import { BoundedCache } from '../../kernel/bounded-cache.js';
+import { type CacheRegistry, processCaches } from '../../kernel/caches.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { Transport } from '../../kernel/upstream/transport.js';
 import type { VectraAuth } from './config.js';
@@ -31,19 +31,27 @@ export const MAX_TOKEN_CHARS = 16 * 1024;
  */
 export const TOKEN_CACHE_LIMITS = { maxEntries: 256, maxBytes: 2 * 1024 * 1024 } as const;
 
-const cache = new BoundedCache<string, CachedToken>({
-  ...TOKEN_CACHE_LIMITS,
-  sizeOf: (t, key) => key.length + t.accessToken.length + (t.refreshToken?.length ?? 0) + 64,
-});
-const inFlight = new Map<string, Promise<CachedToken>>();
+const tokensOf = (caches: CacheRegistry) =>
+  caches.cache<string, CachedToken>('vectra-oauth-tokens', {
+    ...TOKEN_CACHE_LIMITS,
+    sizeOf: (t, key) => key.length + t.accessToken.length + (t.refreshToken?.length ?? 0) + 64,
+  });
+/** Token requests in flight, shared by concurrent callers (bounded like the tokens). */
+const inFlightOf = (caches: CacheRegistry) =>
+  caches.cache<string, Promise<CachedToken>>('vectra-oauth-inflight', {
+    maxEntries: TOKEN_CACHE_LIMITS.maxEntries,
+  });
 
 /** Entries and measured bytes of the token cache (tests, bench). */
-export const tokenCacheStats = () => ({ entries: cache.size, bytes: cache.bytes });
+export const tokenCacheStats = (caches: CacheRegistry = processCaches) => {
+  const cache = tokensOf(caches);
+  return { entries: cache.size, bytes: cache.bytes };
+};
 
-/** Forgets every cached token (tests). */
-export function clearTokenCache(): void {
-  cache.clear();
-  inFlight.clear();
+/** Forgets every cached token of a registry (default: the process's). */
+export function clearTokenCache(caches: CacheRegistry = processCaches): void {
+  tokensOf(caches).clear();
+  inFlightOf(caches).clear();
 }
 
 const cacheKey = (a: OAuth) =>
@@ -62,15 +70,18 @@ export async function authorization(auth: VectraAuth, transport: Transport): Pro
 }
 
 /** Drops a token the brain refused, so the next call fetches a fresh one. */
-export function invalidate(auth: VectraAuth, header: string): void {
+export function invalidate(auth: VectraAuth, header: string, caches: CacheRegistry): void {
   if (auth.kind !== 'oauth') return;
   const key = cacheKey(auth);
+  const cache = tokensOf(caches);
   const cur = cache.get(key);
   if (cur && `Bearer ${cur.accessToken}` === header) cache.delete(key);
 }
 
 function oauthToken(auth: OAuth, transport: Transport): Promise<CachedToken> {
   const key = cacheKey(auth);
+  const cache = tokensOf(transport.caches);
+  const inFlight = inFlightOf(transport.caches);
   const cur = cache.get(key);
   const now = Date.now();
   if (cur && now < cur.refreshAt) return Promise.resolve(cur);

@@ -107,7 +107,7 @@ describe('OAuth token handling', () => {
     brain.inject({ path: '/oauth2/token', status: 503 });
     await clientFor(brain, 'v3').health();
     brain.inject({ path: '/oauth2/token', status: 503, times: 10 });
-    clearTokenCache();
+    clearTokenCache(ctxFor().caches);
     const err = await clientFor(brain, 'v3')
       .health()
       .catch((e: unknown) => e);
