@@ -12,7 +12,9 @@ import { envelope, failure, invalidArgument, RelayError, toWireError } from '../
 import type { Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { verifyAuthorization } from './auth.js';
-import { type EnabledVendor, enabledVendors } from './enabled.js';
+import { type EnabledVendor, enabledVendors, requireSomeVendor } from './enabled.js';
+import { outcomeOf } from './outcome.js';
+import { requestId } from './request-id.js';
 import { registerHealth } from './routes/health.js';
 import { registerObserve } from './routes/observe.js';
 import { registerRefer } from './routes/refer.js';
@@ -34,7 +36,15 @@ export interface AppDeps {
 
 export interface AppEnv {
   /** `enabled`: the vendors this request's token configures, decided once in the auth step. */
-  Variables: { ctx: RequestContext; deps: AppDeps; outcome: string; enabled: readonly EnabledVendor[] };
+  Variables: {
+    ctx: RequestContext;
+    deps: AppDeps;
+    outcome: string;
+    enabled: readonly EnabledVendor[];
+    /** `X-Request-Id` of this request, and the logger whose lines carry it (`request-id.ts`). */
+    requestId: string;
+    log: Logger;
+  };
 }
 
 export type RelayApp = Hono<AppEnv>;
@@ -43,16 +53,18 @@ export function createApp(deps: AppDeps): RelayApp {
   const app = new Hono<AppEnv>({ strict: false });
   const { config, log } = deps;
 
+  app.use('*', requestId(log));
+
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     const started = performance.now();
     await next();
-    log.info('request', {
+    c.get('log').info('request', {
       route: c.req.routePath,
       method: c.req.method,
       status: c.res.status,
       vendors: vendorIds(c),
-      outcome: c.get('outcome') ?? (c.res.status === 200 ? 'ok' : String(c.res.status)),
+      outcome: c.get('outcome') ?? (await outcomeOf(c.res)),
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
   });
@@ -86,10 +98,10 @@ export function createApp(deps: AppDeps): RelayApp {
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
         signal,
         deadline,
-        log,
+        log: c.get('log'),
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       });
-      c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
+      c.set('enabled', requireSomeVendor(enabledVendors(deps.vendors, c.get('ctx'))));
       await next();
     });
   }
@@ -110,9 +122,9 @@ export function createApp(deps: AppDeps): RelayApp {
   app.onError((err, c) => {
     if (!(err instanceof RelayError)) {
       // Only the class and a redacted message: upstream errors may quote credentials.
-      log.error('unhandled error', { route: c.req.routePath, errorName: err.name });
+      c.get('log').error('unhandled error', { route: c.req.routePath, errorName: err.name });
     } else if (err.code !== 'authorization error' && err.code !== 'invalid argument') {
-      log.warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
+      c.get('log').warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
     }
     return errorResponse(c, err);
   });
@@ -148,7 +160,7 @@ async function deploymentSecret(
 function errorResponse(c: Context<AppEnv>, err: unknown): Response {
   c.set('outcome', toWireError(err).code);
   if (c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/respond/trigger') {
-    audit(c.get('deps').log, {
+    audit(c.get('log'), {
       action: 'unknown',
       observable: { type: '', value: '' },
       client: undefined,

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import pkg from '../../package.json' with { type: 'json' };
 import { ENGINE_SECRET_PLACEHOLDER_KEY } from '../../cdk/lib/relay-stack.js';
+import pkg from '../../package.json' with { type: 'json' };
 import {
   fakeAssets,
   logicalId,
@@ -261,7 +261,7 @@ describe('dev stage (hs256, engine on)', () => {
     dev.template.hasOutput('SecretKeyArn', { Value: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey') });
   });
 
-  it('reports the same version as the relay\'s /version (package.json), as an output and a tag', () => {
+  it("reports the same version as the relay's /version (package.json), as an output and a tag", () => {
     dev.template.hasOutput('RelayVersion', { Value: pkg.version });
     dev.template.hasResourceProperties('AWS::Lambda::Function', {
       Tags: Match.arrayWith([{ Key: 'version', Value: pkg.version }]),

@@ -10,7 +10,8 @@ import { redactText } from '../logger.js';
 export function statusError(product: string, status: number, detail: string): RelayError {
   switch (status) {
     case 401:
-      return authError(detail);
+      // Our words and the status only: the upstream's text reads like a verdict on the relay's JWT.
+      return authError(`${product} rejected the API credentials (HTTP 401).`);
     case 403:
       return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`);
     case 404:

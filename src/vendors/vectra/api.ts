@@ -5,7 +5,7 @@
  * `next` links only while they stay on the brain's origin, up to a page cap.
  */
 import type { RequestContext } from '../../kernel/context.js';
-import { RelayError } from '../../kernel/errors.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 import { type RetryPolicy, Transport, type TransportResponse } from '../../kernel/upstream/transport.js';
 import { authorization, invalidate } from './auth.js';
 import type { VectraConfig } from './config.js';
@@ -163,6 +163,8 @@ export class VectraApi {
     }
     if (res.status >= 200 && res.status < 300) return parseJson(res);
     if (res.status === 404 && allow404) return null;
+    // Our words, not the brain's: a bad API token must not read like a bad relay JWT.
+    if (res.status === 401) throw authError(`${VENDOR} rejected the API token (HTTP 401).`);
     throw this.transport.statusError(res);
   }
 

@@ -92,10 +92,22 @@ async function fetchToken(
   const res = await tokenCall(auth, transport, { grant_type: 'client_credentials' }, true);
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
-    const detail = transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
-    throw authError(detail);
+    const code = oauthErrorCode(res.raw.text);
+    throw authError(
+      `${VENDOR} rejected the API client credentials (HTTP ${res.status}${code ? `, ${code}` : ''}).`,
+    );
   }
   throw transport.statusError(res.raw);
+}
+
+/** The OAuth error code of a token answer (RFC 6749 §5.2, e.g. `invalid_client`): a code, never prose. */
+function oauthErrorCode(text: string): string | undefined {
+  try {
+    const code = (JSON.parse(text) as { error?: unknown }).error;
+    return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function tokenCall(auth: OAuth, transport: Transport, form: Record<string, string>, basic: boolean) {
