@@ -8,29 +8,38 @@ import { serve } from '@hono/node-server';
 import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
 import { createRuntime } from './runtime.js';
 import { loadModuleKey, loadSecretKey } from './secret-key.js';
+import { portFrom, startupMessage } from './startup.js';
 
-let sandbox: Sandbox | undefined;
-if (wantsSandbox(process.env)) {
-  sandbox = await startSandbox({
-    brain: Number(process.env.SANDBOX_BRAIN_PORT ?? 9091),
-    ec2: Number(process.env.SANDBOX_EC2_PORT ?? 9092),
+/** Starts the sandbox (when wanted) and the relay; resolves once listening. */
+async function main(): Promise<void> {
+  const env = process.env;
+  const brainPort = portFrom(env, 'SANDBOX_BRAIN_PORT', 9091);
+  const ec2Port = portFrom(env, 'SANDBOX_EC2_PORT', 9092);
+  ports.set(brainPort, 'SANDBOX_BRAIN_PORT').set(ec2Port, 'SANDBOX_EC2_PORT');
+  if (wantsSandbox(env)) {
+    sandbox = await startSandbox({ brain: brainPort, ec2: ec2Port });
+    Object.assign(env, sandbox.env);
+  }
+  const runtime = createRuntime(
+    env,
+    () => loadSecretKey(env),
+    () => loadModuleKey(env),
+  );
+  ports.set(runtime.config.port, 'PORT');
+  await new Promise<void>((resolve, reject) => {
+    server = serve({ fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' }, (info) => {
+      const url = `http://127.0.0.1:${info.port}`;
+      console.log(`Relay ${runtime.config.version} listening on ${url}`);
+      if (sandbox) console.log(sandboxBanner(sandbox, url));
+      resolve();
+    });
+    server.once('error', reject);
   });
-  Object.assign(process.env, sandbox.env);
 }
 
-const runtime = createRuntime(
-  process.env,
-  () => loadSecretKey(process.env),
-  () => loadModuleKey(process.env),
-);
-const server = serve(
-  { fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' },
-  (info) => {
-    const url = `http://127.0.0.1:${info.port}`;
-    console.log(`Relay ${runtime.config.version} listening on ${url}`);
-    if (sandbox) console.log(sandboxBanner(sandbox, url));
-  },
-);
+let sandbox: Sandbox | undefined;
+let server: ReturnType<typeof serve> | undefined;
+const ports = new Map<number, string>();
 
 function sandboxBanner(s: Sandbox, url: string): string {
   const h = `-H "Authorization: Bearer $JWT" -H 'Content-Type: application/json'`;
@@ -55,9 +64,16 @@ function sandboxBanner(s: Sandbox, url: string): string {
 }
 
 const stop = () => {
-  server.close();
+  server?.close();
   void sandbox?.close().finally(() => process.exit(0));
   if (!sandbox) process.exit(0);
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`relay: ${startupMessage(err, ports)}\n`);
+  process.exit(1);
+}

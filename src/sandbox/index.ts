@@ -7,6 +7,7 @@
  */
 
 import { SignJWT } from 'jose';
+import { ConfigError } from '../kernel/config.js';
 import { generateSecret } from '../kernel/secret.js';
 import { type FakeEc2, startFakeEc2 } from './ec2/index.js';
 import {
@@ -40,7 +41,13 @@ export const REAL_CONFIG_VARS = [
 ];
 
 export function wantsSandbox(env: Record<string, string | undefined>): boolean {
-  if (env.RELAY_SANDBOX !== undefined) return env.RELAY_SANDBOX === 'true';
+  const forced = env.RELAY_SANDBOX?.trim();
+  if (forced === 'true' || forced === 'false') return forced === 'true';
+  if (forced !== undefined && forced !== '') {
+    throw new ConfigError(
+      `Invalid environment: RELAY_SANDBOX (must be true or false, got ${JSON.stringify(forced.slice(0, 20))})`,
+    );
+  }
   return REAL_CONFIG_VARS.every((name) => !env[name]);
 }
 
