@@ -92,7 +92,7 @@ async function fetchToken(
   const res = await tokenCall(auth, transport, { grant_type: 'client_credentials' }, true);
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
-    const code = oauthErrorCode(res.raw.text);
+    const code = oauthErrorCode(res.body);
     throw authError(
       `${VENDOR} rejected the API client credentials (HTTP ${res.status}${code ? `, ${code}` : ''}).`,
     );
@@ -101,13 +101,9 @@ async function fetchToken(
 }
 
 /** The OAuth error code of a token answer (RFC 6749 §5.2, e.g. `invalid_client`): a code, never prose. */
-function oauthErrorCode(text: string): string | undefined {
-  try {
-    const code = (JSON.parse(text) as { error?: unknown }).error;
-    return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : undefined;
-  } catch {
-    return undefined;
-  }
+function oauthErrorCode(body: unknown): string | undefined {
+  const code = (body as { error?: unknown } | null)?.error;
+  return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : undefined;
 }
 
 async function tokenCall(auth: OAuth, transport: Transport, form: Record<string, string>, basic: boolean) {
