@@ -69,30 +69,33 @@ export interface CliOptions {
   readonly staticIpsState: string;
 }
 
+const parseOptions = (argv: readonly string[]) =>
+  parseArgs({
+    args: [...argv],
+    allowNegative: true,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      policy: { type: 'string' },
+      sandbox: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: true },
+      once: { type: 'boolean', default: false },
+      loop: { type: 'boolean', default: false },
+      'interval-minutes': { type: 'string' },
+      claims: { type: 'string' },
+      'lock-file': { type: 'string', default: resolve(STATE_DIR, 'engine.lock') },
+      'static-ips-state': {
+        type: 'string',
+        default: resolve(STATE_DIR, 'current_blocked_static_destination_ips'),
+      },
+    },
+  });
+
 /** `undefined` for `--help`; throws `PolicyError` on bad usage. */
 export function parseCli(argv: readonly string[]): CliOptions | undefined {
-  let values;
+  let values: ReturnType<typeof parseOptions>['values'];
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      allowNegative: true,
-      strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h', default: false },
-        policy: { type: 'string' },
-        sandbox: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: true },
-        once: { type: 'boolean', default: false },
-        loop: { type: 'boolean', default: false },
-        'interval-minutes': { type: 'string' },
-        claims: { type: 'string' },
-        'lock-file': { type: 'string', default: resolve(STATE_DIR, 'engine.lock') },
-        'static-ips-state': {
-          type: 'string',
-          default: resolve(STATE_DIR, 'current_blocked_static_destination_ips'),
-        },
-      },
-    }));
+    ({ values } = parseOptions(argv));
   } catch (err) {
     throw new PolicyError(err instanceof Error ? err.message : String(err));
   }
