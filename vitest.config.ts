@@ -14,12 +14,12 @@ export default defineConfig({
       reporter: ['text-summary'],
       // Only our sources (READMEs under src/ are not code). The contract core, the vendors and
       // the engine are held to floors; the vendor and engine floors are the figures of
-      // 2026-12-01 (vendors 96.8/83.1/98.1/95.0, engine 96.1/84.8/92.9/93.8 % lines/branches/
+      // 2026-12-01 (vendors 96.1/84.0/97.0/94.6, engine 96.0/85.3/90.9/93.3 % lines/branches/
       // functions/statements), rounded down. The rest is measured and reported.
       thresholds: {
         'src/relay/**': { lines: 90, branches: 85, functions: 90 },
-        'src/vendors/**': { lines: 96, branches: 83, functions: 98, statements: 94 },
-        'src/engine/**': { lines: 96, branches: 84, functions: 92, statements: 93 },
+        'src/vendors/**': { lines: 96, branches: 83, functions: 97, statements: 94 },
+        'src/engine/**': { lines: 96, branches: 85, functions: 90, statements: 93 },
       },
     },
     env: {
