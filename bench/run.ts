@@ -5,6 +5,9 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchBundle } from './bundle.js';
+import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
+import { benchCiscoFmc } from './clients/cisco_fmc.js';
+import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
@@ -20,11 +23,27 @@ export const BENCHES: readonly Bench[] = [
   { name: 'relay', title: 'relay core (in process)', run: benchRelay },
   { name: 'vectra', title: 'Vectra observe against the fake brain (50 ms per call)', run: benchVectra },
   { name: 'nacl', title: 'AWS NACL blocking against the fake EC2 (20 ms per call)', run: benchNacl },
+  { name: 'pan', title: 'pan block client against the fake PAN-OS (20 ms per call)', run: benchPan },
+  {
+    name: 'cisco_fmc',
+    title: 'cisco_fmc block client against the fake FMC (20 ms per call)',
+    run: benchCiscoFmc,
+  },
+  {
+    name: 'cisco_asa_http',
+    title: 'cisco_asa_http block client against the fake ASA (20 ms per call)',
+    run: benchCiscoAsaHttp,
+  },
+  {
+    name: 'carbon_black',
+    title: 'Carbon Black quarantine against the fake (20 ms per call)',
+    run: benchCarbonBlack,
+  },
   { name: 'engine', title: 'automated response engine (10,000 hosts, 20 ms per call)', run: benchEngine },
   { name: 'bundle', title: 'bundle size and cold start', run: benchBundle },
 ];
 
-const names = (): string => BENCHES.map((b) => `  ${b.name.padEnd(8)} ${b.title}`).join('\n');
+const names = (): string => BENCHES.map((b) => `  ${b.name.padEnd(15)} ${b.title}`).join('\n');
 
 const HELP = `Usage: npm run bench -- [name …] [--list] [--help]
 
