@@ -5,6 +5,7 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchBundle } from './bundle.js';
+import { benchCarbonBlack } from './clients/carbon_black.js';
 import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchPan } from './clients/pan.js';
