@@ -10,6 +10,7 @@ import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
+import { benchMemory } from './memory.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
 import { benchVectra } from './vectra.js';
@@ -42,6 +43,7 @@ export const BENCHES: readonly Bench[] = [
   },
   { name: 'engine', title: 'automated response engine (10,000 hosts, 20 ms per call)', run: benchEngine },
   { name: 'bundle', title: 'bundle size and cold start', run: benchBundle },
+  { name: 'memory', title: 'memory a token holder can make the process hold', run: benchMemory },
 ];
 
 const names = (): string => BENCHES.map((b) => `  ${b.name.padEnd(15)} ${b.title}`).join('\n');

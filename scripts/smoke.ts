@@ -5,6 +5,7 @@
  *
  *   npm run smoke                                  # self-contained (CI)
  *   JWT=… npm run smoke -- --url http://127.0.0.1:9090 --ec2-state http://127.0.0.1:9092/_state
+ *   npm run smoke -- --clients fortinet,pan      # plus a block/unblock walk per block client (or `all`)
  *
  * The JWT never travels on the command line (where `ps` and shell history
  * would show it): it comes from the `JWT` variable or from stdin.
@@ -13,10 +14,11 @@ import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createRuntime } from '../src/handlers/runtime.js';
-import { startSandbox } from '../src/sandbox/index.js';
+import { DEFAULT_SANDBOX_CLIENTS, type Sandbox, sandboxClients, startSandbox } from '../src/sandbox/index.js';
 import { SCENARIO } from '../src/sandbox/vectra-brain/index.js';
+import { clientSteps } from './lib/smoke-clients.js';
 
-const HELP = `Usage: npm run smoke -- [--url <relay url> [--jwt-stdin] [--ec2-state <url>]]
+const HELP = `Usage: npm run smoke -- [--url <relay url> [--jwt-stdin] [--ec2-state <url>]] [--clients <ids>|all]
 
 Walks every relay endpoint, including a block/unblock round trip, and prints one
 verdict per step, then "smoke: N passed, N failed" (exit 0 only when all pass).
@@ -26,6 +28,8 @@ verdict per step, then "smoke: N passed, N failed" (exit 0 only when all pass).
   --jwt-stdin        read the JWT from stdin; otherwise it is taken from the JWT
                      variable (npm start prints "export JWT=…"). Never on the command line.
   --ec2-state <url>  the fake EC2's state URL, to count NACL denies (sandbox: …:9092/_state)
+  --clients <ids>    also a block/unblock walk per block client against its fake
+                     (comma-separated module ids, or all)
   -h, --help         print this help`;
 
 const values = (() => {
@@ -36,6 +40,7 @@ const values = (() => {
         jwt: { type: 'string' },
         'jwt-stdin': { type: 'boolean', default: false },
         'ec2-state': { type: 'string' },
+        clients: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -84,8 +89,12 @@ async function main(): Promise<number> {
   let jwt = base ? await readJwt() : '';
   let ec2State = values['ec2-state'];
   let stop = async () => {};
+  // The sandbox always enables the default clients (the core walk below uses aws_nacl).
+  const walked = values.clients ? sandboxClients(values.clients) : [];
+  let fakes: Sandbox['fakes'] | undefined;
   if (!base) {
-    const sandbox = await startSandbox();
+    const sandbox = await startSandbox({}, [...new Set([...DEFAULT_SANDBOX_CLIENTS, ...walked])]);
+    fakes = sandbox.fakes;
     Object.assign(process.env, sandbox.env, { LOG_LEVEL: 'ERROR', PORT: '0' });
     const runtime = createRuntime(process.env, async () => process.env.SECRET_KEY);
     const server = serve({ fetch: runtime.app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -207,6 +216,13 @@ async function main(): Promise<number> {
         return `${JSON.stringify(r.data)}, NACL denies: ${left}`;
       },
     ],
+    ...walked.flatMap((module) =>
+      clientSteps(module, {
+        post: async (path, body) => ok(await post(path, body)),
+        ip,
+        ...(fakes ? { fakes } : {}),
+      }),
+    ),
     ['tiles', async () => `${(ok(await post('/tiles')).data as unknown[]).length} tiles`],
     [
       'tile-data',

@@ -7,7 +7,7 @@
 import { serve } from '@hono/node-server';
 import { claimsFromEnv } from '../engine/entry.js';
 import { toWireError } from '../kernel/errors.js';
-import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
+import { type Sandbox, sandboxClients, startSandbox, wantsSandbox } from '../sandbox/index.js';
 import { advanceCollections } from '../vendors/carbon-black/collect/runner.js';
 import { collectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { createRuntime } from './runtime.js';
@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const ec2Port = portFrom(env, 'SANDBOX_EC2_PORT', 9092);
   ports.set(brainPort, 'SANDBOX_BRAIN_PORT').set(ec2Port, 'SANDBOX_EC2_PORT');
   if (wantsSandbox(env)) {
-    sandbox = await startSandbox({ brain: brainPort, ec2: ec2Port });
+    sandbox = await startSandbox(
+      { brain: brainPort, ec2: ec2Port },
+      // SANDBOX_CLIENTS=all (or a list) also starts those block clients' fakes and enables them.
+      sandboxClients(env.SANDBOX_CLIENTS),
+    );
     Object.assign(env, sandbox.env);
   }
   const runtime = createRuntime(

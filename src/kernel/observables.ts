@@ -33,7 +33,15 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   const tree = node();
   for (const issue of issues.slice(0, MAX_ISSUES)) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) addMessage(tree, [...issue.path, key], 'Unknown field.');
+      for (const key of issue.keys.slice(0, MAX_ECHOED_KEYS))
+        addMessage(tree, [...issue.path, key], 'Unknown field.');
+      if (issue.keys.length > MAX_ECHOED_KEYS) {
+        addMessage(
+          tree,
+          [...issue.path, '_more'],
+          `${issue.keys.length - MAX_ECHOED_KEYS} more unknown fields.`,
+        );
+      }
     } else if (issue.path.length === 0) {
       addMessage(tree, ['_schema'], 'Invalid input type.');
     } else {
@@ -47,8 +55,14 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
 /** The payload error of a body that is not JSON or not the expected kind of value. */
 export const INVALID_INPUT_TYPE = 'Invalid JSON payload received. {"_schema":["Invalid input type."]}';
 
-/** Field names come from the caller: bounded, and kept off the map's prototype. */
-const fieldName = (key: PropertyKey): string => String(key).slice(0, 64);
+/** Unknown keys named per object at most: the names come from the caller. */
+const MAX_ECHOED_KEYS = 5;
+
+/** Field names come from the caller: cut short (a 200,000-character key made a 200 KB answer), kept off the map's prototype. */
+const fieldName = (key: PropertyKey): string => {
+  const name = String(key);
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+};
 const node = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
 
 /** Adds `message` under `path` in marshmallow's nested field → messages map. */

@@ -61,6 +61,7 @@ const BENCH_NAMES = [
   'carbon_black',
   'engine',
   'bundle',
+  'memory',
 ];
 
 const oneLine = (text: string): string[] => text.trimEnd().split('\n');
