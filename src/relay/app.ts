@@ -95,7 +95,9 @@ export function createApp(deps: AppDeps): RelayApp {
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
         onMissingExp: () =>
-          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
+          c
+            .get('log')
+            .warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const ctx: RequestContext = {
         config,

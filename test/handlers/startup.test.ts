@@ -93,6 +93,7 @@ describe('start-up errors', () => {
         LOG_LEVEL: 'SILENT',
         PORT: '0',
         AUTH_MODE: 'rs256',
+        RELAY_PUBLIC_URL: 'http://127.0.0.1:9090',
         JWKS_ALLOWED_HOSTS: 'http://127.0.0.1:8081',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
