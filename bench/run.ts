@@ -8,6 +8,8 @@ import { benchBundle } from './bundle.js';
 import { benchCarbonBlack } from './clients/carbon_black.js';
 import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
+import { benchCrowdStrike } from './clients/crowdstrike.js';
+import { benchDefender } from './clients/microsoft-defender.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchMemory } from './memory.js';
@@ -40,6 +42,16 @@ export const BENCHES: readonly Bench[] = [
     name: 'carbon_black',
     title: 'Carbon Black quarantine against the fake (20 ms per call)',
     run: benchCarbonBlack,
+  },
+  {
+    name: 'defender',
+    title: 'Microsoft Defender isolation against the fake tenant (20 ms per call)',
+    run: benchDefender,
+  },
+  {
+    name: 'crowdstrike',
+    title: 'CrowdStrike Falcon containment against the fake CID (20 ms per call)',
+    run: benchCrowdStrike,
   },
   { name: 'engine', title: 'automated response engine (10,000 hosts, 20 ms per call)', run: benchEngine },
   { name: 'bundle', title: 'bundle size and cold start', run: benchBundle },

@@ -10,7 +10,7 @@ import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
-import { relayGuard } from '../vendors/vectra/var-port.js';
+import { relayGuard, relayHosts } from '../vendors/vectra/var-port.js';
 
 export const VERSION: string = pkg.version;
 
@@ -66,6 +66,7 @@ export function createRuntime(
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
     guardFor: relayGuard,
+    hostsFor: relayHosts,
   });
   return { config, log, app };
 }

@@ -59,6 +59,8 @@ const BENCH_NAMES = [
   'cisco_fmc',
   'cisco_asa_http',
   'carbon_black',
+  'defender',
+  'crowdstrike',
   'engine',
   'bundle',
   'memory',
