@@ -73,9 +73,34 @@ describe('routing', () => {
     ['POST', '/watchdog'],
     ['PUT', '/health'],
     ['DELETE', '/respond/trigger'],
-  ])('answers 405 for %s %s', async (method, path) => {
+  ])('answers 405 for %s %s, with an Allow header and the relay JSON shape', async (method, path) => {
     const { app } = makeApp();
-    expect((await app.request(path as string, { method: method as string })).status).toBe(405);
+    const res = await app.request(path as string, { method: method as string });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(path === '/watchdog' ? 'GET, HEAD' : 'POST');
+    expect(await res.json()).toEqual({ code: 405, message: 'Method Not Allowed' });
+  });
+
+  it.each([
+    ['GET', '/health/'],
+    ['GET', '/respond/trigger/'],
+  ])('answers 405 for %s %s too (trailing slash)', async (method, path) => {
+    const { app } = makeApp();
+    const res = await app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers a trigger whose body is too large with data.status, and audits it', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/respond/trigger', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 10),
+    });
+    const body = (await res.json()) as { data?: { status: string }; errors?: { code: string }[] };
+    expect(body.data).toEqual({ status: 'failure' });
+    expect(body.errors?.[0]?.code).toBe('invalid argument');
   });
 
   it('tolerates a trailing slash', async () => {
