@@ -86,7 +86,9 @@ describe('build', () => {
   it('never puts a fake (src/sandbox) into a deployed function', async () => {
     const real = await build({ outdir, functions: Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[] });
     for (const fn of Object.values(real.functions)) {
-      const meta = JSON.parse(await readFile(fn?.metafile ?? '', 'utf8')) as { inputs: Record<string, unknown> };
+      const meta = JSON.parse(await readFile(fn?.metafile ?? '', 'utf8')) as {
+        inputs: Record<string, unknown>;
+      };
       const inputs = Object.keys(meta.inputs);
       expect(inputs.some((i) => i.includes('src/handlers/'))).toBe(true);
       expect(inputs.filter((i) => i.includes('src/sandbox/'))).toEqual([]);
