@@ -42,6 +42,12 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
+  if (config.authMode === 'hs256' && !env.SECRET_KEY && !env.SECRET_KEY_ARN?.trim()) {
+    // Otherwise every request would fail later with a service error instead of one clear start-up error.
+    throw new ConfigError(
+      'Invalid environment: SECRET_KEY (AUTH_MODE=hs256 needs SECRET_KEY or SECRET_KEY_ARN; generate one with npm run jwt)',
+    );
+  }
   // The Carbon Black collection's deployment settings (files, timeout, store): parsed now, named if bad.
   setCollectSettings(collectSettingsFrom(env));
   if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {

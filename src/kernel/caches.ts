@@ -10,15 +10,21 @@
  */
 import { BoundedCache, type BoundedCacheOptions } from './bounded-cache.js';
 
+/** What the registry needs of each cache, whatever its key and value types. */
+interface Held {
+  readonly size: number;
+  clear(): void;
+}
+
 export class CacheRegistry {
-  private readonly caches = new Map<string, BoundedCache<{}, {}>>();
+  private readonly caches = new Map<string, Held>();
 
   /** The cache called `name`, created with `opts` the first time it is asked for. */
   cache<K extends {}, V extends {}>(name: string, opts: BoundedCacheOptions<K, V>): BoundedCache<K, V> {
     let c = this.caches.get(name) as BoundedCache<K, V> | undefined;
     if (!c) {
       c = new BoundedCache<K, V>(opts);
-      this.caches.set(name, c as unknown as BoundedCache<{}, {}>);
+      this.caches.set(name, c);
     }
     return c;
   }

@@ -9,8 +9,10 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
 import { failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
 import { verifyAuthorization } from './auth.js';
-import { enabledVendors } from './enabled.js';
+import { enabledVendors, requireSomeVendor } from './enabled.js';
 import type { AppDeps, AppEnv, RelayApp } from './env.js';
+import { outcomeOf } from './outcome.js';
+import { requestId } from './request-id.js';
 import { healthRoutes } from './routes/health.js';
 import { observeRoutes } from './routes/observe.js';
 import { referRoutes } from './routes/refer.js';
@@ -25,6 +27,22 @@ export function createApp(deps: AppDeps): RelayApp {
   const app = new Hono<AppEnv>({ strict: false });
   const { config, log } = deps;
 
+  app.use('*', requestId(log));
+
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    const started = performance.now();
+    await next();
+    c.get('log').info('request', {
+      route: c.req.routePath,
+      method: c.req.method,
+      status: c.res.status,
+      vendors: vendorIds(c),
+      outcome: c.get('outcome') ?? (await outcomeOf(c.res)),
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+
   // A relay path with another method is 405 with an Allow header, in the relay's JSON shape.
   app.use(
     methodNotAllowed({
@@ -33,20 +51,6 @@ export function createApp(deps: AppDeps): RelayApp {
         c.json({ code: 405, message: 'Method Not Allowed' }, 405, { Allow: methods.join(', ') }),
     }),
   );
-
-  app.use('*', async (c, next) => {
-    c.set('deps', deps);
-    const started = performance.now();
-    await next();
-    log.info('request', {
-      route: c.req.routePath,
-      method: c.req.method,
-      status: c.res.status,
-      vendors: vendorIds(c),
-      outcome: c.get('outcome') ?? (c.res.status === 200 ? 'ok' : String(c.res.status)),
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
-  });
 
   // Before the body limit and authentication, so their failures still answer `data.status`.
   app.post('/respond/trigger', triggerAnswer);
@@ -75,7 +79,9 @@ export function createApp(deps: AppDeps): RelayApp {
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
         onMissingExp: () =>
-          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
+          c
+            .get('log')
+            .warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const ctx: RequestContext = {
         ...(deps.caches ? { caches: deps.caches } : {}),
@@ -84,13 +90,13 @@ export function createApp(deps: AppDeps): RelayApp {
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
         signal,
         deadline,
-        log,
+        log: c.get('log'),
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       };
       const guard = deps.guardFor?.(ctx);
       const hosts = deps.hostsFor?.(ctx);
       c.set('ctx', { ...ctx, ...(guard ? { guard } : {}), ...(hosts ? { hosts } : {}) });
-      c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
+      c.set('enabled', requireSomeVendor(enabledVendors(deps.vendors, c.get('ctx'))));
       await next();
     });
   }
@@ -103,9 +109,9 @@ export function createApp(deps: AppDeps): RelayApp {
   app.onError((err, c) => {
     if (!(err instanceof RelayError)) {
       // Only the class and a redacted message: upstream errors may quote credentials.
-      log.error('unhandled error', { route: c.req.routePath, errorName: err.name });
+      c.get('log').error('unhandled error', { route: c.req.routePath, errorName: err.name });
     } else if (err.code !== 'authorization error' && err.code !== 'invalid argument') {
-      log.warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
+      c.get('log').warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
     }
     return errorResponse(c, err);
   });

@@ -39,6 +39,9 @@ export interface AppEnv {
     enabled: readonly EnabledVendor[];
     /** Set by the trigger route for the trigger middleware's audit record and answer. */
     trigger: { request?: TriggerRequest; result?: TriggerResult };
+    /** `X-Request-Id` of this request, and the logger whose lines carry it (`request-id.ts`). */
+    requestId: string;
+    log: Logger;
   };
 }
 

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_SECRET_PLACEHOLDER_KEY } from '../../cdk/lib/relay-stack.js';
+import pkg from '../../package.json' with { type: 'json' };
 import {
   fakeAssets,
   logicalId,
@@ -264,6 +265,7 @@ describe('dev stage (hs256, engine on)', () => {
   it('outputs the relay URL and the secret ARNs', () => {
     expect(Object.keys((dev.json.Outputs ?? {}) as object)).toEqual([
       'RelayUrl',
+      'RelayVersion',
       'ApiEndpoint',
       'RelayFunctionName',
       'SecretKeyArn',
@@ -271,6 +273,14 @@ describe('dev stage (hs256, engine on)', () => {
       'EngineFunctionName',
     ]);
     dev.template.hasOutput('SecretKeyArn', { Value: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey') });
+  });
+
+  it("reports the same version as the relay's /version (package.json), as an output and a tag", () => {
+    dev.template.hasOutput('RelayVersion', { Value: pkg.version });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Tags: Match.arrayWith([{ Key: 'version', Value: pkg.version }]),
+    });
+    expect(dev.template.toJSON().Description).toContain(`version ${pkg.version}`);
   });
 });
 

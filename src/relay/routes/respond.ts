@@ -64,7 +64,7 @@ export const triggerAnswer: MiddlewareHandler<AppEnv> = async (c, next) => {
   const failure: unknown =
     c.error ?? (result ? undefined : new RelayError('unknown', 'Something went wrong.'));
   const ctx = c.get('ctx') as RequestContext | undefined;
-  audit(c.get('deps').log, {
+  audit(c.get('log'), {
     action: request?.actionId ?? 'invalid',
     observable: request?.observable ?? { type: '', value: '' },
     client: result?.client ?? request?.params.client_id,
