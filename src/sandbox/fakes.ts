@@ -7,6 +7,7 @@
 import type { BlockClientId } from '../vendors/block-clients.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
+import { fortimanagerFake } from './fortimanager/index.js';
 import { fortinetFake } from './fortinet/index.js';
 
 /** VAR's test client has no upstream: its whole state is the Vectra tags. */
@@ -18,5 +19,6 @@ const noUpstream = (module: string): FakeDeclaration => ({
 export const fakes = {
   aws_nacl: ec2Fake,
   fortinet: fortinetFake,
+  fortimanager: fortimanagerFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;

@@ -10,6 +10,7 @@ import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
 import { awsNaclClient } from './aws-nacl/index.js';
+import { fortimanagerClient } from './fortimanager/index.js';
 import { fortinetClient } from './fortinet/index.js';
 import { testClient } from './test-client/index.js';
 
@@ -19,6 +20,7 @@ type AnyDeclaration = BlockClientDeclaration<FieldSpecs, any>;
 export const blockClients = {
   aws_nacl: awsNaclClient,
   fortinet: fortinetClient,
+  fortimanager: fortimanagerClient,
   test_client: testClient,
 } as const satisfies Record<string, AnyDeclaration>;
 

@@ -1,0 +1,34 @@
+/**
+ * The fake FortiManager as the `fortimanager` block client's fake: ADOM
+ * `root` (no workspace mode), package `vectra_policy` installed to one
+ * managed FortiGate, VAR-style `Internal-Block` / `External-Block` groups
+ * with an administrator's member each. Installs run `jobMs` (default 2 s);
+ * `settle()` finishes them now.
+ */
+import type { FakeDeclaration } from '../fake.js';
+import { snapshotOf, startFakeFortiManager } from './server.js';
+
+export { C as FMG_CODES, FmgState, RpcError } from './model.js';
+export { type FakeFortiManager, type FmgCall, SEED, snapshotOf, startFakeFortiManager } from './server.js';
+
+export const fortimanagerFake: FakeDeclaration = {
+  module: 'fortimanager',
+  async start(opts = {}) {
+    const fmg = await startFakeFortiManager({
+      port: opts.port ?? 0,
+      latencyMs: opts.latencyMs ?? 0,
+      ...(opts.jobMs !== undefined ? { jobMs: opts.jobMs } : {}),
+    });
+    return {
+      url: fmg.url,
+      claims: {
+        fortimanager_url: fmg.url,
+        fortimanager_api_key: fmg.apiKey,
+        fortimanager_package: 'vectra_policy',
+      },
+      snapshot: () => snapshotOf(fmg.state),
+      settle: () => fmg.settle(),
+      close: () => fmg.close(),
+    };
+  },
+};

@@ -1,0 +1,271 @@
+/**
+ * VAR's operations for the `fortimanager` client.
+ *
+ * A block adds our address objects to the ADOM group and installs the
+ * policy package; the elements are pending (`<element>#<task>`) until the
+ * install task succeeds, and `confirm` reads the task: done → in force,
+ * running → still pending, failed → failed, after rolling back the members
+ * that block itself added (so no later install enforces an unrecorded block).
+ * Blocking what is recorded (in force or pending) changes nothing and starts
+ * no install. Unblocks and static lists wait for their install, within the
+ * request's deadline.
+ */
+import {
+  type BlockClient,
+  type BlockResult,
+  type ConfirmAnswer,
+  defineBlockClient,
+  type StaticElement,
+} from '../../kernel/block-client.js';
+import type { RequestContext } from '../../kernel/context.js';
+import { RelayError } from '../../kernel/errors.js';
+import type { BlockedElements } from '../../kernel/model.js';
+import { addHosts, applyAndInstall, open, removeHosts, waitForTask } from './blocker.js';
+import type { FmgObjects } from './client.js';
+import { CLIENT_NAME, type FortiManagerConfig, MODULE, PRODUCT, type Side } from './config.js';
+import { baseId, elementId, type HostIp, hostIp, parseElementId, pendingId } from './ids.js';
+
+export const CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
+/** How long an unblock or a static list waits for its install before answering. */
+export const INSTALL_WAIT_MS = 20_000;
+
+interface Recorded {
+  readonly blockedElements: BlockedElements;
+  readonly pendingElements: BlockedElements;
+}
+
+const stillRunning = (task: number, pkg: string) => `${PRODUCT} install task ${task} of package ${pkg}`;
+
+export function createFortiManagerClient(
+  cfg: FortiManagerConfig,
+  ctx: RequestContext,
+  opts: { installWaitMs?: number } = {},
+): BlockClient {
+  const waitMs = opts.installWaitMs ?? INSTALL_WAIT_MS;
+
+  const hosts = (inputs: readonly string[]): HostIp[] => {
+    const out: HostIp[] = [];
+    for (const raw of new Set(inputs)) {
+      const h = hostIp(raw);
+      if (h && !out.some((x) => x.ip === h.ip)) out.push(h);
+      else if (!h)
+        ctx.log.warn('FortiManager: not a single IP address, skipped', { input: raw.slice(0, 80) });
+    }
+    return out;
+  };
+
+  /** Rolls back members a failed install's block added, and installs that (not waited for). */
+  const rollback = async (objs: FmgObjects, side: Side, hs: readonly HostIp[]) => {
+    if (hs.length === 0) return;
+    try {
+      await applyAndInstall(
+        objs,
+        () => removeHosts(objs, cfg, side, hs),
+        () => true,
+      );
+    } catch (err) {
+      ctx.log.warn('FortiManager rollback failed', {
+        reason: err instanceof Error ? err.message : 'unknown',
+      });
+    }
+  };
+
+  const block = async (side: Side, inputs: readonly string[], o: Recorded): Promise<BlockResult> => {
+    const hs = hosts(inputs);
+    if (hs.length === 0) return [];
+    const blocked = new Set(o.blockedElements[CLIENT_NAME] ?? []);
+    const pending = o.pendingElements[CLIENT_NAME] ?? [];
+    const pendingOf = (id: string) => pending.find((p) => baseId(p) === id);
+    const objs = open(cfg, ctx);
+    return objs.rpc.withSession(async () => {
+      const { result, task } = await applyAndInstall(
+        objs,
+        () => addHosts(objs, cfg, side, hs),
+        // Nothing added and everything recorded: the install that recorded it stands.
+        (r) =>
+          r.added.size > 0 ||
+          hs.some((h) => {
+            const id = elementId(cfg.adom, side, h.ip);
+            return !r.refused.has(h.ip) && !blocked.has(id) && !pendingOf(id);
+          }),
+      );
+      for (const e of result.refused.values())
+        ctx.log.warn('FortiManager address refused', { detail: e.message });
+      const ok = hs.filter((h) => !result.refused.has(h.ip));
+      if (ok.length === 0) throw [...result.refused.values()][0] as RelayError;
+      const ids = ok.map((h) => elementId(cfg.adom, side, h.ip));
+      if (task === undefined) {
+        return {
+          inForce: ids.filter((id) => blocked.has(id)),
+          pending: ids.flatMap((id) => {
+            const p = pendingOf(id);
+            return p && !blocked.has(id)
+              ? [{ id: p, what: stillRunning(parseElementId(p)?.task ?? 0, cfg.pkg) }]
+              : [];
+          }),
+        };
+      }
+      const t = await objs.task(task);
+      if (t.done && t.ok) return ids;
+      if (t.done) {
+        await rollback(
+          objs,
+          side,
+          ok.filter((h) => result.added.has(h.ip)),
+        );
+        throw new RelayError('service unavailable', `${t.reason}; the block was rolled back. Run it again.`);
+      }
+      return {
+        inForce: ids.filter((id) => blocked.has(id)),
+        pending: ok
+          .map((h) => ({ h, id: elementId(cfg.adom, side, h.ip) }))
+          .filter(({ id }) => !blocked.has(id))
+          .map(({ h, id }) => ({
+            id: pendingId(id, task, result.added.has(h.ip)),
+            what: stillRunning(task, cfg.pkg),
+          })),
+      };
+    });
+  };
+
+  const confirm = async (_target: unknown, pendingIds: readonly string[]): Promise<ConfirmAnswer> => {
+    const refs = pendingIds.map((id) => ({ id, ref: parseElementId(id) }));
+    const out = {
+      inForce: [] as string[],
+      pending: [] as ConfirmAnswer['pending'][number][],
+      failed: [] as ConfirmAnswer['failed'][number][],
+    };
+    for (const { id, ref } of refs) {
+      if (!ref?.task || ref.adom !== cfg.adom)
+        out.failed.push({ id, reason: `Not a pending ${PRODUCT} element of ADOM ${cfg.adom}.` });
+    }
+    const valid = refs.filter((r) => r.ref?.task && r.ref.adom === cfg.adom);
+    if (valid.length === 0) return out;
+    const objs = open(cfg, ctx);
+    await objs.rpc.withSession(async () => {
+      for (const task of new Set(valid.map((r) => r.ref?.task as number))) {
+        const mine = valid.filter((r) => r.ref?.task === task);
+        const t = await objs.task(task);
+        if (t.done && t.ok) out.inForce.push(...mine.map((r) => baseId(r.id)));
+        else if (!t.done)
+          out.pending.push(...mine.map((r) => ({ id: r.id, what: stillRunning(task, cfg.pkg) })));
+        else {
+          out.failed.push(
+            ...mine.map((r) => ({ id: r.id, reason: `${t.reason}; the block was rolled back.` })),
+          );
+          for (const side of ['src', 'dst'] as const) {
+            const wrote = mine
+              .filter((r) => r.ref?.wrote && r.ref.side === side)
+              .map((r) => r.ref as { ip: string });
+            await rollback(objs, side, hosts(wrote.map((r) => r.ip)));
+          }
+        }
+      }
+    });
+    return out;
+  };
+
+  /** Removes, installs, and waits for the install; a failed install is an error (the tags stay). */
+  const release = async (bySide: ReadonlyMap<Side, HostIp[]>): Promise<void> => {
+    const objs = open(cfg, ctx);
+    await objs.rpc.withSession(async () => {
+      const { task } = await applyAndInstall(
+        objs,
+        async () => {
+          for (const [side, hs] of bySide) await removeHosts(objs, cfg, side, hs);
+        },
+        () => true,
+      );
+      const t = await waitForTask(objs, task as number, ctx, waitMs);
+      if (t.done && !t.ok) {
+        throw new RelayError(
+          'service unavailable',
+          `${t.reason}; the ADOM no longer holds the block. Run the unblock again.`,
+        );
+      }
+      if (!t.done) ctx.log.info('FortiManager install still running after unblock', { task });
+    });
+  };
+
+  const unblock = async (o: Recorded): Promise<string[]> => {
+    const ids = [...(o.blockedElements[CLIENT_NAME] ?? []), ...(o.pendingElements[CLIENT_NAME] ?? [])];
+    const bySide = new Map<Side, HostIp[]>();
+    const released: string[] = [];
+    for (const id of new Set(ids)) {
+      const ref = parseElementId(id);
+      if (!ref || ref.adom !== cfg.adom) {
+        ctx.log.warn('FortiManager element id skipped: not of the configured ADOM', { id });
+        continue;
+      }
+      bySide.set(ref.side, [...(bySide.get(ref.side) ?? []), { ip: ref.ip, family: ref.family }]);
+      released.push(id);
+    }
+    if (released.length === 0) return [];
+    await release(bySide);
+    return released;
+  };
+
+  const blockStatics = async (inputs: readonly string[]): Promise<StaticElement[]> => {
+    const hs = hosts(inputs);
+    if (hs.length === 0) return [];
+    const objs = open(cfg, ctx);
+    return objs.rpc.withSession(async () => {
+      const { result, task } = await applyAndInstall(
+        objs,
+        () => addHosts(objs, cfg, 'dst', hs),
+        () => true,
+      );
+      const ok = hs.filter((h) => !result.refused.has(h.ip));
+      const t = await waitForTask(objs, task as number, ctx, waitMs);
+      if (t.done && !t.ok) {
+        await rollback(
+          objs,
+          'dst',
+          ok.filter((h) => result.added.has(h.ip)),
+        );
+        throw new RelayError('service unavailable', `${t.reason}; the block was rolled back.`);
+      }
+      if (!t.done) {
+        throw new RelayError(
+          'service unavailable',
+          `${stillRunning(task as number, cfg.pkg)} is still running; the next run completes it.`,
+        );
+      }
+      return ok.map((h) => ({ ip: h.ip, id: elementId(cfg.adom, 'dst', h.ip) }));
+    });
+  };
+
+  const unblockStatics = async (inputs: readonly string[]): Promise<StaticElement[]> => {
+    const hs = hosts(inputs);
+    if (hs.length === 0) return [];
+    await release(new Map([['dst', hs]]));
+    return hs.map((h) => ({ ip: h.ip, id: elementId(cfg.adom, 'dst', h.ip) }));
+  };
+
+  return defineBlockClient(
+    { module: MODULE, name: CLIENT_NAME, capabilities: CAPABILITIES },
+    {
+      blockHost: (host) => block('src', host.ip ? [host.ip] : [], host),
+      unblockHost: unblock,
+      groomHost: async (host) => {
+        const current = host.ip ? hostIp(host.ip)?.ip : undefined;
+        const mine = host.blockedElements[CLIENT_NAME] ?? [];
+        const stale = mine.some((id) => parseElementId(id)?.ip !== current);
+        return { unblock: stale, block: stale && current !== undefined };
+      },
+      blockDetection: (d) => block('dst', d.dstIps, d),
+      unblockDetection: unblock,
+      blockStaticDstIps: (ips) => blockStatics(ips.dstIps),
+      unblockStaticDstIps: (ips) => unblockStatics(ips.dstIps),
+      confirm,
+      ipOf: (id) => parseElementId(id)?.ip,
+      health: async () => {
+        const objs = open(cfg, ctx);
+        await objs.rpc.withSession(async () => {
+          await objs.groupMembers(4, cfg.groups.src);
+          await objs.groupMembers(4, cfg.groups.dst);
+        });
+      },
+    },
+  );
+}
