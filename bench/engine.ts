@@ -10,7 +10,6 @@
  */
 import { parsePolicy, runEngine } from '../src/engine/index.js';
 import { memoryStaticIpStore } from '../src/engine/static-ips.js';
-import { vectraPort } from '../src/engine/vectra-port.js';
 import type { BlockClient } from '../src/kernel/block-client.js';
 import { makeConfig } from '../src/kernel/config.js';
 import { createLogger } from '../src/kernel/logger.js';
@@ -20,6 +19,7 @@ import { createTestClient } from '../src/vendors/test-client/actions.js';
 import { elementIdFor } from '../src/vendors/test-client/client.js';
 import { VectraClient } from '../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../src/vendors/vectra/config.js';
+import { vectraPort } from '../src/vendors/vectra/var-port.js';
 
 const HOSTS = 10_000;
 const LATENCY_MS = 20;

@@ -16,18 +16,20 @@
  * per client: firewall-style clients do read-modify-write on shared rule
  * lists, and decide whether a shared element may go from the other objects'
  * tags, so a tag write must land before the next call to that client.
+ *
+ * The block-and-record work itself is the VAR core's (`src/var/applier.ts`),
+ * shared with the relay's `/respond/trigger`; this file only turns each step
+ * into an action record and an audit record, and never throws.
  */
-import pLimit, { type LimitFunction } from 'p-limit';
 import { audit } from '../kernel/audit.js';
 import type { BlockClient } from '../kernel/block-client.js';
-import { withKeyLock } from '../kernel/keyed-lock.js';
 import type { Logger } from '../kernel/logger.js';
-import { noteText } from '../var/applier.js';
-import { BLOCKED_MARKERS, tagsAfterBlock, tagsAfterUnblock } from '../var/state.js';
-import { callBlock, callGroom, callUnblock, type EngineObject, eligibleClients } from './clients.js';
-import type { EnginePort } from './port.js';
+import { type Applier, eligibleClients, oneAtATime } from '../var/applier.js';
+import type { VarPort } from '../var/ports.js';
+import { BLOCKED_MARKERS, tagsAfterUnblock } from '../var/state.js';
+import { callGroom, type EngineObject } from './clients.js';
 
-export type ActionName = 'block' | 'unblock' | 'reconcile' | 'groom-block' | 'groom-unblock';
+export type ActionName = 'block' | 'unblock' | 'reconcile' | 'confirm' | 'groom-block' | 'groom-unblock';
 export type TargetKind = EngineObject['kind'] | 'static-ips';
 
 export interface ActionRecord {
@@ -37,12 +39,13 @@ export interface ActionRecord {
   readonly id: number | null;
   readonly client: string | undefined;
   readonly elements: readonly string[];
-  readonly outcome: 'success' | 'failure' | 'unchanged';
+  readonly outcome: 'success' | 'failure' | 'unchanged' | 'pending';
   readonly error?: string;
 }
 
 export interface ApplyContext {
-  readonly port: EnginePort;
+  readonly port: VarPort;
+  readonly applier: Applier;
   /** Clients the policy enables (block, groom). */
   readonly clients: readonly BlockClient[];
   /** Every client built from the claims: an element is released by the client that holds it. */
@@ -55,23 +58,10 @@ export interface ApplyContext {
 
 type StepResult = Pick<ActionRecord, 'elements' | 'outcome' | 'error'>;
 
-const serial = new WeakMap<BlockClient, LimitFunction>();
-/** Runs `fn` with no other call to the same client in flight. */
-export function oneAtATime<T>(client: BlockClient, fn: () => Promise<T>): Promise<T> {
-  let limit = serial.get(client);
-  if (!limit) {
-    limit = pLimit(1);
-    serial.set(client, limit);
-  }
-  return limit(fn);
-}
+export { oneAtATime };
 
 export const errorText = (err: unknown): string =>
   (err instanceof Error ? err.message : String(err)).slice(0, 300) || 'unknown error';
-
-/** Note text, as the relay's respond writes it, with the engine as source. */
-export const engineNote = (verb: string, when: Date, client: string): string =>
-  noteText(verb, 'relay engine', when, client);
 
 /** Runs one step, records it and audits it; never throws. */
 export async function step(
@@ -105,99 +95,16 @@ export async function step(
   return record;
 }
 
-/** Writes a note; a failed note is reported but does not undo the (already consistent) tags. */
-async function note(ctx: ApplyContext, o: EngineObject, text: string): Promise<string | undefined> {
-  try {
-    await ctx.port.addNote(o.kind, o.id, text);
-    return undefined;
-  } catch (err) {
-    return `note not written: ${errorText(err)}`;
-  }
-}
-
-/**
- * Asks the client to block `o` and records the ids it does not hold yet. The
- * client is asked even when the tags say it holds elements (block operations
- * are idempotent, as in the relay's `blockAndRecord`): that repairs an element
- * lost at the client and completes a block whose targets grew. When every id
- * answered is already held nothing is written, except a missing marker (a
- * half-edited state). `held` defaults to the object's tags as listed.
- */
-async function blockWith(
-  ctx: ApplyContext,
-  o: EngineObject,
-  c: BlockClient,
-  verb: string,
-  held: readonly string[] = o.blockedElements[c.name] ?? [],
-): Promise<StepResult> {
-  // Blocks run before any release in a run (run.ts), so only the client call needs serialising.
-  const marker = BLOCKED_MARKERS[o.kind];
-  const ids = await oneAtATime(c, () => callBlock(c, o));
-  if (ids.length === 0 && held.length === 0)
-    return { elements: [], outcome: 'unchanged', error: 'Did not find any elements to block' };
-  if (ids.every((id) => held.includes(id))) {
-    if (!o.allTags.includes(marker)) {
-      await ctx.port.updateTags(o.kind, o.id, (t) => (t.includes(marker) ? t : [...t, marker]));
-    }
-    return { elements: [...held], outcome: 'unchanged' };
-  }
-  const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
-    tagsAfterBlock(t, { marker, clientName: c.name, ids }),
-  );
-  const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
-  return { elements: ids, outcome: u.changed ? 'success' : 'unchanged', ...(error ? { error } : {}) };
-}
-
-/**
- * Runs `fn` holding a lock per element id (taken in sorted order, so two
- * releases sharing several elements cannot deadlock). Releases of unrelated
- * objects still run in parallel; only those sharing an element queue.
- */
-function withElementLocks<T>(client: string, ids: readonly string[], fn: () => Promise<T>): Promise<T> {
-  const keys = [...new Set(ids)].sort().map((id) => `engine-release|${client}|${id}`);
-  const hold = (i: number): Promise<T> => {
-    const key = keys[i];
-    return key === undefined ? fn() : withKeyLock(key, () => hold(i + 1));
-  };
-  return hold(0);
-}
-
-/**
- * Releases this client's elements of `o`. The client call AND the tag write
- * hold the elements' locks: a shared element (a NACL deny two detections rely
- * on) is kept while another object's tag still holds it, so two releases
- * interleaving call / call / write / write would each see the other's tag,
- * both keep the deny, then both drop their tags — an orphan deny nothing
- * records. Serialised per element, the second release sees the first one's
- * tag gone and removes the deny.
- */
-async function unblockWith(
-  ctx: ApplyContext,
-  o: EngineObject,
-  c: BlockClient,
-  verb: string,
-): Promise<StepResult & { complete: boolean }> {
-  const held = o.blockedElements[c.name] ?? [];
-  return withElementLocks(c.name, held, async () => {
-    const done = await oneAtATime(c, () => callUnblock(c, o));
-    const complete = held.every((id) => done.includes(id));
-    if (done.length === 0) {
-      return { elements: [], outcome: 'unchanged', error: 'The client unblocked nothing', complete };
-    }
-    const marker = BLOCKED_MARKERS[o.kind];
-    // Only this client's ids go: other clients' VAR ID tags stay (VAR bug §7.5).
-    const u = await ctx.port.updateTags(o.kind, o.id, (t) =>
-      tagsAfterUnblock(t, { marker, clientName: c.name, ids: done }),
-    );
-    const error = u.changed ? await note(ctx, o, engineNote(verb, ctx.now(), c.name)) : undefined;
-    return {
-      elements: done,
-      outcome: u.changed ? 'success' : 'unchanged',
-      complete,
-      ...(error ? { error } : {}),
-    };
-  });
-}
+/** An applier result as a step result: pending says what it waits for. */
+const asStep = (r: {
+  elements: readonly string[];
+  outcome: 'success' | 'unchanged' | 'pending';
+  pending?: readonly { what: string }[];
+  notice?: string;
+}): StepResult => {
+  const error = r.outcome === 'pending' ? r.pending?.map((p) => p.what).join('; ') : r.notice;
+  return { elements: r.elements, outcome: r.outcome, ...(error ? { error } : {}) };
+};
 
 /** Blocks one object with every eligible client, in order. */
 export async function blockObject(ctx: ApplyContext, o: EngineObject): Promise<void> {
@@ -211,18 +118,17 @@ export async function blockObject(ctx: ApplyContext, o: EngineObject): Promise<v
     return;
   }
   for (const c of clients) {
-    await step(ctx, { action: 'block', kind: o.kind, id: o.id, client: c.name }, () =>
-      blockWith(ctx, o, c, 'Blocked'),
+    await step(ctx, { action: 'block', kind: o.kind, id: o.id, client: c.name }, async () =>
+      asStep(await ctx.applier.block(c, o)),
     );
   }
 }
 
 /**
- * Re-asserts the block of an object that is blocked and still matches: every
- * enabled eligible client is asked to block it again (`blockWith`). Clients in
- * `skip` (the ones whose groom answer already acted on it this run) are left
- * alone. An object no enabled client may block leaves no record: there is
- * nothing to repair through the clients this run uses.
+ * Re-asserts the block of an object that is blocked (or pending) and still
+ * matches: every enabled eligible client is asked to block it again, which
+ * confirms a pending block, restores a lost element and records a new target.
+ * Clients in `skip` (whose groom answer already acted this run) are left alone.
  */
 export async function reconcileObject(
   ctx: ApplyContext,
@@ -231,17 +137,20 @@ export async function reconcileObject(
 ): Promise<void> {
   for (const c of eligibleClients(o, ctx.clients)) {
     if (skip.has(c.name)) continue;
-    await step(ctx, { action: 'reconcile', kind: o.kind, id: o.id, client: c.name }, () =>
-      blockWith(ctx, o, c, 'Blocked'),
+    const pending = (o.pendingElements?.[c.name] ?? []).length > 0;
+    await step(
+      ctx,
+      { action: pending ? 'confirm' : 'reconcile', kind: o.kind, id: o.id, client: c.name },
+      async () => asStep(await ctx.applier.block(c, o)),
     );
   }
 }
 
 /**
- * Unblocks one object with every client holding elements for it. `extraRemove`
- * (the user's unblock and block tags on an explicit unblock, VAR bug §7.6) and
- * a left-over marker are removed only once every element is released, so an
- * unfinished unblock is retried by the next run.
+ * Unblocks one object with every client holding elements for it (in force or
+ * pending). `extraRemove` (the user's unblock and block tags on an explicit
+ * unblock, VAR bug §7.6) and a left-over marker are removed only once every
+ * element is released, so an unfinished unblock is retried by the next run.
  */
 export async function unblockObject(
   ctx: ApplyContext,
@@ -249,21 +158,28 @@ export async function unblockObject(
   extraRemove: readonly string[],
 ): Promise<void> {
   let complete = true;
-  const held = Object.entries(o.blockedElements).filter(([, ids]) => ids.length > 0);
-  for (const [name] of held) {
+  const names = new Set([
+    ...Object.entries(o.blockedElements)
+      .filter(([, ids]) => ids.length > 0)
+      .map(([n]) => n),
+    ...Object.entries(o.pendingElements ?? {})
+      .filter(([, ids]) => ids.length > 0)
+      .map(([n]) => n),
+  ]);
+  for (const name of names) {
     const c = ctx.allClients.find((x) => x.name === name);
     const rec = await step(ctx, { action: 'unblock', kind: o.kind, id: o.id, client: name }, async () => {
       if (!c) throw new Error(`Block client ${name} is not configured; its elements stay blocked`);
-      const r = await unblockWith(ctx, o, c, 'Unblocked');
+      const r = await ctx.applier.unblock(c, o);
       complete &&= r.complete;
-      return { elements: r.elements, outcome: r.outcome, ...(r.error ? { error: r.error } : {}) };
+      return asStep(r);
     });
     if (rec.outcome === 'failure') complete = false;
   }
   if (!complete) return;
   const marker = BLOCKED_MARKERS[o.kind];
   const cleanup = (t: string[]) => tagsAfterUnblock(t, { marker, clientName: '-', ids: [], extraRemove });
-  if (held.length === 0) {
+  if (names.size === 0) {
     // Nothing recorded as blocked (a bare marker, or an explicit unblock of an unblocked object).
     await step(ctx, { action: 'unblock', kind: o.kind, id: o.id, client: undefined }, async () => {
       const u = await ctx.port.updateTags(o.kind, o.id, cleanup);
@@ -304,16 +220,16 @@ export async function groomHost(
     let held = host.blockedElements[c.name] ?? [];
     if (d.unblock) {
       await step(ctx, { action: 'groom-unblock', kind: 'host', id: host.id, client: c.name }, async () => {
-        const { complete: _complete, ...r } = await unblockWith(ctx, host, c, 'Unblocked due to grooming');
+        const r = await ctx.applier.unblock(c, host, { verb: 'Unblocked due to grooming' });
         // What was released is no longer held: the re-block below must record it again.
-        if (r.outcome !== 'failure') held = held.filter((id) => !r.elements.includes(id));
-        return r;
+        held = held.filter((id) => !r.elements.includes(id));
+        return asStep(r);
       });
     }
     if (d.block) {
       const stillHeld = held;
-      await step(ctx, { action: 'groom-block', kind: 'host', id: host.id, client: c.name }, () =>
-        blockWith(ctx, host, c, 'Blocked due to grooming', stillHeld),
+      await step(ctx, { action: 'groom-block', kind: 'host', id: host.id, client: c.name }, async () =>
+        asStep(await ctx.applier.block(c, host, { verb: 'Blocked due to grooming', held: stillHeld })),
       );
     }
   }

@@ -8,14 +8,17 @@
 import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import type { Logger } from '../kernel/logger.js';
+import { createGuard } from '../var/guard.js';
+import type { StaticIpStore } from '../var/ports.js';
 import { createBlockClients } from '../vendors/block-clients.js';
 import { VectraClient, type VectraClientOptions } from '../vendors/vectra/client.js';
 import { parseVectraConfig } from '../vendors/vectra/config.js';
+import { vectraGroupStaticIpStore, vectraPort } from '../vendors/vectra/var-port.js';
 import { type Policy, PolicyError, withVectraClaims } from './policy.js';
-import type { StaticIpStore } from './port.js';
 import { type EngineReport, runEngine } from './run.js';
-import { vectraGroupStaticIpStore, vectraPort } from './vectra-port.js';
 
+export type { DetectionQuery, EnginePort, EntityQuery, StaticIpStore, TagUpdate } from '../var/ports.js';
+export { vectraGroupStaticIpStore, vectraPort } from '../vendors/vectra/var-port.js';
 export type { BlockReason, UnblockReason } from './algebra.js';
 export type { ActionRecord } from './apply.js';
 export type { PlanEntry, PlanReport } from './plan.js';
@@ -30,10 +33,8 @@ export {
   type ThreatCertainty,
   withVectraClaims,
 } from './policy.js';
-export type { DetectionQuery, EnginePort, EntityQuery, StaticIpStore, TagUpdate } from './port.js';
 export { type EngineOptions, type EngineReport, type EngineSummary, runEngine } from './run.js';
 export { fileStaticIpStore, memoryStaticIpStore } from './static-ips.js';
-export { vectraGroupStaticIpStore, vectraPort } from './vectra-port.js';
 export { inBlockingWindow } from './window.js';
 
 /** Default bound on one run (Vectra calls honour it through the request context). */
@@ -69,42 +70,31 @@ export function engineContext(
   };
 }
 
-/**
- * The claims the run's clients read: the setup's, with the no-block group
- * names the engine honours (`vectra_no_block_host_group` /
- * `vectra_no_block_account_group` = the policy's effective values). Block
- * clients with a no-block interlock (the NACL client's, `var/guard.ts`) read
- * the group from the claims; without this, a host in a group only the policy
- * names could still be denied as a detection destination or a static IP. A
- * group the policy disables (`null`) leaves the claim as it is: the interlock
- * then keeps guarding the claimed group, which can only refuse more.
- */
-export function clientClaims(claims: Claims, policy: Policy): Claims {
-  const out: Record<string, string> = { ...claims };
-  if (policy.NO_BLOCK_HOST_GROUP_NAME !== null)
-    out.vectra_no_block_host_group = policy.NO_BLOCK_HOST_GROUP_NAME;
-  if (policy.NO_BLOCK_ACCOUNT_GROUP_NAME !== null)
-    out.vectra_no_block_account_group = policy.NO_BLOCK_ACCOUNT_GROUP_NAME;
-  // The NACL client keeps denies the static list still relies on: tell it where that list lives.
-  out.var_static_ips_group = policy.STATIC_IPS_GROUP_NAME;
-  return out;
-}
-
 /** One engine run from claims and a policy. Throws only for configuration errors. */
 export async function runEngineWithClaims(setup: EngineSetup): Promise<EngineReport> {
   const vectraConfig = parseVectraConfig(setup.claims, setup.config);
   if (!vectraConfig) throw new PolicyError('The engine needs vectra_url (and credentials) in its claims');
   // Tags and no-block groups: the policy's own value, else the claims' (the relay's respond uses them).
   const policy = withVectraClaims(setup.policy, vectraConfig);
-  // One context for the run; its claims carry the no-block groups the engine honours.
-  const ctx = engineContext({ ...setup, claims: clientClaims(setup.claims, policy) });
-  const client = new VectraClient(vectraConfig, ctx, setup.vectraOptions);
-  const clients = createBlockClients(ctx);
+  const bare = engineContext(setup);
+  const client = new VectraClient(vectraConfig, bare, setup.vectraOptions);
+  const port = vectraPort(client);
   const staticIps = (setup.staticIps ?? ((c) => vectraGroupStaticIpStore(c, policy.STATIC_IPS_GROUP_NAME)))(
     client,
   );
+  // One guard for the run, on the groups the engine honours (the policy's, else the claims'),
+  // handed to every client through the context: no client reads Vectra itself.
+  const guard = createGuard(port, {
+    noBlockHostGroup: policy.NO_BLOCK_HOST_GROUP_NAME ?? vectraConfig.noBlockHostGroup,
+    noBlockAccountGroup: policy.NO_BLOCK_ACCOUNT_GROUP_NAME ?? vectraConfig.noBlockAccountGroup,
+    staticIps: () => staticIps.read(),
+    concurrency: setup.config.upstreamConcurrency,
+  });
+  const ctx: RequestContext = { ...bare, guard };
+  const clients = createBlockClients(ctx);
   return runEngine({
-    port: vectraPort(client),
+    port,
+    guard,
     clients,
     policy,
     staticIps,

@@ -13,10 +13,10 @@
 import pLimit from 'p-limit';
 import type { BlockClient } from '../kernel/block-client.js';
 import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
+import type { EnginePort, StaticIpStore } from '../var/ports.js';
 import type { BlockReason, UnblockReason } from './algebra.js';
 import { type EngineObject, eligibleClients } from './clients.js';
 import type { Policy } from './policy.js';
-import type { EnginePort, StaticIpStore } from './port.js';
 import { type KindSelection, selectAccounts, selectDetections, selectHosts } from './select.js';
 import { planStaticIps, type StaticIpPlan, staticClients } from './static-ips.js';
 

@@ -11,6 +11,9 @@
 import pLimit from 'p-limit';
 import type { BlockClient } from '../kernel/block-client.js';
 import type { Logger } from '../kernel/logger.js';
+import { Applier } from '../var/applier.js';
+import type { VarGuard } from '../var/guard.js';
+import type { EnginePort, StaticIpStore } from '../var/ports.js';
 import {
   type ActionRecord,
   type ApplyContext,
@@ -23,13 +26,14 @@ import {
 import { type EngineObject, enabledClients } from './clients.js';
 import { buildPlan, type Plan, type PlanReport } from './plan.js';
 import type { Policy } from './policy.js';
-import type { EnginePort, StaticIpStore } from './port.js';
 import type { KindSelection } from './select.js';
 import { applyStaticIps } from './static-ips.js';
 import { inBlockingWindow } from './window.js';
 
 export interface EngineOptions {
   readonly port: EnginePort;
+  /** The VAR core's guard (no-block sets, shared elements); tests without one run unguarded. */
+  readonly guard?: VarGuard;
   /** Every client the registry built from the claims (`createBlockClients`). */
   readonly clients: readonly BlockClient[];
   readonly policy: Policy;
@@ -201,6 +205,13 @@ export async function runEngine(opts: EngineOptions): Promise<EngineReport> {
     else {
       const ctx: ApplyContext = {
         port: opts.port,
+        applier: new Applier({
+          port: opts.port,
+          guard: opts.guard,
+          source: 'relay engine',
+          log: opts.log,
+          now,
+        }),
         clients,
         allClients: opts.clients,
         log: opts.log,

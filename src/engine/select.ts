@@ -19,10 +19,10 @@
  */
 import type { LimitFunction } from 'p-limit';
 import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
+import type { EnginePort, EntityQuery } from '../var/ports.js';
 import { BLOCKED_MARKERS } from '../var/state.js';
 import { type AlgebraResult, addReason, type BlockReason, computeSets, passes } from './algebra.js';
 import type { Policy, ThreatCertainty } from './policy.js';
-import type { EnginePort, EntityQuery } from './port.js';
 
 export interface KindSelection<T> {
   readonly sets: AlgebraResult<T & { id: number }>;

@@ -14,9 +14,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BlockClient } from '../kernel/block-client.js';
 import { parseCidr } from '../kernel/cidr.js';
+import type { StaticIpStore } from '../var/ports.js';
 import { type ApplyContext, oneAtATime, step } from './apply.js';
 import { callStatic } from './clients.js';
-import type { StaticIpStore } from './port.js';
 
 export interface StaticIpPlan {
   readonly desired: readonly string[];
@@ -74,9 +74,11 @@ export async function applyStaticIps(
   const clients = staticClients(ctx.clients);
   if (clients.length === 0 || (plan.toBlock.length === 0 && plan.toUnblock.length === 0)) return;
   /** The IPs of `ips` every client confirmed. */
-  const run = async (op: 'block' | 'unblock', ips: readonly string[]): Promise<Set<string>> => {
-    let confirmedByAll = new Set(ips);
-    if (ips.length === 0) return confirmedByAll;
+  const run = async (op: 'block' | 'unblock', asked: readonly string[]): Promise<Set<string>> => {
+    let confirmedByAll = new Set(asked);
+    if (asked.length === 0) return confirmedByAll;
+    // No address of a no-block host reaches a client; left out, it stays unconfirmed and reported.
+    const ips = op === 'block' ? await ctx.applier.allowedStaticIps(asked) : asked;
     for (const c of clients) {
       const confirmed = new Set<string>();
       await step(ctx, { action: op, kind: 'static-ips', id: null, client: c.name }, async () => {
@@ -86,13 +88,13 @@ export async function applyStaticIps(
           const ip = canonical(e.ip);
           if (ip !== undefined) confirmed.add(ip);
         }
-        const missing = ips.filter((ip) => !confirmed.has(ip));
+        const missing = asked.filter((ip) => !confirmed.has(ip));
         if (missing.length === 0) return { elements, outcome: 'success' };
         const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ', …' : '');
         return {
           elements,
           outcome: 'failure',
-          error: `${op} not confirmed for ${missing.length} of ${ips.length} IPs: ${shown}`,
+          error: `${op} not confirmed for ${missing.length} of ${asked.length} IPs: ${shown}`,
         };
       });
       confirmedByAll = new Set([...confirmedByAll].filter((ip) => confirmed.has(ip)));

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { vendors } from '../vendors/registry.js';
+import { relayGuard } from '../vendors/vectra/var-port.js';
 
 export const VERSION: string = pkg.version;
 
@@ -51,6 +52,7 @@ export function createRuntime(
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
+    guardFor: relayGuard,
   });
   return { config, log, app };
 }

@@ -11,7 +11,7 @@ export interface AuditRecord {
   readonly observable: { type: string; value: string };
   readonly client: string | undefined;
   readonly elements: readonly string[];
-  readonly outcome: 'success' | 'failure' | 'unchanged';
+  readonly outcome: 'success' | 'failure' | 'unchanged' | 'pending';
   readonly error: string | undefined;
   readonly moduleInstanceId: string | undefined;
   readonly durationMs: number;

@@ -5,6 +5,7 @@
  */
 import type { RelayConfig } from './config.js';
 import type { ClaimsSource } from './fields.js';
+import type { IpGuard } from './guard.js';
 import type { Logger } from './logger.js';
 
 /** Flat string claims of the verified JWT (XDR module forms send flat `custom_*` fields). */
@@ -23,6 +24,8 @@ export interface RequestContext {
   readonly deadline: number;
   readonly log: Logger;
   readonly moduleInstanceId: string | undefined;
+  /** The VAR core's guard, when the claims configure Vectra (set by the runtime or the engine). */
+  readonly guard?: IpGuard;
 }
 
 export const DEFAULT_ENTITIES_LIMIT = 100;

@@ -37,6 +37,8 @@ export interface TriggerResult {
   readonly client?: string;
   /** True when the state was already as asked and nothing was written. */
   readonly unchanged?: boolean;
+  /** Set when the change is under way, not in force: what runs and what confirms it. */
+  readonly pending?: string;
 }
 
 export interface TileDescriptor {

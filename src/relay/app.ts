@@ -9,6 +9,7 @@ import { audit } from '../kernel/audit.js';
 import type { RelayConfig } from '../kernel/config.js';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
 import { envelope, failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
+import type { IpGuard } from '../kernel/guard.js';
 import type { Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { verifyAuthorization } from './auth.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly moduleKey?: () => Promise<string | undefined>;
   /** Vendor modules in merge order; the registry's in production, fakes in some tests. */
   readonly vendors: readonly VendorModule<unknown>[];
+  /** The VAR core's guard for a request's claims (the runtime's; none in tests that need none). */
+  readonly guardFor?: (ctx: RequestContext) => IpGuard | undefined;
 }
 
 export interface AppEnv {
@@ -80,7 +83,7 @@ export function createApp(deps: AppDeps): RelayApp {
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
       });
-      c.set('ctx', {
+      const ctx: RequestContext = {
         config,
         claims,
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
@@ -88,7 +91,9 @@ export function createApp(deps: AppDeps): RelayApp {
         deadline,
         log,
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
-      });
+      };
+      const guard = deps.guardFor?.(ctx);
+      c.set('ctx', guard ? { ...ctx, guard } : ctx);
       c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
       await next();
     });

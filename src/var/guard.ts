@@ -1,95 +1,98 @@
 /**
- * The no-block interlock for direct IP actions. When the token also configures
- * Vectra, the current IPs of the hosts in the no-block host group are off
- * limits to every block path — not only to "Block host", but also to a
- * network-ACL deny of the same address (or of a CIDR containing it). If the
- * group cannot be read, the guard fails closed: the caller offers or performs
- * no deny rather than risk cutting off a protected server.
+ * The VAR core's guard, one implementation for every block client and every
+ * path (relay respond, direct IP actions, engine):
+ *
+ * - no-block objects: hosts and accounts of the no-block groups are never
+ *   blocked, and no address of a no-block host reaches any client, whether it
+ *   comes as a host IP, a detection destination or a static IP;
+ * - shared elements: an element (a deny, an address object) is released only
+ *   when no other record holds it — a host, account or detection whose tags
+ *   hold exactly `VAR ID:<client>:<id>`, or the engine's static list when it
+ *   holds the element's IP.
+ *
+ * Both fail closed: if Vectra cannot be read, the caller blocks nothing and
+ * releases nothing. Reads are made once per guard (one guard per request or
+ * per engine run), whoever asks first.
  */
 import pLimit from 'p-limit';
-import type { RequestContext } from '../kernel/context.js';
+import { parseCidr } from '../kernel/cidr.js';
 import { RelayError } from '../kernel/errors.js';
-import { VectraClient } from '../vendors/vectra/client.js';
-import { parseVectraConfig, type VectraConfig } from '../vendors/vectra/config.js';
+import type { IpGuard, ProtectedHost, RecordOwner } from '../kernel/guard.js';
+import type { VarPort } from './ports.js';
+import { varIdTag } from './state.js';
 
-/** Hosts the interlock reads one by one; a larger no-block group makes it fail closed. */
-const MAX_PROTECTED = 500;
+/** Hosts whose addresses the guard reads one by one; a larger no-block group fails closed. */
+export const MAX_PROTECTED = 500;
 
-/**
- * The one way the relay reads the no-block groups: ids of their members,
- * fetched at most once per request and per kind, whoever asks first.
- */
-export function noBlockMembers(vectra: VectraClient, cfg: VectraConfig) {
-  let hosts: Promise<Set<number>> | undefined;
-  let accounts: Promise<Set<number>> | undefined;
+export interface GuardSettings {
+  readonly noBlockHostGroup: string;
+  readonly noBlockAccountGroup: string;
+  /** The applied static destination IP list (canonical CIDRs); none when there is no engine list. */
+  readonly staticIps?: () => Promise<readonly string[]>;
+  readonly concurrency?: number;
+}
+
+export type VarGuard = IpGuard;
+
+const once = <T>(fn: () => Promise<T>): (() => Promise<T>) => {
+  let p: Promise<T> | undefined;
+  return () => {
+    p ??= fn();
+    return p;
+  };
+};
+
+export function createGuard(port: VarPort, s: GuardSettings): VarGuard {
+  const hostIds = once(async () => new Set(await port.hostGroupMemberIds(s.noBlockHostGroup)));
+  const accountIds = once(
+    async () => new Set((await port.accountGroupMembers(s.noBlockAccountGroup)).map((a) => a.id)),
+  );
+  const hosts = once(async (): Promise<ProtectedHost[]> => {
+    const ids = [...(await hostIds())];
+    if (ids.length > MAX_PROTECTED) {
+      // Fail closed rather than protect only some of them.
+      throw new RelayError(
+        'service unavailable',
+        `The no-block group "${s.noBlockHostGroup}" has ${ids.length} hosts; the guard reads at most ${MAX_PROTECTED}, so nothing is blocked by address.`,
+      );
+    }
+    const limit = pLimit(s.concurrency ?? 8);
+    const found = await Promise.all(ids.map((id) => limit(() => port.getHost(id))));
+    return found.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: s.noBlockHostGroup }] : []));
+  });
+  const statics = once(async () =>
+    (s.staticIps ? await s.staticIps() : []).map((v) => parseCidr(v)?.text).filter(Boolean),
+  );
+
   return {
-    host: () => (hosts ??= vectra.groupMembers(cfg.noBlockHostGroup, 'host').then((ids) => new Set(ids))),
-    account: () =>
-      (accounts ??= vectra
-        .groupMembers(cfg.noBlockAccountGroup, 'account')
-        .then((list) => new Set(list.map((a) => a.id)))),
+    isNoBlockHost: async (id) => (await hostIds()).has(id),
+    isNoBlockAccount: async (id) => (await accountIds()).has(id),
+    protectedHosts: hosts,
+    async holders(clientName, id, ip, except) {
+      const tag = varIdTag(clientName, id);
+      // The API's tag filter is a substring match: re-check every answer exactly.
+      const [h, a, d, st] = await Promise.all([
+        port.listHosts({ tags: tag }),
+        port.listAccounts({ tags: tag }),
+        port.listDetections({ tags: tag }),
+        ip === undefined ? Promise.resolve([]) : statics(),
+      ]);
+      const canonical = ip === undefined ? undefined : parseCidr(ip)?.text;
+      const owners: RecordOwner[] = [
+        ...h.filter((o) => o.allTags.includes(tag)).map((o) => owner('host', o.id, `host ${o.name}`)),
+        ...a.filter((o) => o.allTags.includes(tag)).map((o) => owner('account', o.id, `account ${o.name}`)),
+        ...d.filter((o) => o.allTags.includes(tag)).map((o) => owner('detection', o.id, `detection ${o.id}`)),
+        ...(canonical !== undefined && st.includes(canonical)
+          ? [owner('static-ips', null, 'the static destination IP list')]
+          : []),
+      ];
+      return owners.filter((o) => !(except && o.kind === except.kind && o.id === except.id));
+    },
   };
 }
 
-export interface ProtectedHost {
-  readonly ip: string;
-  readonly name: string;
-  readonly group: string;
-}
-
-/** Current IPs of the no-block group's hosts; empty when the token does not configure Vectra. */
-export async function noBlockHosts(ctx: RequestContext): Promise<ProtectedHost[]> {
-  const cfg = parseVectraConfig(ctx.claims, ctx.config);
-  if (!cfg) return [];
-  const vectra = new VectraClient(cfg, ctx);
-  const ids = [...(await noBlockMembers(vectra, cfg).host())];
-  if (ids.length > MAX_PROTECTED) {
-    // Fail closed rather than protect only some of them.
-    throw new RelayError(
-      'service unavailable',
-      `The no-block group "${cfg.noBlockHostGroup}" has ${ids.length} hosts; the interlock reads at most ${MAX_PROTECTED}, so no deny is made.`,
-    );
-  }
-  const limit = pLimit(ctx.config.upstreamConcurrency);
-  const hosts = await Promise.all(ids.map((id) => limit(() => vectra.getHost(id))));
-  return hosts.flatMap((h) => (h?.ip ? [{ ip: h.ip, name: h.name, group: cfg.noBlockHostGroup }] : []));
-}
-
-/** A Vectra record that relies on one NACL element (a deny). */
-export interface RecordOwner {
-  readonly kind: 'host' | 'detection' | 'static-ips';
-  readonly id: number | null;
-  readonly label: string;
-}
-
-/** The engine's static destination IP list lives in this `ip` group (engine policy default). */
-export const STATIC_IPS_GROUP = 'VAR Static Blocked IPs';
-
-/**
- * Every Vectra record that relies on a NACL element: hosts and detections whose
- * tags hold exactly `tag` (the API's tag filter is a substring match), and the
- * engine's static IP list when it holds `cidr`.
- */
-export async function varRecordedOwners(
-  ctx: RequestContext,
-  tag: string,
-  cidr: string,
-): Promise<RecordOwner[]> {
-  const cfg = parseVectraConfig(ctx.claims, ctx.config);
-  if (!cfg) return [];
-  const vectra = new VectraClient(cfg, ctx);
-  const [hosts, detections, statics] = await Promise.all([
-    vectra.listHosts({ tags: tag }, { maxItems: 20 }),
-    vectra.listDetections({ tags: tag }, { maxItems: 20 }),
-    // The engine names its group in the claims it hands its clients (policy STATIC_IPS_GROUP_NAME).
-    vectra.getGroupMembers(ctx.claims.var_static_ips_group ?? STATIC_IPS_GROUP, 'ip'),
-  ]);
-  const canonical = (v: string) => (v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`).toLowerCase();
-  return [
-    ...hosts.map((h) => ({ kind: 'host' as const, id: h.id, label: `host ${h.name}` })),
-    ...detections.map((d) => ({ kind: 'detection' as const, id: d.id, label: `detection ${d.id}` })),
-    ...(statics.some((m) => canonical(m) === cidr.toLowerCase())
-      ? [{ kind: 'static-ips' as const, id: null, label: 'the static destination IP list' }]
-      : []),
-  ];
-}
+const owner = (kind: RecordOwner['kind'], id: number | null, label: string): RecordOwner => ({
+  kind,
+  id,
+  label,
+});

@@ -6,7 +6,6 @@
 
 import { type EngineReport, parsePolicy, runEngine, type StaticIpStore } from '../../src/engine/index.js';
 import { memoryStaticIpStore } from '../../src/engine/static-ips.js';
-import { vectraPort } from '../../src/engine/vectra-port.js';
 import type { BlockClient } from '../../src/kernel/block-client.js';
 import type { Logger } from '../../src/kernel/logger.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
@@ -17,6 +16,7 @@ import { createTestClient } from '../../src/vendors/test-client/actions.js';
 import { elementIdFor } from '../../src/vendors/test-client/client.js';
 import { VectraClient } from '../../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../../src/vendors/vectra/config.js';
+import { vectraPort } from '../../src/vendors/vectra/var-port.js';
 import { makeContext } from '../helpers/context.js';
 
 export interface LogRecord {

@@ -5,7 +5,7 @@
  * previous run applied.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { vectraGroupStaticIpStore } from '../../src/engine/vectra-port.js';
+import { vectraGroupStaticIpStore } from '../../src/vendors/vectra/var-port.js';
 import { type Harness, startHarness } from './harness.js';
 
 const NAME = 'VAR Static Blocked IPs';

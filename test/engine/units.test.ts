@@ -8,10 +8,10 @@ import { parseClaimsJson, parseDryRun } from '../../src/engine/entry.js';
 import { acquireLock, LockBusyError } from '../../src/engine/lock.js';
 import { DEFAULT_POLICY, PolicyError, parsePolicy, parsePolicyJson } from '../../src/engine/policy.js';
 import { fileStaticIpStore, planStaticIps } from '../../src/engine/static-ips.js';
-import { vectraGroupStaticIpStore } from '../../src/engine/vectra-port.js';
 import { inBlockingWindow } from '../../src/engine/window.js';
 import { parseCli } from '../../src/handlers/engine-cli.js';
 import type { VectraClient } from '../../src/vendors/vectra/client.js';
+import { vectraGroupStaticIpStore } from '../../src/vendors/vectra/var-port.js';
 
 describe('policy', () => {
   it("has VAR's defaults and accepts the tuple and object forms", () => {

@@ -6,7 +6,7 @@
 import type { Context } from 'hono';
 import { audit } from '../../kernel/audit.js';
 import type { RespondAction } from '../../kernel/ctim.js';
-import { envelope, invalidArgument, isFatal, RelayError, toWireError } from '../../kernel/errors.js';
+import { envelope, invalidArgument, isFatal, RelayError, toWireError, warning } from '../../kernel/errors.js';
 import { describeIssues } from '../../kernel/observables.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import type { AppEnv, RelayApp } from '../app.js';
@@ -49,7 +49,14 @@ export function registerRespond(app: RelayApp): void {
       observable: request?.observable ?? { type: '', value: '' },
       client: result?.client ?? request?.params.client_id,
       elements: result?.elements ?? [],
-      outcome: failure !== undefined ? 'failure' : result?.unchanged ? 'unchanged' : 'success',
+      outcome:
+        failure !== undefined
+          ? 'failure'
+          : result?.pending
+            ? 'pending'
+            : result?.unchanged
+              ? 'unchanged'
+              : 'success',
       error: failure === undefined ? undefined : toWireError(failure).message,
       moduleInstanceId: ctx.moduleInstanceId,
       durationMs: Math.round(performance.now() - started),
@@ -59,6 +66,8 @@ export function registerRespond(app: RelayApp): void {
       c.set('outcome', toWireError(failure).code);
       return c.json(envelope({ status: 'failure' }, [failure]));
     }
+    // A pending change is never reported as done: success (the action was taken) plus a warning.
+    if (result?.pending) return c.json(envelope({ status: 'success' }, [warning('pending', result.pending)]));
     return c.json(envelope({ status: 'success' }));
   });
 }

@@ -4,9 +4,10 @@
  * whole member list. Members are written as host ids, account uids or
  * ip/domain strings and served shaped by type (see `routes.ts`). Validation
  * follows what the real brain refuses, so clients meet the same 400s here:
- * a missing name or type, a duplicate name+type, a v3 group without
+ * a missing name or type, a v3 group without
  * importance, a domain group created without members, members of the wrong
- * kind.
+ * kind; a duplicate name+type is a 409 (vat `create_group` callers treat it as
+ * "exists").
  */
 import { isIP } from 'node:net';
 import type { BrainState, RawObject } from './store.js';
@@ -95,7 +96,8 @@ export function writeGroup(
     const members = parseMembers(state, b.type, b.members ?? []);
     if (!Array.isArray(members)) return members;
     if (b.type === 'domain' && members.length === 0) return bad('A domain group needs at least one member.');
-    if (duplicate(state, b.name, b.type)) return bad('A group with this name and type already exists.');
+    if (duplicate(state, b.name, b.type))
+      return { status: 409, body: { detail: 'A group with this name and type already exists.' } };
     const group = state.addGroup({
       name: b.name,
       type: b.type as 'host' | 'account' | 'ip' | 'domain',
@@ -115,7 +117,7 @@ export function writeGroup(
     if (b.name !== undefined && (typeof b.name !== 'string' || b.name.trim() === ''))
       return bad('name must be a non-empty string');
     if (typeof b.name === 'string' && duplicate(state, b.name, group.type, id))
-      return bad('A group with this name and type already exists.');
+      return { status: 409, body: { detail: 'A group with this name and type already exists.' } };
     if (b.description !== undefined && typeof b.description !== 'string')
       return bad('description must be a string');
     if (b.importance !== undefined && !IMPORTANCE.has(String(b.importance)))

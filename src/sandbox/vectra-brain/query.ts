@@ -21,6 +21,11 @@ const common: Record<string, Filter> = {
   threat_gte: (o, v) => num(o.threat) >= Number(v),
   certainty: (o, v) => num(o.certainty) === Number(v),
   certainty_gte: (o, v) => num(o.certainty) >= Number(v),
+  t_score: (o, v) => num(o.threat) === Number(v),
+  t_score_gte: (o, v) => num(o.threat) >= Number(v),
+  c_score: (o, v) => num(o.certainty) === Number(v),
+  c_score_gte: (o, v) => num(o.certainty) >= Number(v),
+  id: (o, v) => v.split(',').map(Number).includes(num(o.id)),
   min_id: (o, v) => num(o.id) >= Number(v),
   max_id: (o, v) => num(o.id) <= Number(v),
   name: (o, v) => lc(o.name).includes(lc(v)),
@@ -60,10 +65,8 @@ export const FILTERS: Record<string, Record<string, Filter>> = {
     category: (o, v) => lc(o.category) === lc(v),
     is_triaged: (o, v) => String(o.is_triaged) === lc(v),
     destination: (o, v) => destinations(o).includes(lc(v)),
-    src_account: (o, v) => {
-      const a = (o.src_account ?? null) as RawObject | null;
-      return a !== null && (String(a.id) === v || a.name === v);
-    },
+    // v3.4 only; whether it takes an id or a name is undocumented: the fake takes the id (README.md).
+    src_account: (o, v) => String((o.src_account as RawObject | null)?.id ?? '') === v,
     last_timestamp_gte: (o, v) => time(o.last_timestamp) >= time(v),
     name: () => true,
   },
@@ -78,7 +81,7 @@ export const FILTERS: Record<string, Record<string, Filter>> = {
   },
 };
 
-/** Applies the known filters of `resource`; unknown parameters are ignored. */
+/** Applies the filters of `resource`; parameters without one (paging, `fields`, `all`) were validated by `params.ts`. */
 export function applyFilters(resource: string, items: RawObject[], params: Params): RawObject[] {
   const filters = FILTERS[resource] ?? {};
   let out = items;
@@ -155,6 +158,14 @@ function valuesAt(o: unknown, path: string[]): unknown[] {
 
 const glob = (pattern: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
+
+/** The dotted field names a query string uses (`host.name:"x" AND host.threat:>=50` → both). */
+export function searchFields(queryString: string): string[] {
+  return queryString
+    .split(/\s+AND\s+/i)
+    .map((t) => /^([\w.]+):/.exec(t.trim())?.[1])
+    .filter((f): f is string => f !== undefined);
+}
 
 /** The Lucene subset of `/search`: terms joined by AND; `field:"v"`, `field:v*`, `field:>=n`. */
 export function searchMatch(o: RawObject, queryString: string): boolean {

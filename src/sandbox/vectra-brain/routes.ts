@@ -8,7 +8,8 @@
  * page they serve: at 10,000 hosts, copying everything per call cost ~100 ms.
  */
 import { writeGroup } from './groups.js';
-import { applyFilters, order, paginate, searchMatch } from './query.js';
+import { SEARCH_FIELDS, unknownParam } from './params.js';
+import { applyFilters, order, paginate, searchFields, searchMatch } from './query.js';
 import type { BrainState, RawObject } from './store.js';
 
 export interface ApiRequest {
@@ -41,6 +42,18 @@ export function handleApi(state: BrainState, req: ApiRequest): ApiResponse {
   const id = idPart === undefined ? undefined : Number(idPart);
   const view = new View(state, req);
 
+  if (resource === 'search' && req.flavour !== 'v2.5') return notFound();
+  if (req.method === 'GET' && resource !== 'tagging' && sub !== 'notes') {
+    // A real brain documents its parameters per version and endpoint; one it does not
+    // know may be dropped silently, which answers *everything* (see params.ts).
+    const endpoint = resource === 'search' || resource === 'lockdown' ? parts.join('/') : resource;
+    const byId = id !== undefined && resource !== 'search' && resource !== 'lockdown';
+    const unknown = unknownParam(req.flavour, endpoint, byId, req.params);
+    if (unknown !== undefined) {
+      return { status: 400, body: { detail: `Unknown query parameter "${unknown}" for ${endpoint}.` } };
+    }
+  }
+  if (resource === 'lockdown') return lockdown(state, req, parts);
   if (resource === 'tagging' && parts.length === 3) return tagging(state, req, idPart ?? '', Number(sub));
   if (resource === 'search' && idPart && parts.length === 2) {
     if (req.flavour !== 'v2.5' || req.method !== 'GET') return notFound();
@@ -77,7 +90,33 @@ export function handleApi(state: BrainState, req: ApiRequest): ApiResponse {
       return rest;
     });
   }
-  return list(resource, [...stored.values()], req, (o) => view.serve(resource, o));
+  // v2.5 `/hosts` without `all=True` lists only hosts with active detections, active traffic
+  // or key-asset status (vat `modules/vectra.py` `_generate_host_params`, README.md).
+  const scope =
+    resource === 'hosts' && req.flavour === 'v2.5' && !truthy(req.params.get('all'))
+      ? (h: RawObject) => view.hostInDefaultScope(h)
+      : undefined;
+  return list(resource, [...stored.values()], req, (o) => view.serve(resource, o), scope);
+}
+
+/**
+ * Vectra's own lockdown lists: v2.5 `GET /lockdown/account`, v3.3+ `GET /lockdown?type=`
+ * (vat `get_lockdown`). Entries as `{id, entity_id, entity_name, lock_event_timestamp,
+ * locked_by, unlock_event_timestamp, certainty, type}` (field names: README.md, partly unknown).
+ */
+function lockdown(state: BrainState, req: ApiRequest, parts: string[]): ApiResponse {
+  if (req.method !== 'GET') return { status: 405, body: { detail: `Method "${req.method}" not allowed.` } };
+  const kind =
+    req.flavour === 'v2.5'
+      ? parts.length === 2 && parts[1] === 'account'
+        ? 'account'
+        : undefined
+      : req.params.get('type');
+  if (req.flavour === 'v2.5' && kind === undefined) return notFound();
+  if (req.flavour === 'v3' && parts.length !== 1) return notFound();
+  if (kind !== 'host' && kind !== 'account')
+    return { status: 400, body: { detail: 'type must be host or account' } };
+  return ok(state.lockdowns.filter((l) => l.type === kind).map((l) => ({ ...l })));
 }
 
 /** DRF boolean query parameter `include_members` (`true`, `True`, `1`). */
@@ -88,18 +127,36 @@ function list(
   resource: string,
   items: RawObject[],
   req: ApiRequest,
-  serve?: (o: RawObject) => RawObject,
+  serve: (o: RawObject) => RawObject = (o) => o,
+  inScope: (o: RawObject) => boolean = () => true,
 ): ApiResponse {
-  const filtered = applyFilters(resource, items, req.params);
+  const scoped = items.filter(inScope);
+  const filtered = applyFilters(resource, scoped, req.params);
   const sorted = order(filtered, req.params.get('ordering'));
-  return paginate(sorted, req.params, req.url, MAX_PAGE_SIZE, serve);
+  const fields = (req.params.get('fields') ?? '').split(',').filter(Boolean);
+  const project = fields.length === 0 ? serve : (o: RawObject) => pick(serve(o), fields);
+  return paginate(sorted, req.params, req.url, MAX_PAGE_SIZE, project);
 }
+
+/** `fields=a,b`: only those keys of the served object (unknown names are simply absent). */
+function pick(o: RawObject, fields: string[]): RawObject {
+  return Object.fromEntries(fields.filter((f) => f in o).map((f) => [f, o[f]]));
+}
+
+/** DRF boolean query parameter (`true`, `True`, `1`). */
+const truthy = (v: string | null) => ['true', '1'].includes((v ?? '').toLowerCase());
 
 function search(view: View, kind: string, req: ApiRequest): ApiResponse {
   const stored = view.stored(kind);
   if (!stored || kind === 'groups') return notFound();
   const items = [...stored.values()];
   const q = req.params.get('query_string') ?? '';
+  const known = SEARCH_FIELDS[kind] ?? new Set<string>();
+  const unknownField = searchFields(q).find((f) => !known.has(f));
+  if (unknownField !== undefined) {
+    // Advanced search validates fields against its index mapping (params.ts).
+    return { status: 422, body: { detail: `Unknown search field "${unknownField}".` } };
+  }
   const matched = q.trim() === '' ? items : items.filter((o) => searchMatch(o, q));
   const serve = (o: RawObject) => view.serve(kind, o);
   return paginate(order(matched, req.params.get('ordering')), req.params, req.url, MAX_PAGE_SIZE, serve);
@@ -153,6 +210,16 @@ class View {
     return out;
   }
 
+  /** Listed by v2.5 `/hosts` without `all`: active detections, active traffic or key asset. */
+  hostInDefaultScope(h: RawObject): boolean {
+    if (h.key_asset === true || h.active_traffic === true) return true;
+    for (const id of this.state.detectionsByHost.get(h.id as number) ?? []) {
+      const d = this.state.detections.get(id);
+      if (d && d.state === 'active' && (d.src_host as RawObject | null)?.id === h.id) return true;
+    }
+    return false;
+  }
+
   /** The stored objects behind a list resource (not copies: never hand these out). */
   stored(resource: string): Map<number, RawObject> | undefined {
     return resource === 'groups' ? this.state.groups : this.state.collection(resource);
@@ -177,8 +244,10 @@ class View {
   }
 
   host(h: RawObject): RawObject {
+    // Urgency lives on v3 entities only: hosts and accounts carry no `urgency_score`.
+    const { urgency_score: _urgency, ...rest } = h;
     return {
-      ...structuredClone(h),
+      ...structuredClone(rest),
       url: this.api(`hosts/${h.id}`),
       host_url: `${this.req.origin}/hosts/${h.id}`,
       detection_set: this.detectionSet(this.state.detectionsByHost.get(h.id as number), 'src_host', h.id),
@@ -186,8 +255,9 @@ class View {
   }
 
   account(a: RawObject): RawObject {
+    const { urgency_score: _urgency, ...rest } = a;
     return {
-      ...structuredClone(a),
+      ...structuredClone(rest),
       url: this.api(`accounts/${a.id}`),
       detection_set: this.detectionSet(
         this.state.detectionsByAccount.get(a.id as number),
@@ -233,22 +303,37 @@ class View {
   }
 
   /** The v3 entity view of a host or account (small and built fresh, so no copy is needed). */
+  /**
+   * Shaped like `demisto/content` `Packs/VectraXDR/.../test_data/list_entity_response.json`:
+   * integer `importance`, capitalised `severity`, `host_type`/`account_type` as lists
+   * (the other one null) and `url` pointing at `/hosts/{id}` or `/accounts/{id}`.
+   */
   private entityOf(o: RawObject, t: 'host' | 'account'): RawObject {
+    const sev = String(o.severity ?? 'low');
+    const ids = t === 'host' ? this.state.detectionsByHost : this.state.detectionsByAccount;
     return {
       id: o.id,
       name: o.name,
       type: t,
       entity_type: t,
       is_prioritized: Number(o.urgency_score) >= 50,
-      severity: o.severity,
+      severity: sev.charAt(0).toUpperCase() + sev.slice(1),
       urgency_score: o.urgency_score,
       attack_rating: Math.round(Number(o.threat) / 10),
-      importance: 'medium',
+      importance: 1,
+      entity_importance: 1,
       state: o.state,
       tags: [...(o.tags as string[])],
+      notes: [],
+      detection_set: this.detectionSet(
+        ids.get(o.id as number),
+        t === 'host' ? 'src_host' : 'src_account',
+        o.id,
+      ),
       last_detection_timestamp: o.last_detection_timestamp,
-      url: this.api(`entities/${o.id}?type=${t}`),
-      [`${t}_type`]: t === 'host' ? 'workstation' : o.account_type,
+      url: this.api(`${t}s/${o.id}`),
+      host_type: t === 'host' ? ['workstation'] : null,
+      account_type: t === 'account' ? [String(o.account_type)] : null,
     };
   }
 }

@@ -19,6 +19,8 @@ export interface HostSeed {
   lastDetection?: string | null;
   lastSeen?: string;
   keyAsset?: boolean;
+  /** Traffic seen in the last 2 hours (keeps a quiet host in v2.5's default `/hosts` scope). */
+  activeTraffic?: boolean;
   probableOwner?: string | null;
 }
 

@@ -34,6 +34,11 @@ export interface FakeBrainOptions {
   refreshTtlSeconds?: number;
   /** Random bytes per issued access/refresh token, hex-encoded (default 24). */
   tokenBytes?: number;
+  /**
+   * The origin the brain writes into links (`next`, `url`), e.g. its FQDN when
+   * reached by IP or through a proxy. Default: the request's `Host`.
+   */
+  advertisedOrigin?: string;
 }
 
 /** What an injected failure may echo back (the way a careless brain quotes a request). */
@@ -111,6 +116,12 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 };
 
+/** RFC 6749 §5.2 error body, the form an OAuth token endpoint answers failures in (README.md). */
+const oauthError = (status: number, error: string, description: string) => ({
+  status,
+  body: { error, error_description: description },
+});
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The UI pages the relay links to (refer, sightings): the sandbox shows the object as JSON. */
@@ -154,18 +165,18 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
     if (grant === 'refresh_token' && flavour === 'v3') {
       tokenRequests.refresh++;
       const rt = refresh.get(form.get('refresh_token') ?? '');
-      if (!rt || rt.expiresAt < Date.now())
-        return { status: 401, body: { detail: 'Invalid refresh token.' } };
+      if (!rt || rt.expiresAt < Date.now()) return oauthError(400, 'invalid_grant', 'Invalid refresh token.');
       return { status: 200, body: issue(flavour) };
     }
-    if (grant !== 'client_credentials') return { status: 400, body: { error: 'unsupported_grant_type' } };
+    if (grant !== 'client_credentials')
+      return oauthError(400, 'unsupported_grant_type', `Grant type "${grant ?? ''}" is not supported.`);
     tokenRequests.clientCredentials++;
     const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const [id, secret] = Buffer.from(basic ?? '', 'base64')
       .toString()
       .split(/:(.*)/s);
     if (!id || clients[id] === undefined || clients[id] !== secret) {
-      return { status: 401, body: { detail: 'Invalid client credentials.' } };
+      return oauthError(401, 'invalid_client', 'Invalid client credentials.');
     }
     return { status: 200, body: issue(flavour, id) };
   }
@@ -191,7 +202,7 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, body: string) {
-    const origin = `http://${req.headers.host ?? `127.0.0.1`}`;
+    const origin = options.advertisedOrigin ?? `http://${req.headers.host ?? `127.0.0.1`}`;
     const url = new URL(req.url ?? '/', origin);
     const method = req.method ?? 'GET';
     const entry: LoggedRequest = {

@@ -27,6 +27,8 @@ export class BrainState {
   readonly groups = new Map<number, RawObject>();
   /** Notes keyed by `host:1`, `account:2`, `detection:3`. */
   readonly notes = new Map<string, Note[]>();
+  /** Vectra's own lockdowns (`/lockdown/account`, `/lockdown?type=`), set by tests. */
+  readonly lockdowns: Array<RawObject & { type: 'host' | 'account' }> = [];
   /**
    * Detection ids by source host id and by source account id, kept on
    * `addDetection`, so serving a host's `detection_set` does not scan every
@@ -63,6 +65,8 @@ export class BrainState {
       urgency_score: seed.urgency ?? Math.round((threat + certainty) / 2),
       state: seed.state ?? 'active',
       key_asset: seed.keyAsset ?? false,
+      active_traffic: seed.activeTraffic ?? false,
+      has_active_traffic: seed.activeTraffic ?? false,
       is_key_asset: seed.keyAsset ?? false,
       targets_key_asset: false,
       tags: [...(seed.tags ?? [])],

@@ -4,10 +4,11 @@
  * (re-check, then act; idempotent) and health.
  */
 
-import { blockableCidr, type Cidr, parseCidr } from '../../kernel/cidr.js';
+import { blockableCidr, type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
 import { invalidArgument, RelayError, warning } from '../../kernel/errors.js';
+import type { ProtectedHost, RecordOwner } from '../../kernel/guard.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import { bandFull, type Change, deniedDirections, denyCidr, freeSlots, undenyCidr } from './blocker.js';
@@ -15,7 +16,30 @@ import { describeChange, logChanges } from './bulk.js';
 import { naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { AWS_NACL_CLIENT_NAME, DENY_ACTION, elementId, REMOVE_DENY_ACTION, SUPPORTED_TYPES } from './ids.js';
-import { covers, protectedHosts, varRecordOwners } from './interlocks.js';
+
+/** The guard's no-block hosts (none without Vectra); an unreadable group is an error, never "none". */
+async function protectedHosts(
+  ctx: RequestContext,
+): Promise<{ hosts: readonly ProtectedHost[]; error?: unknown }> {
+  if (!ctx.guard) return { hosts: [] };
+  return ctx.guard.protectedHosts().then(
+    (hosts) => ({ hosts }),
+    (error: unknown) => ({ hosts: [], error }),
+  );
+}
+
+const covers = (c: Cidr, ip: string): boolean => {
+  const host = parseCidr(ip);
+  return host !== undefined && overlaps(c, host);
+};
+
+/** The VAR records (any host, account, detection, the static list) relying on this deny. */
+const varRecordOwners = async (
+  ctx: RequestContext,
+  naclId: string,
+  cidr: Cidr,
+): Promise<readonly RecordOwner[]> =>
+  ctx.guard ? ctx.guard.holders(AWS_NACL_CLIENT_NAME, elementId(naclId, cidr), cidr.text) : [];
 
 export {
   AWS_NACL_CLIENT_NAME,

@@ -5,15 +5,14 @@
  * unblocks are fine because unreleased ids keep their tags).
  */
 
-import { blockableCidr, type Cidr, parseCidr } from '../../kernel/cidr.js';
+import { blockableCidr, type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { invalidArgument, RelayError } from '../../kernel/errors.js';
-import type { RecordOwner } from '../../var/guard.js';
+import type { RecordOwner } from '../../kernel/guard.js';
 import { type Change, denyCidr, undenyCidr } from './blocker.js';
 import { type NaclApi, type NaclView, naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
-import { elementId, parseElementId } from './ids.js';
-import { covers, protectedHosts, varRecordOwners } from './interlocks.js';
+import { AWS_NACL_CLIENT_NAME, elementId, parseElementId } from './ids.js';
 
 export interface BulkResult {
   /** Ids acted on or already in the asked state; empty in dry-run (nothing to remember). */
@@ -93,12 +92,15 @@ export async function blockAll(
 ): Promise<BulkResult> {
   const refused: RelayError[] = [];
   const cidrs: Cidr[] = [];
-  const guard = await protectedHosts(ctx);
-  if (guard.error !== undefined) throw guard.error;
+  // The VAR core's guard, when the claims configure Vectra; it fails closed (throws) when unreadable.
+  const protectedHosts = ctx.guard ? await ctx.guard.protectedHosts() : [];
   for (const input of new Set(inputs)) {
     try {
       const c = blockableCidr(input, cfg.policy);
-      const shielded = guard.hosts.find((h) => covers(c, h.ip));
+      const shielded = protectedHosts.find((h) => {
+        const ip = parseCidr(h.ip);
+        return ip !== undefined && overlaps(c, ip);
+      });
       if (shielded) {
         throw invalidArgument(
           `${input} belongs to host ${shielded.name} in the no-block group "${shielded.group}".`,
@@ -143,9 +145,9 @@ async function release(
   const shared: Target[] = [];
   const alone: Target[] = [];
   for (const t of targets) {
-    const owners = (await varRecordOwners(ctx, t.naclId, t.cidr)).filter(
-      (o) => !(o.kind === releasing.kind && o.id === releasing.id),
-    );
+    const owners = ctx.guard
+      ? await ctx.guard.holders(AWS_NACL_CLIENT_NAME, elementId(t.naclId, t.cidr), t.cidr.text, releasing)
+      : [];
     if (owners.length) {
       ctx.log.info({
         message: 'AWS NACL deny kept: still relied on',

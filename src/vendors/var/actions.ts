@@ -15,9 +15,9 @@ import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
 import { eligibleClients } from '../../var/applier.js';
-import { noBlockMembers } from '../../var/guard.js';
 import { blockClients } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
+import { relayGuard } from '../vectra/var-port.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
 
 /** Action ids: `vectra-<verb>-<kind>`; the object and client travel in query-params. */
@@ -76,7 +76,25 @@ export function objectActions(
   const actions: RespondAction[] = [];
   for (const client of clients) {
     const params = { ...idParam, client_id: client.module };
-    if ((target.blockedElements[client.name] ?? []).length > 0) {
+    if ((target.pendingElements?.[client.name] ?? []).length > 0) {
+      // A block under way is never shown as done: check it, or cancel it.
+      actions.push(
+        action(
+          `vectra-block-${kind}`,
+          `Check pending block of ${kind} ${target.name} via ${client.name}`,
+          `Ask ${client.name} whether the block is in force yet, and record it when it is`,
+          observable,
+          params,
+        ),
+        action(
+          `vectra-unblock-${kind}`,
+          `Cancel pending block of ${kind} ${target.name} via ${client.name}`,
+          `Cancel what ${client.name} started for this ${kind} and update its VAR tags`,
+          observable,
+          params,
+        ),
+      );
+    } else if ((target.blockedElements[client.name] ?? []).length > 0) {
       actions.push(
         action(
           `vectra-unblock-${kind}`,
@@ -138,7 +156,7 @@ export async function offerActions(
   ctx: RequestContext,
 ): Promise<Outcome<RespondAction[]>> {
   const vectra = new VectraClient(cfg.vectra, ctx);
-  const noBlock = noBlockMembers(vectra, cfg.vectra);
+  const guard = ctx.guard ?? relayGuard(ctx);
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
   const errors: unknown[] = [];
@@ -150,8 +168,10 @@ export async function offerActions(
             ? await vectra.findHosts(o, { maxItems: 20 })
             : await vectra.findAccounts(o.value, { maxItems: 20 });
           for (const t of targets) {
-            const members = await (t.kind === 'host' ? noBlock.host() : noBlock.account());
-            const { actions, warnings } = objectActions(t, o, cfg, members.has(t.id));
+            const noBlock = guard
+              ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))
+              : false;
+            const { actions, warnings } = objectActions(t, o, cfg, noBlock);
             data.push(...actions);
             errors.push(...warnings);
           }

@@ -9,10 +9,10 @@ import { invalidArgument, RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
-import { blockAndRecord, eligibleClients, unblockAndRecord } from '../../var/applier.js';
-import { noBlockMembers } from '../../var/guard.js';
+import { Applier, eligibleClients } from '../../var/applier.js';
 import { type BlockClientId, createBlockClient, declarationOf } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
+import { relayGuard, relayPort } from '../vectra/var-port.js';
 import { ACTION_IDS, isActionId } from './actions.js';
 import type { VarConfig } from './config.js';
 
@@ -38,9 +38,9 @@ export async function runTrigger(
     const o = kind === 'host' ? await vectra.getHost(id) : await vectra.getAccount(id);
     if (!o) throw new RelayError('not found', `The ${kind} ${id} no longer exists in Vectra Detect.`);
     const group = kind === 'host' ? cfg.vectra.noBlockHostGroup : cfg.vectra.noBlockAccountGroup;
+    const guard = ctx.guard ?? relayGuard(ctx);
     const refuseNoBlock = async () => {
-      const members = noBlockMembers(vectra, cfg.vectra);
-      if ((await (o.kind === 'host' ? members.host() : members.account())).has(o.id)) {
+      if (guard && (await (o.kind === 'host' ? guard.isNoBlockHost(o.id) : guard.isNoBlockAccount(o.id)))) {
         throw invalidArgument(
           `The ${kind} ${o.name} is in the no-block group "${group}" and is never blocked.`,
         );
@@ -73,11 +73,22 @@ export async function runTrigger(
     }
     const client = createBlockClient(clientId as BlockClientId, ctx);
     if (verb === 'block') await refuseNoBlock();
-    const target = o as VectraHost | VectraAccount;
+    const applier = new Applier({ port: relayPort(vectra), guard, source: 'relay', log: ctx.log });
     const result =
       verb === 'block'
-        ? await blockAndRecord(vectra, client, target, 'relay', blockTag)
-        : await unblockAndRecord(vectra, client, target, 'relay', blockTag);
-    return { elements: result.ids, client: client.name, unchanged: result.unchanged };
+        ? await applier.block(client, o, { holdTag: blockTag })
+        : await applier.unblock(client, o, { holdTag: blockTag });
+    return {
+      elements: result.elements,
+      client: client.name,
+      unchanged: result.outcome === 'unchanged',
+      ...(result.outcome === 'pending'
+        ? {
+            pending: `The block of ${kind} ${o.name} via ${client.name} is pending: ${(result.pending ?? [])
+              .map((p) => p.what)
+              .join('; ')}. Run "Check pending block" (or wait for the engine's next run) to confirm it.`,
+          }
+        : {}),
+    };
   });
 }

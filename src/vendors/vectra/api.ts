@@ -2,11 +2,18 @@
  * Authenticated JSON calls on the brain's API base and DRF pagination. Adds
  * the Authorization header (retrying once with a fresh OAuth token when a
  * cached one is refused), turns non-2xx answers into `RelayError`s, and walks
- * `next` links only while they stay on the brain's origin, up to a page cap.
+ * `next` links (re-based onto the configured origin), up to a page cap.
  */
 import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
-import { type RetryPolicy, Transport, type TransportResponse } from '../../kernel/upstream/transport.js';
+import { retryAfterMs } from '../../kernel/upstream/errors.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  MAX_BODY_BYTES,
+  type RetryPolicy,
+  Transport,
+  type TransportResponse,
+} from '../../kernel/upstream/transport.js';
 import { authorization, invalidate } from './auth.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './product.js';
@@ -31,7 +38,20 @@ export interface PageOptions {
    * 404 past the last page end a list normally either way.
    */
   readonly requireComplete?: boolean;
+  /** Page cap (default `MAX_PAGES`); whole-set readers raise it with `maxItems`. */
+  readonly maxPages?: number;
 }
+
+/**
+ * A brain's `Retry-After` is honoured whatever its length, as long as the
+ * retried call still fits the request's deadline (the transport checks it):
+ * the relay's deadline is `REQUEST_DEADLINE_MS`, the engine's is its run
+ * budget. The transport default (10 s) failed a 429 asking for 11 s at once.
+ */
+export const VECTRA_RETRY_POLICY: RetryPolicy = {
+  ...DEFAULT_RETRY_POLICY,
+  maxRetryAfterMs: Number.POSITIVE_INFINITY,
+};
 
 export const MAX_PAGES = 50;
 export const DEFAULT_PAGE_SIZE = 500;
@@ -47,7 +67,13 @@ export class VectraApi {
   ) {
     const secrets = cfg.auth.kind === 'token' ? [cfg.auth.token] : [cfg.auth.clientSecret];
     this.transport = new Transport(
-      { product: VENDOR, urlField: 'vectra_url', baseUrl: cfg.url, secrets, policy },
+      {
+        product: VENDOR,
+        urlField: 'vectra_url',
+        baseUrl: cfg.url,
+        secrets,
+        policy: policy ?? VECTRA_RETRY_POLICY,
+      },
       ctx,
     );
   }
@@ -83,6 +109,7 @@ export class VectraApi {
    */
   async list(path: string, query: object = {}, opts: PageOptions = {}): Promise<unknown[]> {
     const maxItems = opts.maxItems ?? DEFAULT_MAX_ITEMS;
+    const maxPages = opts.maxPages ?? MAX_PAGES;
     const pageSize = Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, Math.max(1, maxItems));
     const out: unknown[] = [];
     const cutShort = (reason: string, fields: Record<string, unknown> = {}) => {
@@ -95,19 +122,27 @@ export class VectraApi {
       this.ctx.log.warn(`Vectra pagination stopped: ${reason}`, { path, ...fields });
     };
     let next: string | null = this.url(path, { ...query, page_size: pageSize });
+    let expected = 0;
     for (let page = 0; next; page++) {
       if (out.length >= maxItems) {
         // Another page exists past maxItems: only a cut when the caller needs everything.
         if (opts.requireComplete) cutShort(`more than ${maxItems} items`);
         break;
       }
-      if (page >= MAX_PAGES) {
-        cutShort(`more than ${MAX_PAGES} pages`, { pages: MAX_PAGES });
+      if (page >= maxPages) {
+        cutShort(`more than ${maxPages} pages of ${pageSize} items`, { pages: maxPages });
         break;
       }
       const current: string = next;
-      const body = await this.call('GET', current, undefined, page > 0);
-      if (body === null) break; // a page past the end answers 404
+      const body = await this.call('GET', current, undefined, page > 0).catch((err: unknown) => {
+        throw tooLargePage(err, path, pageSize);
+      });
+      if (body === null) {
+        // A page past the end answers 404; one while `count` promised more is a cut.
+        if (out.length < expected)
+          cutShort(`a linked page answered 404 after ${out.length} of ${expected} items`);
+        break;
+      }
       if (Array.isArray(body)) {
         out.push(...body);
         break;
@@ -115,7 +150,9 @@ export class VectraApi {
       const env = (typeof body === 'object' && body !== null ? body : {}) as {
         results?: unknown;
         next?: unknown;
+        count?: unknown;
       };
+      if (page === 0 && typeof env.count === 'number') expected = env.count;
       // An answer without a results list is not "nothing": under requireComplete an empty
       // blocked-tag list would read as "unblock everything".
       if (!Array.isArray(env.results)) cutShort('an answer without a results list');
@@ -143,8 +180,12 @@ export class VectraApi {
       return null;
     }
     if (url.origin !== this.transport.origin) {
-      cutShort('the next link leaves the brain origin');
-      return null;
+      // A brain reached by IP answers with its FQDN, a proxy with the inner name: the
+      // link's path and query are what matter, re-based onto the configured origin
+      // (requests never leave it, whatever a brain writes into its links).
+      const rebased = new URL(`${url.pathname}${url.search}`, this.transport.origin);
+      this.ctx.log.debug('Vectra next link re-based onto the configured origin', { path: url.pathname });
+      return rebased.toString();
     }
     return url.toString();
   }
@@ -163,7 +204,17 @@ export class VectraApi {
     }
     if (res.status >= 200 && res.status < 300) return parseJson(res);
     if (res.status === 404 && allow404) return null;
-    throw this.transport.statusError(res);
+    const err = this.transport.statusError(res);
+    const wait = res.status === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
+    if (wait !== undefined && wait > 0) {
+      // Said so that the analyst knows when to retry (the wait did not fit the deadline).
+      const left = Math.max(0, Math.round((this.ctx.deadline - Date.now()) / 1000));
+      throw new RelayError(
+        err.code,
+        `${err.message} (${VENDOR} asked to retry after ${Math.ceil(wait / 1000)} s; ${left} s were left)`,
+      );
+    }
+    throw err;
   }
 
   private async once(method: 'GET' | 'POST' | 'PATCH', url: string, body: unknown) {
@@ -182,6 +233,18 @@ export class VectraApi {
     if (res.status === 401) invalidate(this.cfg.auth, header);
     return res;
   }
+}
+
+/**
+ * The transport's answer-size error for a list page, naming the limit that was
+ * hit and the page that hit it (the page size is ours to lower).
+ */
+function tooLargePage(err: unknown, path: string, pageSize: number): unknown {
+  if (!(err instanceof RelayError) || !/larger than/.test(err.message)) return err;
+  return new RelayError(
+    err.code,
+    `${err.message} A page of ${pageSize} items of ${path} hit the answer-size limit (${MAX_BODY_BYTES} bytes); ask for fewer fields or smaller pages.`,
+  );
 }
 
 function parseJson(res: TransportResponse): unknown {

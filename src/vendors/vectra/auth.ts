@@ -92,10 +92,33 @@ async function fetchToken(
   const res = await tokenCall(auth, transport, { grant_type: 'client_credentials' }, true);
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
-    const detail = transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
+    const detail =
+      oauthDetail(res.body, transport) ??
+      transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
     throw authError(detail);
   }
   throw transport.statusError(res.raw);
+}
+
+/** Longest OAuth error description shown (characters, before escaping). */
+export const MAX_OAUTH_DETAIL = 200;
+
+/**
+ * An RFC 6749 §5.2 error body (`{error, error_description}`, what token
+ * endpoints answer) as one line for an analyst: our secrets and token-like
+ * strings scrubbed, cut to `MAX_OAUTH_DETAIL` characters and markdown-escaped
+ * (XDR renders error messages as markdown). Undefined for any other body.
+ */
+export function oauthDetail(body: unknown, transport: Pick<Transport, 'scrub'>): string | undefined {
+  const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
+  const code = typeof b.error === 'string' ? b.error : undefined;
+  const text = typeof b.error_description === 'string' && b.error_description ? b.error_description : code;
+  if (text === undefined) return undefined;
+  let line = transport.scrub(text.replace(/\s+/g, ' ').trim());
+  if (line.length > MAX_OAUTH_DETAIL) line = `${line.slice(0, MAX_OAUTH_DETAIL - 1)}…`;
+  // Inline markdown only: emphasis, code, links, html and table pipes.
+  const escaped = line.replace(/([\\`*_[\]()#|<>~])/g, '\\$1');
+  return code && text !== code ? `${escaped} (${code.replace(/([\\`*_])/g, '\\$1')})` : escaped;
 }
 
 async function tokenCall(auth: OAuth, transport: Transport, form: Record<string, string>, basic: boolean) {

@@ -44,6 +44,47 @@ const OBJECT_PATH: Record<VectraObjectKind, string> = {
   detection: 'detections',
 };
 
+/**
+ * `fields=` of whole-set host and account reads: what `parse.ts` reads, within
+ * the documented field names (vat `_generate_host_params`). Detections are
+ * read whole: their documented `fields` values leave out `summary` and
+ * `grouped_details`, which hold the destinations the engine blocks.
+ */
+export const HOST_LIST_FIELDS = [
+  'id',
+  'name',
+  'ip',
+  'last_source',
+  'previous_ips',
+  'threat',
+  'certainty',
+  'severity',
+  'state',
+  'key_asset',
+  'is_key_asset',
+  'tags',
+  'host_artifact_set',
+  'probable_owner',
+  'last_detection_timestamp',
+  'detection_set',
+  'groups',
+].join(',');
+export const ACCOUNT_LIST_FIELDS = [
+  'id',
+  'name',
+  'display_name',
+  'account_type',
+  'threat',
+  'certainty',
+  'severity',
+  'state',
+  'tags',
+  'privilege_level',
+  'privilege_category',
+  'last_detection_timestamp',
+  'detection_set',
+].join(',');
+
 const HOST_NAME_ARTIFACTS = new Set(['dns', 'rdns', 'dhcp', 'netbios', 'kerberos', 'windows_defender_name']);
 
 const lower = (s: string) => s.toLowerCase();
@@ -73,7 +114,7 @@ export class VectraClient {
     parseAccount(raw, { unblockTag: this.cfg.unblockAccountTag });
 
   /** Hosts matching an ip/ipv6 (current IP), hostname (name or name artifacts) or mac_address. */
-  async findHosts(observable: Observable, opts: PageOptions = {}): Promise<VectraHost[]> {
+  async findHosts(observable: Observable, opts: PageOptions = {}, warn?: Warn): Promise<VectraHost[]> {
     const v = observable.value;
     switch (observable.type) {
       case 'ip':
@@ -84,7 +125,7 @@ export class VectraClient {
         return this.listHosts({ mac_address: mac }, opts);
       }
       case 'hostname':
-        return this.hostsByName(v, opts);
+        return this.hostsByName(v, opts, warn);
       default:
         return [];
     }
@@ -92,21 +133,39 @@ export class VectraClient {
 
   /**
    * Hosts named `name`: exact name, best name, or a name artifact (dns, rdns…);
-   * an FQDN also matches its short host name. v2.5 additionally searches the
-   * artifacts, which the `name` filter does not cover.
+   * an FQDN also matches its short host name. v2.5 also searches the AD host
+   * name (`host.ldap.dns_hostname`, a field of Vectra's host search reference;
+   * no public source lists the artifacts as searchable). Each query fails
+   * alone: the others still answer, and the failure is reported as a warning
+   * through `warn`.
    */
-  private async hostsByName(name: string, opts: PageOptions): Promise<VectraHost[]> {
+  private async hostsByName(name: string, opts: PageOptions, warn?: Warn): Promise<VectraHost[]> {
     const want = lower(name);
     const short = want.includes('.') ? want.split('.')[0] : undefined;
     const queries = [this.listHosts({ name }, opts)];
     if (short) queries.push(this.listHosts({ name: short }, opts));
-    if (!this.isV3) {
-      const q = `host.host_artifact_set.value:"${luceneEscape(name)}"`;
-      queries.push(this.search('hosts', q, opts).then((raw) => raw.map(this.parseHost)));
+    const viaLdap = new Set<number>();
+    if (!this.isV3 && short) {
+      const q = `host.ldap.dns_hostname:"${luceneEscape(name)}"`;
+      const ldapMatch = (raw: unknown) =>
+        [(raw as { ldap?: { dns_hostname?: unknown } })?.ldap?.dns_hostname]
+          .flat()
+          .some((v) => typeof v === 'string' && lower(v) === want);
+      queries.push(
+        this.search('hosts', q, opts).then((raw) =>
+          raw.filter(ldapMatch).map((r) => {
+            const h = this.parseHost(r);
+            viaLdap.add(h.id);
+            return h;
+          }),
+        ),
+      );
     }
-    const byId = new Map((await Promise.all(queries)).flat().map((h) => [h.id, h]));
+    const found = await settleAll(queries, warn);
+    const byId = new Map(found.flat().map((h) => [h.id, h]));
     return [...byId.values()].filter(
       (h) =>
+        viaLdap.has(h.id) ||
         lower(h.name) === want ||
         (short !== undefined && lower(h.name) === short) ||
         lower(h.fullName) === want ||
@@ -121,6 +180,22 @@ export class VectraClient {
     return accounts.filter(
       (a) => lower(a.name) === want || lower(a.displayName) === want || lower(a.normalizedName) === want,
     );
+  }
+
+  /**
+   * The detections of an account, read through its `detection_set` (both API
+   * versions list it; a `/search` on the source account's name uses a field
+   * no public source lists, and v3's `src_account` filter is undocumented).
+   * At most `max`, newest ids first; each read fails alone (reported to `warn`).
+   */
+  async accountDetectionsRaw(account: VectraAccount, max: number, warn?: Warn): Promise<unknown[]> {
+    const ids = [...account.detectionIds].sort((a, b) => b - a).slice(0, max);
+    const limit = pLimit(this.ctx.config.upstreamConcurrency);
+    const found = await settleAll(
+      ids.map((id) => limit(() => this.api.get(`detections/${id}`, {}, true))),
+      warn,
+    );
+    return found.filter((d) => d !== null);
   }
 
   async getHost(id: number): Promise<VectraHost | null> {
@@ -138,16 +213,40 @@ export class VectraClient {
     return raw === null ? null : parseDetection(raw);
   }
 
-  /** All pages (capped). A `tags` filter is re-checked exactly (the API matches substrings). */
+  /**
+   * All pages (capped). A `tags` filter is re-checked exactly (the API matches
+   * substrings). On v2.5 every list asks for `all=true`: without it `/hosts`
+   * answers only hosts with active detections, active traffic or key-asset
+   * status (vat `_generate_host_params`), so a quiet blocked host would drop
+   * out of `tags=VAR Host Blocked` and never be released. v3 documents no `all`
+   * for hosts (its default scope is unknown, README).
+   */
   async listHosts<Q extends Query<Q>>(query: Q = {} as Q, opts: PageOptions = {}): Promise<VectraHost[]> {
-    return exactTag(query, (await this.api.list('hosts', query, opts)).map(this.parseHost));
+    const q = this.isV3 ? query : { all: true, ...query };
+    return exactTag(query, (await this.api.list('hosts', q, opts)).map(this.parseHost));
   }
 
+  /** Like `listHosts`; on v3 the score filters are `t_score_gte`/`c_score_gte` (vat platform.py). */
   async listAccounts<Q extends Query<Q>>(
     query: Q = {} as Q,
     opts: PageOptions = {},
   ): Promise<VectraAccount[]> {
-    return exactTag(query, (await this.api.list('accounts', query, opts)).map(this.parseAccount));
+    return exactTag(
+      query,
+      (await this.api.list('accounts', this.accountQuery(query), opts)).map(this.parseAccount),
+    );
+  }
+
+  /** v3 accounts take `t_score_gte`/`c_score_gte` and no `uid`/`threat_gte` (vat `_generate_account_params`). */
+  private accountQuery(query: object): Record<string, unknown> {
+    if (!this.isV3) return { ...query };
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(query)) {
+      if (k === 'uid')
+        throw new RelayError('invalid argument', 'Vectra v3 accounts cannot be filtered by uid.');
+      out[ACCOUNT_V3_KEYS[k] ?? k] = v;
+    }
+    return out;
   }
 
   async listDetections<Q extends Query<Q>>(
@@ -198,9 +297,19 @@ export class VectraClient {
           .filter((u): u is string => typeof u === 'string' && u !== ''),
       ),
     ];
+    // v2.5 has `accounts?uid=`; v3 has no uid filter, so it asks by name (the uid of
+    // an account group member is the account's name there). Either way a brain that
+    // ignores the filter answers other accounts: only answers carrying the member's
+    // uid (or, without a `uid` field, that name) are members.
     const limit = pLimit(this.ctx.config.upstreamConcurrency);
     const found = await Promise.all(
-      uids.map((uid) => limit(() => this.listAccounts({ uid }, { requireComplete: true }))),
+      uids.map((uid) =>
+        limit(async () => {
+          const query = this.isV3 ? { name: uid } : { uid };
+          const raw = await this.api.list('accounts', query, { requireComplete: true });
+          return raw.filter((a) => accountUid(a) === uid).map(this.parseAccount);
+        }),
+      ),
     );
     const byId = new Map(found.flat().map((a) => [a.id, a]));
     return [...byId.values()];
@@ -255,6 +364,16 @@ export class VectraClient {
       .filter((o) => o !== null) as VectraHost[] | VectraAccount[];
   }
 
+  /**
+   * v3: the entity's urgency (`GET /entities/{id}?type=`). v3 hosts and
+   * accounts carry no `urgency_score` (it lives on entities only), so
+   * sightings read it here; null when the entity is gone or has none.
+   */
+  async entityUrgency(type: 'host' | 'account', id: number): Promise<number | null> {
+    const e = (await this.api.get(`entities/${id}`, { type }, true)) as { urgency_score?: unknown } | null;
+    return typeof e?.urgency_score === 'number' ? e.urgency_score : null;
+  }
+
   /** Current tags of an object (`GET /tagging/{kind}/{id}`). */
   async getTags(kind: VectraObjectKind, id: number): Promise<string[]> {
     const body = (await this.api.get(`tagging/${kind}/${id}`)) as { tags?: unknown } | null;
@@ -306,6 +425,36 @@ export class VectraClient {
   async health(): Promise<void> {
     await this.api.get('hosts', { page_size: 1 });
   }
+}
+
+type Warn = (err: unknown) => void;
+
+const ACCOUNT_V3_KEYS: Record<string, string> = {
+  threat_gte: 't_score_gte',
+  certainty_gte: 'c_score_gte',
+  threat: 't_score',
+  certainty: 'c_score',
+};
+
+/** The uid an account answer carries: `uid`, else its `name`. */
+function accountUid(raw: unknown): string | undefined {
+  const a = (raw ?? {}) as { uid?: unknown; name?: unknown };
+  const v = typeof a.uid === 'string' ? a.uid : a.name;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The values of the queries that answered; each failure goes to `warn` (a
+ * partial result plus a warning). With no `warn`, or when every query failed,
+ * the first failure is thrown.
+ */
+async function settleAll<T>(queries: Array<Promise<T>>, warn?: Warn): Promise<T[]> {
+  const settled = await Promise.allSettled(queries);
+  const ok = settled.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === 'fulfilled');
+  const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed.length > 0 && (warn === undefined || ok.length === 0)) throw failed[0]?.reason;
+  for (const f of failed) warn?.(f.reason);
+  return ok.map((r) => r.value);
 }
 
 function exactTag<T extends { allTags: readonly string[] }>(query: object, items: T[]): T[] {

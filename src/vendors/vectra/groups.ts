@@ -39,12 +39,15 @@ const isId = (v: unknown): v is number | string =>
  * Fails closed: every caller decides on the result (the no-block groups, the
  * block lists, a write), so the listing must be complete (`requireComplete`)
  * and every match must carry its `members`. The list asks for them
- * (`include_members=true`: v3.4 omits members otherwise; v2.5 ignores it); a
+ * (`include_members=true` on v3.4, which omits members otherwise; v2.5 does not
+ * document the parameter and always lists them); a
  * match still listed without them is read again by id, and one without
  * members there either is `service unavailable`, never an empty group.
  */
 export async function findGroups(api: VectraApi, name: string, type: GroupType): Promise<RawGroup[]> {
-  const listed = await api.list('groups', { name, type, include_members: true }, { requireComplete: true });
+  // `include_members` is a v3.4 parameter (vat platform.py); v2.5 always lists members.
+  const query = api.cfg.apiVersion === 'v3' ? { name, type, include_members: true } : { name, type };
+  const listed = await api.list('groups', query, { requireComplete: true });
   const matches = listed
     .filter(
       (g): g is RawGroup =>

@@ -31,9 +31,12 @@ export async function observeVectra(
 ): Promise<Outcome<ObserveData>> {
   const supported = observables.filter((o) => OBSERVE_TYPES.has(o.type));
   const limit = pLimit(ctx.config.upstreamConcurrency);
-  const settled = await Promise.allSettled(supported.map((o) => limit(() => observeOne(client, o, ctx))));
-  const sightings: CtimEntity[] = [];
   const errors: unknown[] = [];
+  const warn = (e: unknown) => errors.push(asWarning(e));
+  const settled = await Promise.allSettled(
+    supported.map((o) => limit(() => observeOne(client, o, ctx, warn))),
+  );
+  const sightings: CtimEntity[] = [];
   for (const r of settled) {
     if (r.status === 'fulfilled') sightings.push(...r.value);
     else errors.push(r.reason);
@@ -41,7 +44,12 @@ export async function observeVectra(
   return { data: sightings.length ? { sightings } : {}, errors: dedupeErrors(errors) };
 }
 
-async function observeOne(client: VectraClient, o: Observable, ctx: RequestContext): Promise<CtimEntity[]> {
+async function observeOne(
+  client: VectraClient,
+  o: Observable,
+  ctx: RequestContext,
+  warn: (e: unknown) => void,
+): Promise<CtimEntity[]> {
   const cfg = client.cfg;
   const max = ctx.entitiesLimit;
   const scan = Math.max(max, 50);
@@ -59,14 +67,14 @@ async function observeOne(client: VectraClient, o: Observable, ctx: RequestConte
         ),
         destinationDetections(client, o),
       ]);
-      out.push(...hosts.map((h) => hostSighting(h, o, cfg)));
+      out.push(...(await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)));
       detections.push(...asSource, ...asDestination);
       break;
     }
     case 'hostname':
     case 'mac_address': {
-      const hosts = (await client.findHosts(o, { maxItems: scan })).slice(0, max);
-      out.push(...hosts.map((h) => hostSighting(h, o, cfg)));
+      const hosts = (await client.findHosts(o, { maxItems: scan }, warn)).slice(0, max);
+      out.push(...(await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)));
       const perHost = await Promise.all(
         hosts.map((h) =>
           client.listDetectionsRaw({ host_id: h.id, state: 'active' }, { maxItems: Math.min(max, SCAN_CAP) }),
@@ -80,8 +88,12 @@ async function observeOne(client: VectraClient, o: Observable, ctx: RequestConte
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
-      out.push(...accounts.map((a) => accountSighting(a, o, cfg)));
-      const perAccount = await Promise.all(accounts.map((a) => accountDetections(client, a.name, max)));
+      out.push(
+        ...(await withUrgency(client, 'account', accounts, warn)).map((a) => accountSighting(a, o, cfg)),
+      );
+      const perAccount = await Promise.all(
+        accounts.map((a) => client.accountDetectionsRaw(a, Math.min(max, SCAN_CAP), warn)),
+      );
       detections.push(...perAccount.flat());
       break;
     }
@@ -111,12 +123,30 @@ async function destinationDetections(client: VectraClient, o: Observable): Promi
   });
 }
 
-async function accountDetections(client: VectraClient, name: string, max: number): Promise<unknown[]> {
-  const opts = { maxItems: Math.min(max, SCAN_CAP) };
-  const found = client.isV3
-    ? await client.listDetectionsRaw({ src_account: name }, opts)
-    : await client.search('detections', `detection.src_account.name:"${luceneEscape(name)}"`, opts);
-  return found.filter((d) => (d as { src_account?: { name?: unknown } })?.src_account?.name === name);
+/**
+ * v3: each object with its entity's urgency (v3 hosts/accounts do not carry
+ * it). An urgency that cannot be read leaves the object as it is (severity
+ * then falls back to the quadrant) and is reported as a warning.
+ */
+async function withUrgency<T extends { id: number; urgency: number | null }>(
+  client: VectraClient,
+  type: 'host' | 'account',
+  objects: T[],
+  warn: (e: unknown) => void,
+): Promise<T[]> {
+  if (!client.isV3) return objects;
+  return Promise.all(
+    objects.map(async (o) => {
+      if (o.urgency !== null) return o;
+      try {
+        const urgency = await client.entityUrgency(type, o.id);
+        return urgency === null ? o : { ...o, urgency };
+      } catch (e) {
+        warn(e);
+        return o;
+      }
+    }),
+  );
 }
 
 function uniqueById(items: unknown[]): unknown[] {
@@ -145,6 +175,12 @@ export function dedupeErrors(errors: unknown[]): RelayError[] {
     return true;
   });
 }
+
+/** A failed part of an answer that still has data: the same error, as a warning. */
+export const asWarning = (e: unknown): RelayError => {
+  const r = asRelayError(e);
+  return new RelayError(r.code, `Partial result: ${r.message}`, { type: 'warning', cause: e });
+};
 
 /** Only `RelayError`s leave the vendor. */
 export const asRelayError = (e: unknown): RelayError =>

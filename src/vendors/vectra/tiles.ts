@@ -81,7 +81,8 @@ async function quadrants(client: VectraClient, since: string): Promise<Metric[]>
     }
     return Object.entries(counts).map(([label, value]) => metric(label, value));
   }
-  const q = { state: 'active', last_detection_timestamp_gte: since };
+  // v2.5 lists only hosts with active detections, traffic or key-asset status without `all` (client.ts).
+  const q = { all: true, state: 'active', last_detection_timestamp_gte: since };
   const [all, threat, certainty, both] = await Promise.all([
     client.api.count('hosts', q),
     client.api.count('hosts', { ...q, threat_gte: 50 }),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
 import { awsNaclClient, parseNaclConfig } from '../../../src/vendors/aws-nacl/index.js';
+import { relayGuard } from '../../../src/vendors/vectra/var-port.js';
 import { makeContext } from '../../helpers/context.js';
 import { type E2E, startE2E } from '../../helpers/e2e.js';
 
@@ -199,9 +200,13 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect(denyEntries()).toEqual([]);
   });
 
-  it("keeps a deny the engine's static list holds, wherever the engine keeps that list", async () => {
-    e.brain.addGroup({ name: 'Static (lab)', type: 'ip', members: [`${SCENARIO.workstation.ip}/32`] });
-    const claims = { ...e.claims, var_static_ips_group: 'Static (lab)' };
+  it("keeps a deny the engine's static list holds", async () => {
+    e.brain.addGroup({
+      name: 'VAR Static Blocked IPs',
+      type: 'ip',
+      members: [`${SCENARIO.workstation.ip}/32`],
+    });
+    const claims = e.claims;
     const params = hostAction('block')['query-params'];
     const call = async (id: string) =>
       (await e.call('/respond/trigger', { 'action-id': id, ...params }, claims)).json as {
@@ -211,7 +216,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     expect((await call('vectra-unblock-host')).data.status).toBe('success');
     expect(tagsOf(e.seeded.workstationId).some((t) => t.startsWith('VAR'))).toBe(false);
     expect(denyEntries()).toHaveLength(1); // still the static list's
-    const group = [...e.brain.state.groups.values()].find((g) => g.name === 'Static (lab)') as {
+    const group = [...e.brain.state.groups.values()].find((g) => g.name === 'VAR Static Blocked IPs') as {
       members: string[];
     };
     group.members = [];
@@ -272,7 +277,9 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   });
 
   it('keeps the interlock on the block-client path the engine uses (detections, static IPs)', async () => {
-    const ctx = makeContext({ claims: e.claims });
+    // The guard is the VAR core's, on the context the runtime builds: the NACL client asks it.
+    const base = makeContext({ claims: e.claims });
+    const ctx = { ...base, guard: relayGuard(base) };
     const client = awsNaclClient.create(parseNaclConfig(ctx.claims, ctx.config), ctx);
     await expect(
       client.blockStaticDstIps({ kind: 'static-ips', dstIps: [SCENARIO.server.ip] }),

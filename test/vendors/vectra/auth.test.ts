@@ -96,7 +96,7 @@ describe('OAuth token handling', () => {
     await make('b', 'two').health();
     await expect(make('a', 'wrong').health()).rejects.toMatchObject({
       code: 'authorization error',
-      message: 'Authorization failed: Invalid client credentials.',
+      message: 'Authorization failed: Invalid client credentials. (invalid\\_client)',
     });
     await make('a', 'one').health();
     expect(brain.tokenRequests.clientCredentials).toBe(3);

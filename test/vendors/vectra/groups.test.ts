@@ -69,7 +69,7 @@ describe.each(['v2.5', 'v3'] as Flavour[])('VectraClient group writes (%s)', (fl
       off();
     }
     expect(writes().map((r) => [r.method, r.status])).toEqual([
-      ['POST', 400],
+      ['POST', 409],
       ['PATCH', 200],
     ]);
     expect(stored('Static', 'ip').map((g) => g.members)).toEqual([['192.0.2.1']]);

@@ -1,8 +1,9 @@
 /**
- * The engine's view of Vectra: exactly the operations the policy loop needs,
- * and nothing else. The core (`select.ts`, `apply.ts`, `run.ts`) depends only
- * on this port, so it runs against an in-memory implementation in tests and
- * against `VectraClient` in production (`vectra-port.ts`).
+ * The VAR core's view of Vectra: exactly the operations the applier, the
+ * guard and the engine's policy loop need, and nothing else. The core depends
+ * only on this port, so it runs against an in-memory implementation in tests
+ * and against `VectraClient` in production (`src/vendors/vectra/var-port.ts`),
+ * for the relay's respond and for the engine alike.
  *
  * Contract every implementation keeps:
  * - list queries return every page, parsed, or throw when the list cannot be
@@ -35,7 +36,7 @@ export interface TagUpdate {
   readonly changed: boolean;
 }
 
-export interface EnginePort {
+export interface VarPort {
   /** Urgency selection exists only on the v3 platform API. */
   readonly apiVersion: 'v2.5' | 'v3';
   listHosts(query: EntityQuery): Promise<VectraHost[]>;
@@ -64,3 +65,6 @@ export interface StaticIpStore {
   read(): Promise<string[]>;
   write(ips: readonly string[]): Promise<void>;
 }
+
+/** The engine's name for the port (the engine uses all of it). */
+export type EnginePort = VarPort;
