@@ -238,7 +238,19 @@ export function createFortiManagerClient(
   const unblockStatics = async (inputs: readonly string[]): Promise<StaticElement[]> => {
     const hs = hosts(inputs);
     if (hs.length === 0) return [];
-    await release(new Map([['dst', hs]]));
+    // The core guards objects' unblocks; the static list's are ours to guard: a destination
+    // member a detection still holds is kept, and answered released for the list only.
+    const go: HostIp[] = [];
+    for (const h of hs) {
+      const id = elementId(cfg.adom, 'dst', h.ip);
+      const owners = ctx.guard
+        ? await ctx.guard.holders(CLIENT_NAME, id, h.ip, { kind: 'static-ips', id: null })
+        : [];
+      if (owners.length)
+        ctx.log.info('FortiManager member kept: still relied on', { id, by: owners.map((o) => o.label) });
+      else go.push(h);
+    }
+    if (go.length) await release(new Map([['dst', go]]));
     return hs.map((h) => ({ ip: h.ip, id: elementId(cfg.adom, 'dst', h.ip) }));
   };
 

@@ -23,7 +23,7 @@ import { type ErrorCode, RelayError } from '../../kernel/errors.js';
 import type { BlockedElements } from '../../kernel/model.js';
 import { Fleet, type Outcome, type Target } from './blocker.js';
 import { CLIENT_NAME, type FortinetConfig, MODULE, type Side } from './config.js';
-import { type HostIp, hostIp, parseElementId } from './ids.js';
+import { elementId, type HostIp, hostIp, parseElementId } from './ids.js';
 
 export const CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
 
@@ -163,8 +163,24 @@ export function createFortinetClient(cfg: FortinetConfig, ctx: RequestContext): 
       unblockDetection: async (d) => releasedIds(await fleet.release(targetsOf(d)), ctx),
       blockStaticDstIps: async (ips) =>
         statics(await fleet.block(fleet.everywhere('dst', hosts(ips.dstIps))), false),
-      unblockStaticDstIps: async (ips) =>
-        statics(await fleet.release(fleet.everywhere('dst', hosts(ips.dstIps))), true),
+      unblockStaticDstIps: async (ips) => {
+        // The core guards objects' unblocks; the static list's are ours to guard: a destination
+        // member a detection still holds is kept, and answered released for the list only.
+        const targets = fleet.everywhere('dst', hosts(ips.dstIps));
+        const kept: Outcome[] = [];
+        const go: Target[] = [];
+        for (const t of targets) {
+          const id = elementId(t.fw.key, 'dst', t.host);
+          const owners = ctx.guard
+            ? await ctx.guard.holders(CLIENT_NAME, id, t.host.ip, { kind: 'static-ips', id: null })
+            : [];
+          if (owners.length) {
+            ctx.log.info('FortiGate member kept: still relied on', { id, by: owners.map((o) => o.label) });
+            kept.push({ id, firewall: t.fw.key, host: t.host });
+          } else go.push(t);
+        }
+        return statics([...kept, ...(await fleet.release(go))], true);
+      },
       confirm,
       ipOf: (id) => parseElementId(id)?.host.ip,
       health: async () => {

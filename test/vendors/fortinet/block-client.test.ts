@@ -6,7 +6,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FakeFortiGate } from '../../../src/sandbox/fortinet/index.js';
 import { SEED } from '../../../src/sandbox/fortinet/index.js';
-import { clientFor, detection, hasAddress, host, members, NAME, start, writes } from './harness.js';
+import {
+  clientFor,
+  detection,
+  hasAddress,
+  heldByDetection,
+  host,
+  members,
+  NAME,
+  recordingLog,
+  start,
+  writes,
+} from './harness.js';
 
 let fgt: FakeFortiGate;
 beforeEach(async () => {
@@ -173,6 +184,13 @@ describe('fortinet detections and static IPs', () => {
     expect(client.ipOf?.(pairs[0]?.id as string)).toBe('203.0.113.7');
     expect(await client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['203.0.113.7'] })).toEqual(pairs);
     expect(hasAddress(fgt, 'vectra-relay-203.0.113.7')).toBe(false);
+  });
+
+  it('a static unblock keeps a destination member a detection still holds', async () => {
+    const { client } = clientFor([fgt], {}, recordingLog(), heldByDetection);
+    const pairs = await client.blockStaticDstIps({ kind: 'static-ips', dstIps: ['203.0.113.8'] });
+    expect(await client.unblockStaticDstIps({ kind: 'static-ips', dstIps: ['203.0.113.8'] })).toEqual(pairs);
+    expect(members(fgt, SEED.dstGroup)).toContain('vectra-relay-203.0.113.8');
   });
 
   it('blocks a batch of 50 addresses with two reads and two writes per address', async () => {

@@ -1,5 +1,6 @@
 /** Fake FortiGates and a `fortinet` client pointed at them, with a log that records everything. */
 import type { BlockClient } from '../../../src/kernel/block-client.js';
+import type { IpGuard } from '../../../src/kernel/guard.js';
 import type { Logger } from '../../../src/kernel/logger.js';
 import type { VectraDetection, VectraHost } from '../../../src/kernel/model.js';
 import { type FakeFortiGate, startFakeFortiGate } from '../../../src/sandbox/fortinet/index.js';
@@ -26,6 +27,7 @@ export function clientFor(
   fgts: readonly FakeFortiGate[],
   extra: Record<string, string> = {},
   log = recordingLog(),
+  guard?: IpGuard,
 ): { client: BlockClient; lines: unknown[][] } {
   const claims = {
     block_clients: 'fortinet',
@@ -33,7 +35,7 @@ export function clientFor(
     fortinet_api_key: fgts.map((f) => f.apiKey).join(','),
     ...extra,
   };
-  const ctx = makeContext({ claims, log: log.log });
+  const ctx = makeContext({ claims, log: log.log, ...(guard ? { guard } : {}) });
   return { client: createBlockClient('fortinet', ctx), lines: log.lines };
 }
 
@@ -84,3 +86,11 @@ export const hasAddress = (
 
 /** Write calls (anything but GET) the client made. */
 export const writes = (f: FakeFortiGate) => f.calls.filter((c) => c.method !== 'GET');
+
+/** A guard for which every element is held by detection 9001 (the static list's unblock must keep it). */
+export const heldByDetection: IpGuard = {
+  isNoBlockHost: async () => false,
+  isNoBlockAccount: async () => false,
+  protectedHosts: async () => [],
+  holders: async () => [{ kind: 'detection', id: 9001, label: 'detection 9001' }],
+};

@@ -4,13 +4,13 @@
  * re-based next links, field-limited pages, long Retry-After, v2.5 host scope).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { vectraPort } from '../../../src/vendors/vectra/var-port.js';
 import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import { type FakeBrain, startFakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { VECTRA_RETRY_POLICY } from '../../../src/vendors/vectra/api.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient } from '../../../src/vendors/vectra/client.js';
 import { observeVectra } from '../../../src/vendors/vectra/observe.js';
+import { vectraPort } from '../../../src/vendors/vectra/var-port.js';
 import { apiCalls, clientFor, configFor, ctxFor, FAST_RETRY } from './helpers.js';
 
 const brains: FakeBrain[] = [];
