@@ -1,6 +1,8 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
+import { benchFortimanager } from './clients/fortimanager.js';
+import { benchFortinet } from './clients/fortinet.js';
 import { benchEngine } from './engine.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
@@ -12,6 +14,8 @@ const all: Bench[] = [
   ['relay core (in process)', benchRelay],
   ['Vectra observe against the fake brain (50 ms per call)', benchVectra],
   ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
+  ['FortiGate blocking against the fake FortiGate (20 ms per call)', benchFortinet],
+  ['FortiManager blocking against the fake FortiManager (20 ms per call)', benchFortimanager],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
 ];
