@@ -21,7 +21,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { BlockedElements } from '../../kernel/model.js';
 import { addHosts, applyAndInstall, open, removeHosts, waitForTask } from './blocker.js';
-import type { FmgObjects } from './client.js';
+import type { FmgObjects, TaskView } from './client.js';
 import { CLIENT_NAME, type FortiManagerConfig, MODULE, PRODUCT, type Side } from './config.js';
 import { baseId, elementId, type HostIp, hostIp, parseElementId, pendingId } from './ids.js';
 
@@ -145,7 +145,14 @@ export function createFortiManagerClient(
     await objs.rpc.withSession(async () => {
       for (const task of new Set(valid.map((r) => r.ref?.task as number))) {
         const mine = valid.filter((r) => r.ref?.task === task);
-        const t = await objs.task(task);
+        // A task FortiManager no longer knows (purged, restored) is treated as failed: what it
+        // may have installed is rolled back with what the record will say.
+        const t: TaskView = await objs.task(task).catch((err: unknown) => {
+          if (err instanceof RelayError && err.code === 'not found') {
+            return { done: true, ok: false, reason: `${PRODUCT} no longer knows install task ${task}` };
+          }
+          throw err;
+        });
         if (t.done && t.ok) out.inForce.push(...mine.map((r) => baseId(r.id)));
         else if (!t.done)
           out.pending.push(...mine.map((r) => ({ id: r.id, what: stillRunning(task, cfg.pkg) })));

@@ -97,6 +97,18 @@ describe('fortimanager block', () => {
     expect(members(fmg, SEED.srcGroup)).toContain(SEED.v4.admin);
   });
 
+  it('a task FortiManager no longer knows is failed, and what that block added is rolled back', async () => {
+    fmg = await startFakeFortiManager({ jobMs: 60_000 });
+    const { client } = clientFor(fmg);
+    const p = (await client.blockHost(host())).pending[0]?.id as string;
+    const unknown = p.replace(/#\d+/, '#987654');
+    const c = await client.confirm?.(host(), [unknown]);
+    expect(c?.failed).toEqual([
+      { id: unknown, reason: expect.stringContaining('no longer knows install task 987654') },
+    ]);
+    expect(members(fmg, SEED.srcGroup)).not.toContain(OBJ);
+  });
+
   it('two concurrent blocks of one address leave one object and one member', async () => {
     fmg = await startFakeFortiManager({ jobMs: 0 });
     const [a, b] = [clientFor(fmg).client, clientFor(fmg).client];
