@@ -159,7 +159,8 @@ export async function waitForTask(
   ctx: RequestContext,
   maxMs: number,
 ): Promise<TaskView> {
-  const until = Math.min(Date.now() + maxMs, ctx.deadline - 1500);
+  // Leaves the caller time to record the result in Vectra before the deadline.
+  const until = Math.min(Date.now() + maxMs, ctx.deadline - 4000);
   for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
     const t = await objs.task(task);
     if (t.done || Date.now() + delay > until) return t;
