@@ -20,7 +20,7 @@ import {
 import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { BlockedElements } from '../../kernel/model.js';
-import { addHosts, applyAndInstall, open, removeHosts, waitForTask } from './blocker.js';
+import { addHosts, applyAndInstall, open, readTask, removeHosts, waitForTask } from './blocker.js';
 import type { FmgObjects, TaskView } from './client.js';
 import { CLIENT_NAME, type FortiManagerConfig, MODULE, PRODUCT, type Side } from './config.js';
 import { baseId, elementId, type HostIp, hostIp, parseElementId, pendingId } from './ids.js';
@@ -74,56 +74,62 @@ export function createFortiManagerClient(
     const hs = hosts(inputs);
     if (hs.length === 0) return [];
     const blocked = new Set(o.blockedElements[CLIENT_NAME] ?? []);
-    const pending = o.pendingElements[CLIENT_NAME] ?? [];
-    const pendingOf = (id: string) => pending.find((p) => baseId(p) === id);
+    const recordedPending = o.pendingElements[CLIENT_NAME] ?? [];
+    const pendingOf = (id: string) => recordedPending.find((p) => baseId(p) === id);
+    const idOf = (h: HostIp) => elementId(cfg.adom, side, h.ip);
     const objs = open(cfg, ctx);
     return objs.rpc.withSession(async () => {
+      // Where each recorded element stands. A pending one is looked up at its task (once per
+      // task): the record may be older than the task's end.
+      const tasks = new Map<number, Promise<TaskView>>();
+      const standing = new Map<string, 'in force' | 'running' | 'needs install'>();
+      const look = async (id: string) => {
+        if (blocked.has(id)) return 'in force';
+        const task = parseElementId(pendingOf(id) ?? '')?.task;
+        if (task === undefined) return 'needs install';
+        if (!tasks.has(task)) tasks.set(task, readTask(objs, task));
+        const t = await (tasks.get(task) as Promise<TaskView>);
+        return t.done ? (t.ok ? 'in force' : 'needs install') : 'running';
+      };
       const { result, task } = await applyAndInstall(
         objs,
         () => addHosts(objs, cfg, side, hs),
-        // Nothing added and everything recorded: the install that recorded it stands.
-        (r) =>
-          r.added.size > 0 ||
-          hs.some((h) => {
-            const id = elementId(cfg.adom, side, h.ip);
-            return !r.refused.has(h.ip) && !blocked.has(id) && !pendingOf(id);
-          }),
+        async (r) => {
+          for (const h of hs) if (!r.refused.has(h.ip)) standing.set(idOf(h), await look(idOf(h)));
+          // Nothing added and everything in force or on its way: no new install.
+          return r.added.size > 0 || [...standing.values()].includes('needs install');
+        },
       );
       for (const e of result.refused.values())
         ctx.log.warn('FortiManager address refused', { detail: e.message });
       const ok = hs.filter((h) => !result.refused.has(h.ip));
       if (ok.length === 0) throw [...result.refused.values()][0] as RelayError;
-      const ids = ok.map((h) => elementId(cfg.adom, side, h.ip));
-      if (task === undefined) {
-        return {
-          inForce: ids.filter((id) => blocked.has(id)),
-          pending: ids.flatMap((id) => {
-            const p = pendingOf(id);
-            return p && !blocked.has(id)
-              ? [{ id: p, what: stillRunning(parseElementId(p)?.task ?? 0, cfg.pkg) }]
-              : [];
-          }),
-        };
-      }
+      const fresh = ok.filter((h) => result.added.has(h.ip) || standing.get(idOf(h)) === 'needs install');
+      const settled = ok.filter((h) => !fresh.includes(h) && standing.get(idOf(h)) === 'in force').map(idOf);
+      const running = ok
+        .filter((h) => !fresh.includes(h) && standing.get(idOf(h)) === 'running')
+        .map((h) => pendingOf(idOf(h)) as string)
+        .map((p) => ({ id: p, what: stillRunning(parseElementId(p)?.task ?? 0, cfg.pkg) }));
+      if (task === undefined) return { inForce: settled, pending: running };
       const t = await objs.task(task);
-      if (t.done && t.ok) return ids;
-      if (t.done) {
+      if (t.done && !t.ok) {
         await rollback(
           objs,
           side,
-          ok.filter((h) => result.added.has(h.ip)),
+          fresh.filter((h) => result.added.has(h.ip)),
         );
         throw new RelayError('service unavailable', `${t.reason}; the block was rolled back. Run it again.`);
       }
+      if (t.done) return { inForce: [...settled, ...fresh.map(idOf)], pending: running };
       return {
-        inForce: ids.filter((id) => blocked.has(id)),
-        pending: ok
-          .map((h) => ({ h, id: elementId(cfg.adom, side, h.ip) }))
-          .filter(({ id }) => !blocked.has(id))
-          .map(({ h, id }) => ({
-            id: pendingId(id, task, result.added.has(h.ip)),
+        inForce: settled,
+        pending: [
+          ...running,
+          ...fresh.map((h) => ({
+            id: pendingId(idOf(h), task, result.added.has(h.ip)),
             what: stillRunning(task, cfg.pkg),
           })),
+        ],
       };
     });
   };
@@ -145,14 +151,7 @@ export function createFortiManagerClient(
     await objs.rpc.withSession(async () => {
       for (const task of new Set(valid.map((r) => r.ref?.task as number))) {
         const mine = valid.filter((r) => r.ref?.task === task);
-        // A task FortiManager no longer knows (purged, restored) is treated as failed: what it
-        // may have installed is rolled back with what the record will say.
-        const t: TaskView = await objs.task(task).catch((err: unknown) => {
-          if (err instanceof RelayError && err.code === 'not found') {
-            return { done: true, ok: false, reason: `${PRODUCT} no longer knows install task ${task}` };
-          }
-          throw err;
-        });
+        const t = await readTask(objs, task);
         if (t.done && t.ok) out.inForce.push(...mine.map((r) => baseId(r.id)));
         else if (!t.done)
           out.pending.push(...mine.map((r) => ({ id: r.id, what: stillRunning(task, cfg.pkg) })));

@@ -43,7 +43,7 @@ export interface Applied<T> {
 export async function applyAndInstall<T>(
   objs: FmgObjects,
   change: () => Promise<T>,
-  install: (result: T) => boolean,
+  install: (result: T) => boolean | Promise<boolean>,
 ): Promise<Applied<T>> {
   const h = await objs.lockHolder();
   if (h.mode === 'held') throw objs.lockedBy(h.user);
@@ -52,7 +52,7 @@ export async function applyAndInstall<T>(
   try {
     const result = await change();
     if (workspace) await objs.commit();
-    if (!install(result)) return { result };
+    if (!(await install(result))) return { result };
     return { result, task: await objs.install() };
   } finally {
     if (workspace) await objs.unlock();
@@ -165,5 +165,17 @@ export async function waitForTask(
     const t = await objs.task(task);
     if (t.done || Date.now() + delay > until) return t;
     await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** A task's state; a task FortiManager no longer knows (purged, restored) counts as failed. */
+export async function readTask(objs: FmgObjects, task: number): Promise<TaskView> {
+  try {
+    return await objs.task(task);
+  } catch (err) {
+    if (err instanceof RelayError && err.code === 'not found') {
+      return { done: true, ok: false, reason: `${PRODUCT} no longer knows install task ${task}` };
+    }
+    throw err;
   }
 }
