@@ -13,6 +13,7 @@
 import {
   type BlockClient,
   type BlockResult,
+  type BlockTarget,
   type ConfirmAnswer,
   defineBlockClient,
   type StaticElement,
@@ -28,6 +29,12 @@ import { baseId, elementId, type HostIp, hostIp, parseElementId, pendingId } fro
 export const CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
 /** How long an unblock or a static list waits for its install before answering. */
 export const INSTALL_WAIT_MS = 20_000;
+
+/** The record a block or confirm is for (left out when asking who else holds an element). */
+interface Owner {
+  readonly kind: 'host' | 'account' | 'detection';
+  readonly id: number;
+}
 
 interface Recorded {
   readonly blockedElements: BlockedElements;
@@ -55,9 +62,22 @@ export function createFortiManagerClient(
   };
 
   /** Rolls back members a failed install's block added, and installs that (not waited for). */
-  const rollback = async (objs: FmgObjects, side: Side, hs: readonly HostIp[]) => {
-    if (hs.length === 0) return;
+  const rollback = async (
+    objs: FmgObjects,
+    side: Side,
+    all: readonly HostIp[],
+    target?: Recorded & Owner,
+  ) => {
     try {
+      // A member another record has meanwhile come to hold in force stays (the core's guard).
+      const hs: HostIp[] = [];
+      for (const h of all) {
+        const id = elementId(cfg.adom, side, h.ip);
+        const except = target ? { kind: target.kind, id: target.id } : undefined;
+        const owners = ctx.guard ? await ctx.guard.holders(CLIENT_NAME, id, h.ip, except) : [];
+        if (owners.length === 0) hs.push(h);
+      }
+      if (hs.length === 0) return;
       await applyAndInstall(
         objs,
         () => removeHosts(objs, cfg, side, hs),
@@ -70,7 +90,7 @@ export function createFortiManagerClient(
     }
   };
 
-  const block = async (side: Side, inputs: readonly string[], o: Recorded): Promise<BlockResult> => {
+  const block = async (side: Side, inputs: readonly string[], o: Recorded & Owner): Promise<BlockResult> => {
     const hs = hosts(inputs);
     if (hs.length === 0) return [];
     const blocked = new Set(o.blockedElements[CLIENT_NAME] ?? []);
@@ -117,6 +137,7 @@ export function createFortiManagerClient(
           objs,
           side,
           fresh.filter((h) => result.added.has(h.ip)),
+          o,
         );
         throw new RelayError('service unavailable', `${t.reason}; the block was rolled back. Run it again.`);
       }
@@ -134,7 +155,7 @@ export function createFortiManagerClient(
     });
   };
 
-  const confirm = async (_target: unknown, pendingIds: readonly string[]): Promise<ConfirmAnswer> => {
+  const confirm = async (target: BlockTarget, pendingIds: readonly string[]): Promise<ConfirmAnswer> => {
     const refs = pendingIds.map((id) => ({ id, ref: parseElementId(id) }));
     const out = {
       inForce: [] as string[],
@@ -163,7 +184,7 @@ export function createFortiManagerClient(
             const wrote = mine
               .filter((r) => r.ref?.wrote && r.ref.side === side)
               .map((r) => r.ref as { ip: string });
-            await rollback(objs, side, hosts(wrote.map((r) => r.ip)));
+            await rollback(objs, side, hosts(wrote.map((r) => r.ip)), target);
           }
         }
       }

@@ -11,7 +11,17 @@ import {
   SEED,
   startFakeFortiManager,
 } from '../../../src/sandbox/fortimanager/index.js';
-import { clientFor, detection, host, installed, installs, members, NAME, writes } from './harness.js';
+import {
+  clientFor,
+  detection,
+  heldByDetection,
+  host,
+  installed,
+  installs,
+  members,
+  NAME,
+  writes,
+} from './harness.js';
 
 let fmg: FakeFortiManager;
 afterEach(async () => {
@@ -95,6 +105,16 @@ describe('fortimanager block', () => {
     expect(c?.failed).toEqual([{ id: p, reason: expect.stringContaining(SEED.device) }]);
     expect(members(fmg, SEED.srcGroup)).not.toContain(OBJ);
     expect(members(fmg, SEED.srcGroup)).toContain(SEED.v4.admin);
+  });
+
+  it('a failed install never rolls back a member another record now holds in force', async () => {
+    fmg = await startFakeFortiManager({ jobMs: 60_000 });
+    const { client } = clientFor(fmg, { guard: heldByDetection });
+    fmg.failNextInstall();
+    const p = (await client.blockHost(host())).pending[0]?.id as string;
+    fmg.settle();
+    expect((await client.confirm?.(host(), [p]))?.failed).toHaveLength(1);
+    expect(members(fmg, SEED.srcGroup)).toContain(OBJ);
   });
 
   it('a task FortiManager no longer knows is failed, and what that block added is rolled back', async () => {

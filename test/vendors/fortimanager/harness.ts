@@ -1,5 +1,6 @@
 /** A fake FortiManager and a `fortimanager` client pointed at it, with a recording log. */
 import type { BlockClient } from '../../../src/kernel/block-client.js';
+import type { IpGuard } from '../../../src/kernel/guard.js';
 import type { FakeFortiManager } from '../../../src/sandbox/fortimanager/index.js';
 import { SEED } from '../../../src/sandbox/fortimanager/index.js';
 import { configureClient } from '../../../src/vendors/block-clients.js';
@@ -9,11 +10,11 @@ import { makeContext } from '../../helpers/context.js';
 import { recordingLog } from '../fortinet/harness.js';
 
 export { FORTIMANAGER_CLIENT_NAME as NAME } from '../../../src/vendors/fortimanager/index.js';
-export { detection, host, recordingLog } from '../fortinet/harness.js';
+export { detection, heldByDetection, host, recordingLog } from '../fortinet/harness.js';
 
 export function clientFor(
   fmg: FakeFortiManager,
-  opts: { login?: boolean; extra?: Record<string, string>; installWaitMs?: number } = {},
+  opts: { login?: boolean; extra?: Record<string, string>; installWaitMs?: number; guard?: IpGuard } = {},
 ): { client: BlockClient; lines: unknown[][] } {
   const auth: Record<string, string> = opts.login
     ? { fortimanager_username: fmg.user, fortimanager_password: fmg.password }
@@ -26,7 +27,7 @@ export function clientFor(
     ...opts.extra,
   };
   const { log, lines } = recordingLog();
-  const ctx = makeContext({ claims, log });
+  const ctx = makeContext({ claims, log, ...(opts.guard ? { guard: opts.guard } : {}) });
   const cfg = configureClient('fortimanager', claims, ctx.config) as FortiManagerConfig;
   return { client: createFortiManagerClient(cfg, ctx, { installWaitMs: opts.installWaitMs ?? 3000 }), lines };
 }
