@@ -1,8 +1,11 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
+import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
+import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchFortimanager } from './clients/fortimanager.js';
 import { benchFortinet } from './clients/fortinet.js';
+import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
@@ -16,6 +19,9 @@ const all: Bench[] = [
   ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
   ['FortiGate blocking against the fake FortiGate (20 ms per call)', benchFortinet],
   ['FortiManager blocking against the fake FortiManager (20 ms per call)', benchFortimanager],
+  ['pan block client against the fake PAN-OS (20 ms per call)', benchPan],
+  ['cisco_fmc block client against the fake FMC (20 ms per call)', benchCiscoFmc],
+  ['cisco_asa_http block client against the fake ASA (20 ms per call)', benchCiscoAsaHttp],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
 ];

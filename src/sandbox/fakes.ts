@@ -5,10 +5,13 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { ciscoAsaHttpFake } from './cisco_asa_http/index.js';
+import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
 import { fortimanagerFake } from './fortimanager/index.js';
 import { fortinetFake } from './fortinet/index.js';
+import { panFake } from './pan/index.js';
 
 /** VAR's test client has no upstream: its whole state is the Vectra tags. */
 const noUpstream = (module: string): FakeDeclaration => ({
@@ -20,5 +23,8 @@ export const fakes = {
   aws_nacl: ec2Fake,
   fortinet: fortinetFake,
   fortimanager: fortimanagerFake,
+  pan: panFake,
+  cisco_fmc: ciscoFmcFake,
+  cisco_asa_http: ciscoAsaHttpFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;

@@ -10,8 +10,11 @@ import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
 import { awsNaclClient } from './aws-nacl/index.js';
+import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
+import { ciscoFmcClient } from './cisco_fmc/index.js';
 import { fortimanagerClient } from './fortimanager/index.js';
 import { fortinetClient } from './fortinet/index.js';
+import { panClient } from './pan/index.js';
 import { testClient } from './test-client/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each declaration has its own settings type
@@ -21,6 +24,9 @@ export const blockClients = {
   aws_nacl: awsNaclClient,
   fortinet: fortinetClient,
   fortimanager: fortimanagerClient,
+  pan: panClient,
+  cisco_fmc: ciscoFmcClient,
+  cisco_asa_http: ciscoAsaHttpClient,
   test_client: testClient,
 } as const satisfies Record<string, AnyDeclaration>;
 

@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 
 export interface TransportRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Absolute URL; must be on the transport's origin. */
   readonly url: string;
   readonly headers?: Record<string, string>;

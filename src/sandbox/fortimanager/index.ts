@@ -2,8 +2,9 @@
  * The fake FortiManager as the `fortimanager` block client's fake: ADOM
  * `root` (no workspace mode), package `vectra_policy` installed to one
  * managed FortiGate, VAR-style `Internal-Block` / `External-Block` groups
- * with an administrator's member each. Installs run `jobMs` (default 2 s);
- * `settle()` finishes them now.
+ * with an administrator's member each. Installs finish by the client's
+ * first look unless `jobMs` is given (then they run that long, and blocks
+ * answer pending until `settle()` or the time passes).
  */
 import type { FakeDeclaration } from '../fake.js';
 import { snapshotOf, startFakeFortiManager } from './server.js';
@@ -17,7 +18,7 @@ export const fortimanagerFake: FakeDeclaration = {
     const fmg = await startFakeFortiManager({
       port: opts.port ?? 0,
       latencyMs: opts.latencyMs ?? 0,
-      ...(opts.jobMs !== undefined ? { jobMs: opts.jobMs } : {}),
+      jobMs: opts.jobMs ?? 0,
     });
     return {
       url: fmg.url,

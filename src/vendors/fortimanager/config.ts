@@ -14,7 +14,7 @@ import {
   type FieldValues,
   httpsUrl,
 } from '../../kernel/fields.js';
-import { validateUpstreamUrl } from '../vectra/config.js';
+import { validateUpstreamUrl } from '../../kernel/upstream/url.js';
 
 export const MODULE = 'fortimanager';
 /** VAR's display name (`third_party_clients/fortimanager/fortimanager.py`); stored in tags, never change it. */
@@ -94,7 +94,7 @@ export function fortiManagerConfigFrom(
   config: RelayConfig,
   source: ClaimsSource,
 ): FortiManagerConfig {
-  const url = validateUpstreamUrl(v.fortimanager_url, 'fortimanager_url', config);
+  const url = validateUpstreamUrl(v.fortimanager_url, 'fortimanager_url', config, source);
   let auth: FmgAuth;
   if (v.fortimanager_api_key !== undefined) {
     if (v.fortimanager_password !== undefined) {

@@ -15,7 +15,7 @@ import {
   type FieldValues,
   httpsUrl,
 } from '../../kernel/fields.js';
-import { validateUpstreamUrl } from '../vectra/config.js';
+import { validateUpstreamUrl } from '../../kernel/upstream/url.js';
 
 export const MODULE = 'fortinet';
 /** VAR's display name (`third_party_clients/fortinet/fortinet.py`); stored in tags, never change it. */
@@ -106,7 +106,7 @@ export function fortinetConfigFrom(
   config: RelayConfig,
   source: ClaimsSource,
 ): FortinetConfig {
-  const urls = v.fortinet_url.map((u) => validateUpstreamUrl(u, 'fortinet_url', config));
+  const urls = v.fortinet_url.map((u) => validateUpstreamUrl(u, 'fortinet_url', config, source));
   const keys = aligned(v.fortinet_api_key, urls.length, 'fortinet_api_key', source);
   const vdoms = aligned(v.fortinet_vdom, urls.length, 'fortinet_vdom', source);
   const firewalls = urls.map((url, i) => ({
