@@ -1,48 +1,30 @@
 /**
- * `fortimanager` against the fake FortiManager at 20 ms per call, installs
- * finishing at once (`jobMs` 0): calls used and wall time to block 1 host
- * and 50 static destinations (one install for the batch), with an API key
- * and with a login session (+ login and logout). Figures, never asserted.
+ * `fortimanager` against the fake FortiManager (20 ms per call, installs
+ * finished by the first look): the shared measure (1 address cold, then a
+ * detection of 50 with one install), with an API key, in workspace mode, and
+ * with a login session. Figures, never asserted.
  */
 import { startFakeFortiManager } from '../../src/sandbox/fortimanager/index.js';
-import { createBlockClient } from '../../src/vendors/block-clients.js';
-import { benchContext, benchHost, IPS_50, LATENCY_MS, timed } from './context.js';
-
-async function run(workspace: boolean, login: boolean): Promise<[string, string]> {
-  const fmg = await startFakeFortiManager({ latencyMs: LATENCY_MS, jobMs: 0, workspace });
-  try {
-    const auth: Record<string, string> = login
-      ? { fortimanager_username: fmg.user, fortimanager_password: fmg.password }
-      : { fortimanager_api_key: fmg.apiKey };
-    const ctx = benchContext({
-      block_clients: 'fortimanager',
-      fortimanager_url: fmg.url,
-      fortimanager_package: 'vectra_policy',
-      ...auth,
-    });
-    const client = createBlockClient('fortimanager', ctx);
-    const one = await timed(() => client.blockHost(benchHost('198.51.100.7')));
-    const oneCalls = fmg.calls.length;
-    fmg.clearCalls();
-    const fifty = await timed(() => client.blockStaticDstIps({ kind: 'static-ips', dstIps: IPS_50 }));
-    return [
-      `${workspace ? 'workspace mode' : 'no workspace'}, ${login ? 'session login' : 'API key'}`,
-      `block 1 host: ${oneCalls} calls, ${one.ms} ms; block 50 static IPs: ${fmg.calls.length} calls (1 install), ${fifty.ms} ms`,
-    ];
-  } finally {
-    await fmg.close();
-  }
-}
+import { LATENCY_MS, measure } from './measure.js';
 
 export async function benchFortimanager(): Promise<Record<string, string | number>> {
-  const out: Record<string, string> = {};
-  for (const [ws, login] of [
-    [false, false],
-    [true, false],
-    [true, true],
+  const out: Record<string, string | number> = {};
+  for (const [label, workspace, login] of [
+    ['API key', false, false],
+    ['API key, workspace mode', true, false],
+    ['session login, workspace mode', true, true],
   ] as const) {
-    const [k, v] = await run(ws, login);
-    out[k] = v;
+    const fake = await startFakeFortiManager({ latencyMs: LATENCY_MS, jobMs: 0, workspace });
+    try {
+      const auth: Record<string, string> = login
+        ? { fortimanager_username: fake.user, fortimanager_password: fake.password }
+        : { fortimanager_api_key: fake.apiKey };
+      const claims = { fortimanager_url: fake.url, fortimanager_package: 'vectra_policy', ...auth };
+      const figures = await measure('fortimanager', claims, () => fake.calls.length);
+      for (const [k, v] of Object.entries(figures)) out[`${label}, ${k}`] = v;
+    } finally {
+      await fake.close();
+    }
   }
   return out;
 }

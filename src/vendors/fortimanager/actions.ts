@@ -38,7 +38,8 @@ interface Owner {
 
 interface Recorded {
   readonly blockedElements: BlockedElements;
-  readonly pendingElements: BlockedElements;
+  /** Optional: records written before pending existed have none. */
+  readonly pendingElements?: BlockedElements;
 }
 
 const stillRunning = (task: number, pkg: string) => `${PRODUCT} install task ${task} of package ${pkg}`;
@@ -93,8 +94,8 @@ export function createFortiManagerClient(
   const block = async (side: Side, inputs: readonly string[], o: Recorded & Owner): Promise<BlockResult> => {
     const hs = hosts(inputs);
     if (hs.length === 0) return [];
-    const blocked = new Set(o.blockedElements[CLIENT_NAME] ?? []);
-    const recordedPending = o.pendingElements[CLIENT_NAME] ?? [];
+    const blocked = new Set(o.blockedElements?.[CLIENT_NAME] ?? []);
+    const recordedPending = o.pendingElements?.[CLIENT_NAME] ?? [];
     const pendingOf = (id: string) => recordedPending.find((p) => baseId(p) === id);
     const idOf = (h: HostIp) => elementId(cfg.adom, side, h.ip);
     const objs = open(cfg, ctx);
@@ -215,7 +216,7 @@ export function createFortiManagerClient(
   };
 
   const unblock = async (o: Recorded): Promise<string[]> => {
-    const ids = [...(o.blockedElements[CLIENT_NAME] ?? []), ...(o.pendingElements[CLIENT_NAME] ?? [])];
+    const ids = [...(o.blockedElements?.[CLIENT_NAME] ?? []), ...(o.pendingElements?.[CLIENT_NAME] ?? [])];
     const bySide = new Map<Side, HostIp[]>();
     const released: string[] = [];
     for (const id of new Set(ids)) {

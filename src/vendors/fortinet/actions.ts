@@ -92,8 +92,11 @@ export function createFortinetClient(cfg: FortinetConfig, ctx: RequestContext): 
   };
 
   /** Our element ids on an object (blocked and pending) as targets on firewalls still configured. */
-  const targetsOf = (o: { blockedElements: BlockedElements; pendingElements: BlockedElements }): Target[] => {
-    const ids = [...(o.blockedElements[CLIENT_NAME] ?? []), ...(o.pendingElements[CLIENT_NAME] ?? [])];
+  const targetsOf = (o: {
+    blockedElements: BlockedElements;
+    pendingElements?: BlockedElements;
+  }): Target[] => {
+    const ids = [...(o.blockedElements?.[CLIENT_NAME] ?? []), ...(o.pendingElements?.[CLIENT_NAME] ?? [])];
     return idsToTargets(ids);
   };
 
