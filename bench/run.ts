@@ -1,6 +1,7 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
+import { benchCarbonBlack } from './clients/carbon_black.js';
 import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchFortimanager } from './clients/fortimanager.js';
@@ -22,6 +23,7 @@ const all: Bench[] = [
   ['pan block client against the fake PAN-OS (20 ms per call)', benchPan],
   ['cisco_fmc block client against the fake FMC (20 ms per call)', benchCiscoFmc],
   ['cisco_asa_http block client against the fake ASA (20 ms per call)', benchCiscoAsaHttp],
+  ['Carbon Black quarantine against the fake (20 ms per call)', benchCarbonBlack],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
 ];

@@ -5,6 +5,7 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { carbonBlackFake } from './carbon-black/index.js';
 import { ciscoAsaHttpFake } from './cisco_asa_http/index.js';
 import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { ec2Fake } from './ec2/fake.js';
@@ -26,5 +27,6 @@ export const fakes = {
   pan: panFake,
   cisco_fmc: ciscoFmcFake,
   cisco_asa_http: ciscoAsaHttpFake,
+  carbon_black: carbonBlackFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;

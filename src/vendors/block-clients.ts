@@ -10,6 +10,7 @@ import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
 import { awsNaclClient } from './aws-nacl/index.js';
+import { carbonBlackClient } from './carbon-black/index.js';
 import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
 import { ciscoFmcClient } from './cisco_fmc/index.js';
 import { fortimanagerClient } from './fortimanager/index.js';
@@ -27,6 +28,7 @@ export const blockClients = {
   pan: panClient,
   cisco_fmc: ciscoFmcClient,
   cisco_asa_http: ciscoAsaHttpClient,
+  carbon_black: carbonBlackClient,
   test_client: testClient,
 } as const satisfies Record<string, AnyDeclaration>;
 
