@@ -14,7 +14,6 @@
 import type { RelayConfig } from './config.js';
 import type { Claims, RequestContext } from './context.js';
 import type { ObserveData, Reference, RespondAction } from './ctim.js';
-import type { VectraAccount, VectraDetection, VectraHost, VectraStaticIPs } from './model.js';
 import type { Observable } from './observables.js';
 
 /** Data plus the errors met while collecting it: partial results travel together. */
