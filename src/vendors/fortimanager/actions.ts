@@ -27,8 +27,15 @@ import { CLIENT_NAME, type FortiManagerConfig, MODULE, PRODUCT, type Side } from
 import { baseId, elementId, type HostIp, hostIp, parseElementId, pendingId } from './ids.js';
 
 export const CAPABILITIES = ['host', 'detection', 'static-ips', 'groom'] as const;
-/** How long an unblock or a static list waits for its install before answering. */
-export const INSTALL_WAIT_MS = 20_000;
+/**
+ * How long an unblock waits for its install: long enough to report an install
+ * refused at once (a device FortiManager cannot reach), short enough not to
+ * hold the request; the ADOM database no longer holds the block, so any later
+ * install of the package removes it from the devices anyway.
+ */
+export const UNBLOCK_WAIT_MS = 2_000;
+/** Static lists have no pending state: their block waits for the install (within the deadline). */
+export const STATIC_WAIT_MS = 60_000;
 
 /** The record a block or confirm is for (left out when asking who else holds an element). */
 interface Owner {
@@ -47,9 +54,10 @@ const stillRunning = (task: number, pkg: string) => `${PRODUCT} install task ${t
 export function createFortiManagerClient(
   cfg: FortiManagerConfig,
   ctx: RequestContext,
-  opts: { installWaitMs?: number } = {},
+  opts: { unblockWaitMs?: number; staticWaitMs?: number } = {},
 ): BlockClient {
-  const waitMs = opts.installWaitMs ?? INSTALL_WAIT_MS;
+  const unblockWaitMs = opts.unblockWaitMs ?? UNBLOCK_WAIT_MS;
+  const staticWaitMs = opts.staticWaitMs ?? STATIC_WAIT_MS;
 
   const hosts = (inputs: readonly string[]): HostIp[] => {
     const out: HostIp[] = [];
@@ -204,7 +212,7 @@ export function createFortiManagerClient(
         },
         () => true,
       );
-      const t = await waitForTask(objs, task as number, ctx, waitMs);
+      const t = await waitForTask(objs, task as number, ctx, unblockWaitMs);
       if (t.done && !t.ok) {
         throw new RelayError(
           'service unavailable',
@@ -244,7 +252,7 @@ export function createFortiManagerClient(
         () => true,
       );
       const ok = hs.filter((h) => !result.refused.has(h.ip));
-      const t = await waitForTask(objs, task as number, ctx, waitMs);
+      const t = await waitForTask(objs, task as number, ctx, staticWaitMs);
       if (t.done && !t.ok) {
         await rollback(
           objs,

@@ -161,7 +161,7 @@ describe('fortimanager unblock', () => {
 
   it('cancels a pending block: releases the pending id as given', async () => {
     fmg = await startFakeFortiManager({ jobMs: 60_000 });
-    const { client } = clientFor(fmg, { installWaitMs: 0 });
+    const { client } = clientFor(fmg, { unblockWaitMs: 0 });
     const p = (await client.blockHost(host())).pending[0]?.id as string;
     expect(await client.unblockHost(host({ pendingElements: { [NAME]: [p] } }))).toEqual([p]);
     expect(members(fmg, SEED.srcGroup)).not.toContain(OBJ);

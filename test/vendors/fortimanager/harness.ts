@@ -14,7 +14,7 @@ export { detection, heldByDetection, host, recordingLog } from '../fortinet/harn
 
 export function clientFor(
   fmg: FakeFortiManager,
-  opts: { login?: boolean; extra?: Record<string, string>; installWaitMs?: number; guard?: IpGuard } = {},
+  opts: { login?: boolean; extra?: Record<string, string>; unblockWaitMs?: number; guard?: IpGuard } = {},
 ): { client: BlockClient; lines: unknown[][] } {
   const auth: Record<string, string> = opts.login
     ? { fortimanager_username: fmg.user, fortimanager_password: fmg.password }
@@ -29,7 +29,13 @@ export function clientFor(
   const { log, lines } = recordingLog();
   const ctx = makeContext({ claims, log, ...(opts.guard ? { guard: opts.guard } : {}) });
   const cfg = configureClient('fortimanager', claims, ctx.config) as FortiManagerConfig;
-  return { client: createFortiManagerClient(cfg, ctx, { installWaitMs: opts.installWaitMs ?? 3000 }), lines };
+  return {
+    client: createFortiManagerClient(cfg, ctx, {
+      unblockWaitMs: opts.unblockWaitMs ?? 3000,
+      staticWaitMs: 3000,
+    }),
+    lines,
+  };
 }
 
 export const members = (
