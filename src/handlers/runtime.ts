@@ -10,7 +10,7 @@ import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
-import { relayGuard } from '../vendors/vectra/var-port.js';
+import { relayGuard, relayHosts } from '../vendors/vectra/var-port.js';
 
 export const VERSION: string = pkg.version;
 
@@ -44,6 +44,10 @@ export function createRuntime(
   if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {
     throw new ConfigError('Invalid environment: RELAY_MODULE_KEY (must be at least 32 characters)');
   }
+  if (config.authMode === 'rs256' && config.publicUrl === undefined) {
+    // Without it the audience would come from the Host header: a token made for another relay would pass.
+    throw new ConfigError('Invalid environment: RELAY_PUBLIC_URL (required when AUTH_MODE is rs256)');
+  }
   if (config.authMode === 'rs256' && !env.RELAY_MODULE_KEY && !env.RELAY_MODULE_KEY_ARN) {
     log.warn('No RELAY_MODULE_KEY: any XDR tenant whose module points here can use this relay', {
       hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',
@@ -56,6 +60,7 @@ export function createRuntime(
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
     guardFor: relayGuard,
+    hostsFor: relayHosts,
   });
   return { config, log, app };
 }

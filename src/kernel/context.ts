@@ -6,6 +6,7 @@
 import type { RelayConfig } from './config.js';
 import type { ClaimsSource } from './fields.js';
 import type { IpGuard } from './guard.js';
+import type { HostDirectory } from './hosts.js';
 import type { Logger } from './logger.js';
 
 /** Flat string claims of the verified JWT (XDR module forms send flat `custom_*` fields). */
@@ -26,13 +27,18 @@ export interface RequestContext {
   readonly moduleInstanceId: string | undefined;
   /** The VAR core's guard, when the claims configure Vectra (set by the runtime or the engine). */
   readonly guard?: IpGuard;
+  /** Vectra's hosts, when the claims configure Vectra (set by the runtime). */
+  readonly hosts?: HostDirectory;
 }
 
 export const DEFAULT_ENTITIES_LIMIT = 100;
+/** The most entities a token may ask for: every one is held in memory and serialised. */
+export const MAX_ENTITIES_LIMIT = 1000;
 
-/** CTR_ENTITIES_LIMIT: default 100 when missing, non-numeric or not positive. */
+/** CTR_ENTITIES_LIMIT: default 100 when missing, non-numeric or not positive; at most 1,000. */
 export function entitiesLimit(raw: string | undefined): number {
   if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return DEFAULT_ENTITIES_LIMIT;
   const n = Number(raw);
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_ENTITIES_LIMIT;
+  if (!Number.isFinite(n) || n <= 0) return DEFAULT_ENTITIES_LIMIT;
+  return Math.min(n, MAX_ENTITIES_LIMIT);
 }

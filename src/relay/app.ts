@@ -8,8 +8,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { audit } from '../kernel/audit.js';
 import type { RelayConfig } from '../kernel/config.js';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
-import { envelope, failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
+import { envelope, failure, invalidArgument, ownMessage, RelayError, toWireError } from '../kernel/errors.js';
 import type { IpGuard } from '../kernel/guard.js';
+import type { HostDirectory } from '../kernel/hosts.js';
 import type { Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { verifyAuthorization } from './auth.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   readonly vendors: readonly VendorModule<unknown>[];
   /** The VAR core's guard for a request's claims (the runtime's; none in tests that need none). */
   readonly guardFor?: (ctx: RequestContext) => IpGuard | undefined;
+  /** Vectra's hosts for product vendors (the runtime's; none in tests that need none). */
+  readonly hostsFor?: (ctx: RequestContext) => HostDirectory | undefined;
 }
 
 export interface AppEnv {
@@ -82,6 +85,8 @@ export function createApp(deps: AppDeps): RelayApp {
         secretKey:
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
+        onMissingExp: () =>
+          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const ctx: RequestContext = {
         config,
@@ -93,7 +98,8 @@ export function createApp(deps: AppDeps): RelayApp {
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       };
       const guard = deps.guardFor?.(ctx);
-      c.set('ctx', guard ? { ...ctx, guard } : ctx);
+      const hosts = deps.hostsFor?.(ctx);
+      c.set('ctx', { ...ctx, ...(guard ? { guard } : {}), ...(hosts ? { hosts } : {}) });
       c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
       await next();
     });
@@ -159,7 +165,7 @@ function errorResponse(c: Context<AppEnv>, err: unknown): Response {
       client: undefined,
       elements: [],
       outcome: 'failure',
-      error: toWireError(err).message,
+      error: ownMessage(err),
       moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       durationMs: 0,
       source: 'relay',

@@ -106,8 +106,16 @@ function mapJoseError(err: unknown, mode: 'hs256' | 'rs256'): RelayError {
     return authError(mode === 'hs256' ? MSG.hsKey : MSG.rsKey, err);
   if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported)
     return authError(`${MSG.structure}: algorithm not allowed, expected ${mode.toUpperCase()}`, err);
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid)
-    return authError(MSG.jwksHost, err);
+  // A hung JWKS host is an outage, not a wrong host name.
+  if (err instanceof joseErrors.JWKSTimeout)
+    return new RelayError(
+      'service unavailable',
+      'The JWKS host did not answer in time. Please, try again later.',
+      {
+        cause: err,
+      },
+    );
+  if (err instanceof joseErrors.JWKSInvalid) return authError(MSG.jwksHost, err);
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid)
     return authError(MSG.structure, err);
   // fetch failures (DNS, refused, non-JSON) surface as plain errors from the remote key set.
@@ -135,8 +143,8 @@ export function allowedJwksOrigin(jwksHost: string, allowed: readonly string[]):
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
 const keySets = new Map<string, KeySet>();
 
-function keySetFor(origin: string, ttlMs: number): KeySet {
-  const key = `${origin}|${ttlMs}`;
+function keySetFor(origin: string, ttlMs: number, timeoutMs: number): KeySet {
+  const key = `${origin}|${ttlMs}|${timeoutMs}`;
   let set = keySets.get(key);
   if (!set) {
     // cooldown lets a token with an unknown kid trigger one refetch (key rotation) without
@@ -144,7 +152,7 @@ function keySetFor(origin: string, ttlMs: number): KeySet {
     set = createRemoteJWKSet(new URL('/.well-known/jwks', origin), {
       cacheMaxAge: ttlMs,
       cooldownDuration: 30_000,
-      timeoutDuration: 5_000,
+      timeoutDuration: timeoutMs,
     });
     keySets.set(key, set);
   }
@@ -166,6 +174,8 @@ export interface VerifyOptions {
    * URL; the key, typed into this organisation's module form, proves it is ours.
    */
   moduleKey?: string | undefined;
+  /** Called for a valid token without `exp` (accepted unless JWT_REQUIRE_EXP): the caller logs a warning. */
+  onMissingExp?: (() => void) | undefined;
 }
 
 /** Verifies the `Authorization` header and returns the flat claims. Throws `RelayError` only. */
@@ -186,7 +196,9 @@ export async function verifyAuthorization(
         // Tokens from the JWT generator carry no audience; when one is present it must be ours.
         ...(payload.aud === undefined ? {} : { audience }),
         clockTolerance: 30,
+        ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
       });
+      if (verified.payload.exp === undefined) opts.onMissingExp?.();
       return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
     }
     if (alg !== 'RS256') throw authError(`${MSG.structure}: algorithm not allowed, expected RS256`);
@@ -194,11 +206,19 @@ export async function verifyAuthorization(
     if (typeof jwksHost !== 'string' || jwksHost.trim() === '') throw authError(MSG.jwksMissing);
     const origin = allowedJwksOrigin(jwksHost, opts.config.jwksAllowedHosts);
     if (!origin) throw authError(MSG.jwksHost);
-    const verified = await jwtVerify(token, keySetFor(origin, opts.config.jwksCacheTtlMs), {
-      algorithms: ['RS256'],
-      audience: expectedAudience(opts),
-      clockTolerance: 30,
-    });
+    // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
+    if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
+    const verified = await jwtVerify(
+      token,
+      keySetFor(origin, opts.config.jwksCacheTtlMs, Math.min(5_000, opts.config.upstreamTimeoutMs)),
+      {
+        algorithms: ['RS256'],
+        audience: expectedAudience(opts),
+        clockTolerance: 30,
+        ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
+      },
+    );
+    if (verified.payload.exp === undefined) opts.onMissingExp?.();
     return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
   } catch (err) {
     throw mapJoseError(err, mode);
