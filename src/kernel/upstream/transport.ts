@@ -309,6 +309,15 @@ export class Transport {
     );
   }
 
+  /** The answer's JSON body; an answer that is not JSON is an `unknown` error naming the product. */
+  json<T = unknown>(res: Pick<TransportResponse, 'text'>): T {
+    try {
+      return JSON.parse(res.text) as T;
+    } catch {
+      throw new RelayError('unknown', `Unexpected response from ${this.product}: not JSON.`);
+    }
+  }
+
   /** Maps a non-2xx response to the contract's error. */
   statusError(res: TransportResponse): RelayError {
     return statusError(
