@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { type Adom, C, dbJson, type Entry, emptyDb, FmgState, RpcError, type Table } from './model.js';
 
 export interface FmgCall {
@@ -377,12 +378,6 @@ function filterOf(raw: unknown): (e: Entry) => boolean {
     return (e) => re.test(String(e[attr] ?? ''));
   }
   throw new RpcError(C.INVALID_DATA, 'The data is invalid for selected url');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export const snapshotOf = (state: FmgState): unknown => ({

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { E, type Entry, FortiState, FosError, makeVdom, type Table } from './model.js';
 
 export interface FortiCall {
@@ -130,7 +131,10 @@ export async function startFakeFortiGate(options: FakeFortiGateOptions = {}): Pr
     };
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     try {
-      const raw = await readBody(req);
+      const raw = await readBody(req, {
+        maxBytes: 1_000_000,
+        tooLarge: () => new FosError(413, undefined, 'too large'),
+      });
       try {
         body = raw ? JSON.parse(raw) : undefined;
       } catch {
@@ -269,15 +273,4 @@ function formatOf(raw: string | undefined): (e: Entry) => Record<string, unknown
   if (!raw) return (e) => e;
   const keep = raw.split('|');
   return (e) => Object.fromEntries(Object.entries(e).filter(([k]) => keep.includes(k)));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 1_000_000) throw new FosError(413, undefined, 'too large');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
