@@ -50,7 +50,13 @@ export class FmcApi {
     private readonly ctx: RequestContext,
   ) {
     this.transport = new Transport(
-      { product: FMC_PRODUCT, urlField: 'cisco_fmc_url', baseUrl: cfg.url, secrets: [cfg.password] },
+      {
+        product: FMC_PRODUCT,
+        urlField: 'cisco_fmc_url',
+        baseUrl: cfg.url,
+        secrets: [cfg.password],
+        ...(cfg.caBundle ? { ca: cfg.caBundle } : {}),
+      },
       ctx,
     );
     this.auth = new FmcAuth(cfg, this.transport, ctx);

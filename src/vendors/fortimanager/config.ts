@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
+  caBundleField,
   claimsError,
   csvOf,
   type FieldSpecs,
@@ -71,6 +72,7 @@ export const FORTIMANAGER_FIELDS = {
     schema: z._default(z.string().check(z.regex(NAME)), 'External-Block'),
     label: 'FortiManager destination address group (detections, static IPs)',
   },
+  fortimanager_ca_bundle: caBundleField('FortiManager'),
 } as const satisfies FieldSpecs;
 
 export type Side = 'src' | 'dst';
@@ -81,6 +83,8 @@ export type FmgAuth =
 
 export interface FortiManagerConfig {
   readonly url: string;
+  /** PEM CA bundle FortiManager's certificate chains to (none: public CAs). */
+  readonly caBundle?: string;
   readonly auth: FmgAuth;
   readonly adom: string;
   readonly pkg: string;
@@ -111,6 +115,7 @@ export function fortiManagerConfigFrom(
   }
   return Object.freeze({
     url,
+    ...(v.fortimanager_ca_bundle ? { caBundle: v.fortimanager_ca_bundle as string } : {}),
     auth: Object.freeze(auth),
     adom: v.fortimanager_adom,
     pkg: v.fortimanager_package,

@@ -51,7 +51,13 @@ export class FmgRpc {
   ) {
     const secrets = cfg.auth.kind === 'key' ? [cfg.auth.apiKey] : [cfg.auth.password];
     this.transport = new Transport(
-      { product: PRODUCT, urlField: 'fortimanager_url', baseUrl: cfg.url, secrets },
+      {
+        product: PRODUCT,
+        urlField: 'fortimanager_url',
+        baseUrl: cfg.url,
+        secrets,
+        ...(cfg.caBundle ? { ca: cfg.caBundle } : {}),
+      },
       ctx,
     );
   }

@@ -49,7 +49,13 @@ export class FortiOs {
     ctx: RequestContext,
   ) {
     this.transport = new Transport(
-      { product: `FortiGate ${fw.key}`, urlField: 'fortinet_url', baseUrl: fw.url, secrets: [fw.apiKey] },
+      {
+        product: `FortiGate ${fw.key}`,
+        urlField: 'fortinet_url',
+        baseUrl: fw.url,
+        secrets: [fw.apiKey],
+        ...(fw.caBundle ? { ca: fw.caBundle } : {}),
+      },
       ctx,
     );
   }

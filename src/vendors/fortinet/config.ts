@@ -9,6 +9,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
+  caBundleField,
   claimsError,
   csvOf,
   type FieldSpecs,
@@ -70,6 +71,7 @@ export const FORTINET_FIELDS = {
     label: 'FortiGate IPv6 destination address group',
     help: 'addrgrp6 for IPv6 destinations; default: the IPv4 group name',
   },
+  fortinet_ca_bundle: caBundleField('FortiGate'),
 } as const satisfies FieldSpecs;
 
 export interface Firewall {
@@ -78,6 +80,8 @@ export interface Firewall {
   readonly url: string;
   readonly vdom: string;
   readonly apiKey: string;
+  /** PEM CA bundle the firewall's certificate chains to (none: public CAs). */
+  readonly caBundle?: string;
 }
 
 export type Side = 'src' | 'dst';
@@ -114,6 +118,7 @@ export function fortinetConfigFrom(
     url,
     vdom: vdoms[i] as string,
     apiKey: keys[i] as string,
+    ...(v.fortinet_ca_bundle ? { caBundle: v.fortinet_ca_bundle as string } : {}),
   }));
   const seen = new Set<string>();
   for (const f of firewalls) {
