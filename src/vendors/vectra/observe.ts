@@ -3,8 +3,10 @@
  * hosts or accounts it names and the detections it takes part in, as CTIM
  * sightings. Observables run in parallel under the configured bound; one that
  * fails contributes its error and the others still answer (partial data).
- * v2.5 uses `/search` for destination lookups; v3 has no search, so it asks
- * `detections?destination=` and re-checks the match client-side.
+ * On v2.5 the ip/ipv6 observables of a request are looked up together in a
+ * few `/search` calls (`batch.ts`); destination lookups use `/search` too. v3
+ * has no search, so it asks `detections?destination=` and re-checks the match
+ * client-side, one observable at a time.
  */
 import pLimit from 'p-limit';
 import type { RequestContext } from '../../kernel/context.js';
@@ -12,10 +14,10 @@ import type { CtimEntity, ObserveData } from '../../kernel/ctim.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
+import { ipValues } from './batch.js';
 import { OBSERVE_TYPES } from './catalog.js';
-import { luceneEscape, VectraClient } from './client.js';
+import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
-import { detectionDestinations } from './parse.js';
 import { accountSighting, detectionSighting, hostSighting } from './sightings.js';
 
 export { OBSERVE_TYPES } from './catalog.js';
@@ -30,6 +32,12 @@ export async function observeVectra(
   client: VectraClient = new VectraClient(cfg, ctx),
 ): Promise<Outcome<ObserveData>> {
   const supported = observables.filter((o) => OBSERVE_TYPES.has(o.type));
+  const scan = Math.max(ctx.entitiesLimit, 50);
+  client.ips.prefetch(ipValues(supported), {
+    hosts: scan,
+    sources: Math.min(scan, SCAN_CAP),
+    destinations: SCAN_CAP,
+  });
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const errors: unknown[] = [];
   const warn = (e: unknown) => errors.push(asWarning(e));
@@ -61,11 +69,8 @@ async function observeOne(
     case 'ipv6': {
       const [hosts, asSource, asDestination] = await Promise.all([
         client.findHosts(o, { maxItems: scan }),
-        client.listDetectionsRaw(
-          { src_ip: o.value, state: 'active' },
-          { maxItems: Math.min(scan, SCAN_CAP) },
-        ),
-        destinationDetections(client, o),
+        client.sourceDetections(o.value, Math.min(scan, SCAN_CAP)),
+        client.destinationDetections(o, SCAN_CAP),
       ]);
       out.push(...(await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)));
       detections.push(...asSource, ...asDestination);
@@ -84,7 +89,7 @@ async function observeOne(
       break;
     }
     case 'domain':
-      detections.push(...(await destinationDetections(client, o)));
+      detections.push(...(await client.destinationDetections(o, SCAN_CAP)));
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
@@ -102,25 +107,6 @@ async function observeOne(
   }
   out.push(...newestFirst(uniqueById(detections)).map((d) => detectionSighting(d, o, cfg)));
   return out.slice(0, max);
-}
-
-/** Detections whose destination (IP or domain) is the observable. */
-async function destinationDetections(client: VectraClient, o: Observable): Promise<unknown[]> {
-  const field = o.type === 'domain' ? 'target_domains' : 'dst_ips';
-  const opts = { maxItems: SCAN_CAP };
-  const found = client.isV3
-    ? await client.listDetectionsRaw({ destination: o.value }, opts)
-    : await client.search(
-        'detections',
-        `detection.grouped_details.${field}:"${luceneEscape(o.value)}"`,
-        opts,
-      );
-  const want = o.value.toLowerCase();
-  return found.filter((d) => {
-    const dst = detectionDestinations(d);
-    const values = o.type === 'domain' ? dst.domains : dst.ips;
-    return values.some((v) => v.toLowerCase() === want);
-  });
 }
 
 /**

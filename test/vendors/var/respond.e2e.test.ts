@@ -44,6 +44,21 @@ const denyEntries = () =>
   e.ec2.entries(e.naclId).filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100);
 
 describe('respond through the Lambda handler against the fake brain and fake EC2', () => {
+  it('looks the hosts of every ip up in one search (v2.5)', async () => {
+    const from = e.brain.requests.length;
+    const observables = [SCENARIO.workstation.ip, SCENARIO.server.ip, '198.51.100.9'].map((value) => ({
+      type: 'ip',
+      value,
+    }));
+    const { data } = (await e.call('/respond/observables', observables)).json as { data: Action[] };
+    expect(data.map((a) => a.title)).toContain(`Block host ${SCENARIO.workstation.name} via Test Client`);
+    const hostReads = e.brain.requests
+      .slice(from)
+      .filter((r) => /\/(search\/)?hosts$/.test(r.path))
+      .map((r) => r.path);
+    expect(hostReads).toEqual(['/api/v2.5/search/hosts']);
+  });
+
   it('offers block actions per client, tagging and the NACL deny for a workstation IP', async () => {
     const { data } = await actionsFor('ip', SCENARIO.workstation.ip);
     expect(data.map((a) => a.title)).toEqual([

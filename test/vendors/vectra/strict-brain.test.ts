@@ -4,13 +4,13 @@
  * re-based next links, field-limited pages, long Retry-After, v2.5 host scope).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { vectraPort } from '../../../src/vendors/vectra/var-port.js';
 import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import { type FakeBrain, startFakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { VECTRA_RETRY_POLICY } from '../../../src/vendors/vectra/api.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient } from '../../../src/vendors/vectra/client.js';
 import { observeVectra } from '../../../src/vendors/vectra/observe.js';
+import { vectraPort } from '../../../src/vendors/vectra/var-port.js';
 import { apiCalls, clientFor, configFor, ctxFor, FAST_RETRY } from './helpers.js';
 
 const brains: FakeBrain[] = [];
@@ -55,6 +55,11 @@ describe('the fake brain is as strict as the real API', () => {
     const q = encodeURIComponent('host.host_artifact_set.value:"x"');
     expect((await call(brain, 'v2.5', `search/hosts?query_string=${q}`)).status).toBe(422);
     expect((await call(brain, 'v2.5', 'search/hosts?query_string=host.name:"x"')).status).toBe(200);
+    // Unknown fields are refused inside groups too, and so is a query the fake cannot parse.
+    const grouped = encodeURIComponent('host.name:"x" OR (host.state:"active" AND host.bogus:1)');
+    expect((await call(brain, 'v2.5', `search/hosts?query_string=${grouped}`)).status).toBe(422);
+    const broken = encodeURIComponent('host.name:"x" OR (host.state:"active"');
+    expect((await call(brain, 'v2.5', `search/hosts?query_string=${broken}`)).status).toBe(422);
     expect((await call(brain, 'v3', 'accounts?uid=x')).status).toBe(400);
     expect((await call(brain, 'v3', 'accounts?threat_gte=50')).status).toBe(400);
     expect((await call(brain, 'v3', 'accounts?t_score_gte=50')).status).toBe(200);
