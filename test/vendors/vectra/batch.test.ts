@@ -35,7 +35,7 @@ async function observe(flavour: Flavour, observables: Obs) {
   if (!fn) throw new Error('no observe');
   const out = await fn(configFor(brain, flavour), observables, ctxFor());
   const uris = (out.data.sightings ?? []).map((s) => {
-    const x = s as { source_uri: string; observables: Array<{ value: string }> };
+    const x = s as unknown as { source_uri: string; observables: Array<{ value: string }> };
     return `${x.observables[0]?.value} ${x.source_uri.replace(brain.url, '')}`;
   });
   return { uris: uris.sort(), errors: out.errors };
