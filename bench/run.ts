@@ -2,6 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
 import { benchEngine } from './engine.js';
+import { benchLambda } from './lambda.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
 import { benchVectra } from './vectra.js';
@@ -14,6 +15,7 @@ const all: Bench[] = [
   ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
+  ['Lambda handler: cold start, per request, memory', () => benchLambda()],
 ];
 
 // `npm run bench -- relay nacl` runs only the benchmarks whose name contains one of the words.

@@ -7,6 +7,7 @@
  * Code comes from prebuilt asset directories (`scripts/build.ts`), so synth
  * never needs Docker or network.
  */
+
 import {
   CfnOutput,
   aws_cloudwatch as cloudwatch,
@@ -27,6 +28,7 @@ import {
 import { HttpApi, HttpMethod, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Construct } from 'constructs';
+import { relayNodeOptions } from './node-options.js';
 import { blockingStatements } from './permissions.js';
 import type { StageSettings } from './stage-config.js';
 
@@ -121,6 +123,7 @@ export class RelayStack extends Stack {
     if (this.moduleKey) relayEnv.RELAY_MODULE_KEY_ARN = this.moduleKey.secretArn;
     if (s.naclProtectedCidrs.length) relayEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
     if (s.requestDeadlineMs !== undefined) relayEnv.REQUEST_DEADLINE_MS = String(s.requestDeadlineMs);
+    relayEnv.NODE_OPTIONS = relayNodeOptions(s.memoryMb);
 
     this.relayFunction = this.createFunction('Relay', {
       functionName: prefix,

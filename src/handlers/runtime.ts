@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { vendors } from '../vendors/registry.js';
-import { relayGuard } from '../vendors/vectra/var-port.js';
+import { lazyRelayGuard } from '../vendors/vectra/lazy-guard.js';
 
 export const VERSION: string = pkg.version;
 
@@ -52,7 +52,8 @@ export function createRuntime(
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
-    guardFor: relayGuard,
+    // Lazy: the Vectra client and undici load on the guard's first question, not at cold start.
+    guardFor: lazyRelayGuard,
   });
   return { config, log, app };
 }

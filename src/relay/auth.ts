@@ -154,6 +154,21 @@ function keySetFor(origin: string, ttlMs: number): KeySet {
   return set;
 }
 
+/**
+ * Fetches the key set of the only allow-listed JWKS host (Lambda init, `warm.ts`),
+ * so that the first token does not wait for it.
+ */
+export async function prefetchJwks(config: RelayConfig): Promise<void> {
+  const [host] = config.jwksAllowedHosts;
+  const origin = host === undefined ? undefined : allowedJwksOrigin(host, [host]);
+  if (origin) await keySetFor(origin, config.jwksCacheTtlMs).reload();
+}
+
+/** Imports SECRET_KEY as the KeyObject the first token will be verified with (Lambda init). */
+export const warmHsKey = (secret: string): void => {
+  hsKey(secret);
+};
+
 /** Forgets cached key sets and the tokens they verified (tests). */
 export const clearJwksCache = (): void => {
   keySets.clear();

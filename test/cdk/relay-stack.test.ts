@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayNodeOptions } from '../../cdk/lib/node-options.js';
 import { ENGINE_SECRET_PLACEHOLDER_KEY } from '../../cdk/lib/relay-stack.js';
 import {
   fakeAssets,
@@ -116,6 +117,7 @@ describe('dev stage (hs256, engine on)', () => {
       },
       LOG_LEVEL: 'DEBUG',
       SECRET_KEY_ARN: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey'),
+      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=384',
     });
   });
 
@@ -271,6 +273,7 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
       RELAY_MODULE_KEY_ARN: ref(prod, 'AWS::SecretsManager::Secret', 'ModuleKey'),
       LOG_LEVEL: 'INFO',
       NACL_PROTECTED_CIDRS: '10.0.0.0/8',
+      NODE_OPTIONS: relayNodeOptions(1024),
     });
     prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'vectra-xdr-relay/prod/module-key',
