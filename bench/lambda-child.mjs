@@ -4,6 +4,7 @@
 // where <json> holds { events: { name: event }, count }. Prints one JSON line and exits
 // at once (teardown is not part of what is measured).
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const [mode, bundle, input] = process.argv.slice(2);
 const { events, count = 0 } = JSON.parse(input);
 const context = {
@@ -17,7 +18,7 @@ const context = {
   logStreamName: 'bench',
   getRemainingTimeInMillis: () => 25_000,
 };
-const { handler } = await import(bundle);
+const { handler, initWarmMs } = await import(bundle);
 const imported = performance.now();
 
 const answer = async (name) => {
@@ -28,7 +29,7 @@ const answer = async (name) => {
   return res;
 };
 
-const out = { import: imported - t0 };
+const out = { import: imported - t0, warm: initWarmMs };
 if (mode === 'cold') {
   await answer('version');
   out.version = performance.now() - imported;
@@ -36,6 +37,9 @@ if (mode === 'cold') {
   await answer('health');
   out.health = performance.now() - before;
   out.total = performance.now() - t0;
+  // CPU time of the process so far (all threads): steadier than wall time on a shared machine.
+  const cpu = process.cpuUsage(cpu0);
+  out.cpu = (cpu.user + cpu.system) / 1000;
 } else if (mode === 'requests') {
   // Per request through the handler, warm: median and p99 per event after a warm-up.
   for (const name of Object.keys(events)) {
@@ -52,10 +56,17 @@ if (mode === 'cold') {
 } else if (mode === 'memory') {
   // `count` rounds over every event; RSS and heap sampled as it goes.
   const names = Object.keys(events);
-  const samples = [{ n: 0, rssMB: process.memoryUsage().rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024 }];
+  const samples = [
+    { n: 0, rssMB: process.memoryUsage().rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024 },
+  ];
   for (let i = 0; i < count; i++) {
     await answer(names[i % names.length]);
-    if ((i + 1) % (i < 1000 ? 50 : 500) === 0) samples.push({ n: i + 1, rssMB: process.memoryUsage().rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024 });
+    if ((i + 1) % (i < 1000 ? 50 : 500) === 0)
+      samples.push({
+        n: i + 1,
+        rssMB: process.memoryUsage().rss / 2 ** 20,
+        peakMB: process.resourceUsage().maxRSS / 1024,
+      });
   }
   globalThis.gc?.();
   const mem = process.memoryUsage();

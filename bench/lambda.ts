@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
+import { relayNodeOptions } from '../cdk/lib/node-options.js';
 import { build } from '../scripts/build.js';
 import { seedSandboxScenario, startFakeBrain } from '../src/sandbox/vectra-brain/index.js';
 import { versionEvent } from './bundle.js';
@@ -108,6 +109,8 @@ export async function benchLambda(
       ALLOW_LOOPBACK_UPSTREAMS: 'true',
       LOG_LEVEL: 'INFO',
       AWS_REGION: 'us-east-1',
+      // As the stack deploys it (512 MB function).
+      NODE_OPTIONS: relayNodeOptions(512),
       ...options.extraEnv,
     };
     const vectra = { vectra_url: brain.url, vectra_token: brain.apiToken, vectra_api_version: 'v2.5' };
@@ -124,60 +127,94 @@ export async function benchLambda(
     const input = (names: (keyof typeof events)[], count = 0) =>
       JSON.stringify({ events: Object.fromEntries(names.map((n) => [n, events[n]])), count });
 
-    // Cold start: one unmeasured run warms the OS file cache.
-    const coldInput = input(['version', 'health']);
-    await child(['cold', bundle, coldInput], env, nodeArgs);
-    const walls: number[] = [];
-    const phases: Record<'import' | 'version' | 'health' | 'total', number[]> = {
-      import: [],
-      version: [],
-      health: [],
-      total: [],
+    const cold = async (extraEnv: NodeJS.ProcessEnv) => {
+      const coldEnv = { ...env, ...extraEnv };
+      const coldInput = input(['version', 'health']);
+      await child(['cold', bundle, coldInput], coldEnv, nodeArgs); // warms the OS file cache; not counted
+      const walls: number[] = [];
+      const phases: Record<'import' | 'version' | 'health' | 'total', number[]> = {
+        import: [],
+        version: [],
+        health: [],
+        total: [],
+      };
+      const warm: Record<string, number[]> = {};
+      for (let i = 0; i < COLD_RUNS; i++) {
+        const { ms, out } = await child(['cold', bundle, coldInput], coldEnv, nodeArgs);
+        walls.push(ms);
+        for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k].push(Number(out[k]));
+        for (const [k, v] of Object.entries((out.warm ?? {}) as Record<string, number>))
+          (warm[k] ??= []).push(v);
+      }
+      return { walls, phases, warm };
     };
-    for (let i = 0; i < COLD_RUNS; i++) {
-      const { ms, out } = await child(['cold', bundle, coldInput], env, nodeArgs);
-      walls.push(ms);
-      for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k].push(Number(out[k]));
-    }
-    const bare: number[] = [];
-    for (let i = 0; i < COLD_RUNS; i++) bare.push(await bareNode(env));
-
-    const perRequest = await child(
-      ['requests', bundle, input(['version', 'refer10', 'health'], REQUESTS_PER_EVENT)],
-      env,
-      nodeArgs,
-    );
-    const req = perRequest.out as Record<string, { median: number; p99: number }>;
-
-    const memory = await child(
-      ['memory', bundle, input(['version', 'health', 'refer10', 'observe10'], MEMORY_REQUESTS)],
-      env,
-      ['--expose-gc', ...nodeArgs],
-    );
-    const mem = memory.out as Record<string, number>;
-
-    const wall = stats(walls);
     const fmt = (xs: number[]) => {
       const s = stats(xs);
       return `min ${s.min}, median ${s.median}`;
     };
+    const figures: Record<string, string | number> = {
+      node: process.version,
+      NODE_OPTIONS: env.NODE_OPTIONS ?? '',
+    };
+    const bare: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) bare.push(await bareNode(env));
+    figures[`bare node -e 0, ms (${COLD_RUNS} processes)`] = fmt(bare);
+    const variants: Array<[string, NodeJS.ProcessEnv]> = [
+      ['cold start', {}],
+      ['cold start without init warm-up', { RELAY_WARM_SKIP: 'all' }],
+    ];
+    if (Number(process.versions.node.split('.')[0]) >= 22) {
+      // Node 22: the on-disk compile cache (module.enableCompileCache / NODE_COMPILE_CACHE).
+      const cache = await mkdtemp(join(tmpdir(), 'relay-compile-cache-'));
+      variants.push(['cold start with NODE_COMPILE_CACHE', { NODE_COMPILE_CACHE: cache }]);
+    } else {
+      figures['compile cache (module.enableCompileCache)'] =
+        `not measured: needs Node 22, this is ${process.version}`;
+    }
+    for (const [name, extra] of variants) {
+      const { walls, phases, warm } = await cold(extra);
+      figures[`${name}: spawn → /version → authenticated /health, ms (${COLD_RUNS} processes)`] = fmt(walls);
+      figures[`${name}, in process: import (with init warm-up) ms`] = fmt(phases.import);
+      figures[`${name}, in process: first /version ms`] = fmt(phases.version);
+      figures[`${name}, in process: first /health (1 brain call) ms`] = fmt(phases.health);
+      figures[`${name}, in process: import + both answers ms`] = fmt(phases.total);
+      for (const [step, xs] of Object.entries(warm)) figures[`${name}, init step ${step} ms`] = fmt(xs);
+    }
+
     const ms = (v: { median: number; p99: number } | undefined) =>
       v ? `median ${round(v.median, 3)}, p99 ${round(v.p99, 3)}` : 'n/a';
-    return {
-      [`cold start: spawn → /version → authenticated /health, ms (${COLD_RUNS} processes)`]: `min ${wall.min}, median ${wall.median}`,
-      'bare node -e 0, ms': fmt(bare),
-      'in process: import ms': fmt(phases.import),
-      'in process: first /version ms': fmt(phases.version),
-      'in process: first /health (1 brain call) ms': fmt(phases.health),
-      'in process: import + both answers ms': fmt(phases.total),
-      [`per request through the handler, /version ms (${REQUESTS_PER_EVENT} warm)`]: ms(req.version),
-      'per request, /refer/observables 10 observables, no upstream call, ms': ms(req.refer10),
-      'per request, /health (1 brain call on loopback), ms': ms(req.health),
-      [`memory: peak RSS after ${MEMORY_REQUESTS} requests (version, health, refer x10, observe x10), MB`]:
-        round(mem.peakRssMB ?? 0, 1),
-      'memory: RSS / heap used after gc, MB': `${round(mem.rssAfterGcMB ?? 0, 1)} / ${round(mem.heapUsedAfterGcMB ?? 0, 1)}`,
-      node: process.version,
-    };
+    const requests = input(['version', 'refer10', 'health'], REQUESTS_PER_EVENT);
+    for (const [name, extra] of [
+      ['', {}],
+      [' (V8 default heap)', { NODE_OPTIONS: '' }],
+    ] as const) {
+      const perRequest = await child(['requests', bundle, requests], { ...env, ...extra }, nodeArgs);
+      const req = perRequest.out as Record<string, { median: number; p99: number }>;
+      figures[`per request${name}, /version ms (${REQUESTS_PER_EVENT} warm, through the handler)`] = ms(
+        req.version,
+      );
+      figures[`per request${name}, /refer/observables 10 observables, no upstream call, ms`] = ms(
+        req.refer10,
+      );
+      figures[`per request${name}, /health (1 brain call on loopback), ms`] = ms(req.health);
+    }
+    const mixed = input(['version', 'health', 'refer10', 'observe10'], MEMORY_REQUESTS);
+    for (const [name, extra] of [
+      ['', {}],
+      [' (V8 default heap)', { NODE_OPTIONS: '' }],
+    ] as const) {
+      const memory = await child(['memory', bundle, mixed], { ...env, ...extra }, [
+        '--expose-gc',
+        ...nodeArgs,
+      ]);
+      const mem = memory.out as Record<string, number>;
+      figures[
+        `memory${name}: peak RSS over ${MEMORY_REQUESTS} requests (version, health, refer x10, observe x10), MB`
+      ] = round(mem.peakRssMB ?? 0, 1);
+      figures[`memory${name}: RSS / heap used after gc, MB`] =
+        `${round(mem.rssAfterGcMB ?? 0, 1)} / ${round(mem.heapUsedAfterGcMB ?? 0, 1)}`;
+    }
+    return figures;
   } finally {
     await brain.close();
     await rm(outdir, { recursive: true, force: true });

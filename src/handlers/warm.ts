@@ -32,6 +32,8 @@ export interface WarmOptions {
   readonly moduleKey: () => Promise<string | undefined>;
   /** Steps to leave out (benchmarks measure each one's effect). */
   readonly skip?: ReadonlySet<WarmStep>;
+  /** Default `NETWORK_BUDGET_MS`. */
+  readonly networkBudgetMs?: number;
 }
 
 /** Runs every step; resolves with each step's duration in ms (never rejects). */
@@ -71,6 +73,6 @@ export async function warmUp(
     ),
     step('vectra', () => import('../vendors/vectra/service.js')),
   ]);
-  await Promise.race([network, new Promise((resolve) => setTimeout(resolve, NETWORK_BUDGET_MS).unref())]);
+  await Promise.race([network, new Promise((resolve) => setTimeout(resolve, opts.networkBudgetMs ?? NETWORK_BUDGET_MS).unref())]);
   return timings;
 }
