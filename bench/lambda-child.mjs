@@ -45,13 +45,20 @@ if (mode === 'cold') {
   for (const name of Object.keys(events)) {
     for (let i = 0; i < 200; i++) await answer(name);
     const samples = [];
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < count; i++) {
       const t = performance.now();
       await answer(name);
       samples.push(performance.now() - t);
     }
+    const cpu = process.cpuUsage(cpu0);
     samples.sort((a, b) => a - b);
-    out[name] = { median: samples[samples.length >> 1], p99: samples[Math.ceil(samples.length * 0.99) - 1] };
+    out[name] = {
+      median: samples[samples.length >> 1],
+      p99: samples[Math.ceil(samples.length * 0.99) - 1],
+      // CPU per request (all threads, GC included): steadier than wall time on a shared machine.
+      cpu: (cpu.user + cpu.system) / 1000 / count,
+    };
   }
 } else if (mode === 'memory') {
   // `count` rounds over every event; RSS and heap sampled as it goes.
