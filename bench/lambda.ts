@@ -132,19 +132,21 @@ export async function benchLambda(
       const coldInput = input(['version', 'health']);
       await child(['cold', bundle, coldInput], coldEnv, nodeArgs); // warms the OS file cache; not counted
       const walls: number[] = [];
-      const phases: Record<'import' | 'version' | 'health' | 'total', number[]> = {
+      const phases: Record<'import' | 'version' | 'health' | 'total' | 'cpu', number[]> = {
         import: [],
         version: [],
         health: [],
         total: [],
+        cpu: [],
       };
       const warm: Record<string, number[]> = {};
       for (let i = 0; i < COLD_RUNS; i++) {
         const { ms, out } = await child(['cold', bundle, coldInput], coldEnv, nodeArgs);
         walls.push(ms);
         for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k].push(Number(out[k]));
-        for (const [k, v] of Object.entries((out.warm ?? {}) as Record<string, number>))
-          (warm[k] ??= []).push(v);
+        for (const [k, v] of Object.entries((out.warm ?? {}) as Record<string, number>)) {
+          warm[k] = [...(warm[k] ?? []), v];
+        }
       }
       return { walls, phases, warm };
     };
@@ -178,18 +180,19 @@ export async function benchLambda(
       figures[`${name}, in process: first /version ms`] = fmt(phases.version);
       figures[`${name}, in process: first /health (1 brain call) ms`] = fmt(phases.health);
       figures[`${name}, in process: import + both answers ms`] = fmt(phases.total);
+      figures[`${name}, in process: CPU for import + both answers ms`] = fmt(phases.cpu);
       for (const [step, xs] of Object.entries(warm)) figures[`${name}, init step ${step} ms`] = fmt(xs);
     }
 
-    const ms = (v: { median: number; p99: number } | undefined) =>
-      v ? `median ${round(v.median, 3)}, p99 ${round(v.p99, 3)}` : 'n/a';
+    const ms = (v: { median: number; p99: number; cpu: number } | undefined) =>
+      v ? `median ${round(v.median, 3)}, p99 ${round(v.p99, 3)}, CPU ${round(v.cpu, 3)}` : 'n/a';
     const requests = input(['version', 'refer10', 'health'], REQUESTS_PER_EVENT);
     for (const [name, extra] of [
       ['', {}],
       [' (V8 default heap)', { NODE_OPTIONS: '' }],
     ] as const) {
       const perRequest = await child(['requests', bundle, requests], { ...env, ...extra }, nodeArgs);
-      const req = perRequest.out as Record<string, { median: number; p99: number }>;
+      const req = perRequest.out as Record<string, { median: number; p99: number; cpu: number }>;
       figures[`per request${name}, /version ms (${REQUESTS_PER_EVENT} warm, through the handler)`] = ms(
         req.version,
       );
