@@ -1,6 +1,10 @@
 /** `npm run bench`: runs every benchmark and prints its figures with the date and machine. */
 import { cpus, totalmem } from 'node:os';
 import { benchBundle } from './bundle.js';
+import { benchCarbonBlack } from './clients/carbon_black.js';
+import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
+import { benchCiscoFmc } from './clients/cisco_fmc.js';
+import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchLambda } from './lambda.js';
 import { benchNacl } from './nacl.js';
@@ -13,6 +17,10 @@ const all: Bench[] = [
   ['relay core (in process)', benchRelay],
   ['Vectra observe against the fake brain (50 ms per call)', benchVectra],
   ['AWS NACL blocking against the fake EC2 (20 ms per call)', benchNacl],
+  ['pan block client against the fake PAN-OS (20 ms per call)', benchPan],
+  ['cisco_fmc block client against the fake FMC (20 ms per call)', benchCiscoFmc],
+  ['cisco_asa_http block client against the fake ASA (20 ms per call)', benchCiscoAsaHttp],
+  ['Carbon Black quarantine against the fake (20 ms per call)', benchCarbonBlack],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
   ['Lambda handler: cold start, per request, memory', () => benchLambda()],

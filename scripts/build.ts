@@ -17,6 +17,7 @@ import { fromRoot, isMain, REPO_ROOT } from './lib/paths.js';
 export const FUNCTIONS = {
   relay: 'src/handlers/lambda.ts',
   engine: 'src/handlers/engine.ts',
+  collect: 'src/handlers/collect.ts',
 } as const;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -13,7 +13,13 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import { makeConfig } from '../src/kernel/config.js';
+import { RelayError } from '../src/kernel/errors.js';
+import { isRequired } from '../src/kernel/fields.js';
 import { generateSecret } from '../src/kernel/secret.js';
+import { checkBlockClients } from '../src/vendors/block-clients.js';
+import { ALL_FIELDS, FIELD_GROUPS } from '../src/vendors/fields.js';
+import { parseVectraConfig } from '../src/vendors/vectra/config.js';
 import { formatText, HELP, type JwtResult } from './lib/jwt-text.js';
 import {
   DEFAULT_SETTINGS_PATH,
@@ -168,11 +174,23 @@ export function parseCli(argv: readonly string[], settings: ModuleSettings): Cli
   };
 }
 
-/** Asks one question; `secret` answers are not echoed. */
+/** The block client a field belongs to (its required fields are asked only when it is listed). */
+const moduleOf = new Map(
+  FIELD_GROUPS.flatMap((g) => (g.module ? Object.keys(g.fields).map((k) => [k, g.module] as const) : [])),
+);
+
+const listed = (claims: Readonly<Record<string, string>>): string[] =>
+  (claims.block_clients ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+
 /**
  * Merges flag values with answers to prompts (when a prompter is given) into
- * the claims. Blank values are left out; a missing required field is a
- * `UsageError` without a prompter and is asked again with one.
+ * the claims. Blank values are left out. A block client's fields are asked
+ * only when `block_clients` lists it, and its required ones are asked again
+ * until answered. Then the claims are checked with the relay's own schemas
+ * (`checkClaims`), so a token the relay would refuse is never printed.
  */
 export async function collectClaims(
   settings: ModuleSettings,
@@ -180,26 +198,68 @@ export async function collectClaims(
   prompter?: Prompter,
 ): Promise<Record<string, string>> {
   const claims: Record<string, string> = {};
-  const missing: string[] = [];
   for (const [key, label] of Object.entries(settings.jwt)) {
-    const required = settings.required.includes(key);
+    const module = moduleOf.get(key);
+    const enabled = module === undefined || listed(claims).includes(module);
+    const required = enabled && (settings.required.includes(key) || isClientRequired(key));
     let value = given[key]?.trim() ?? '';
-    if (!value && prompter && given[key] === undefined) {
+    if (!value && prompter && given[key] === undefined && enabled) {
       const hint = settings.hints[key] ? ` [${settings.hints[key]}]` : '';
       const question = `${label}${required ? '' : ' (optional)'}${hint}: `;
       const secret = settings.secret.includes(key);
       value = (await prompter.ask(question, { secret })).trim();
-      while (!value && required) value = (await prompter.ask(`${label} is required: `, { secret })).trim();
+      for (let tries = 0; !value && required; tries++) {
+        if (tries === 3) throw new UsageError(`${label} is required (--${key})`);
+        value = (await prompter.ask(`${label} is required: `, { secret })).trim();
+      }
     }
     if (value) claims[key] = value;
-    else if (required) missing.push(key);
   }
-  if (missing.length) {
+  checkClaims(claims);
+  return claims;
+}
+
+function isClientRequired(key: string): boolean {
+  const f = ALL_FIELDS[key];
+  return moduleOf.has(key) && f !== undefined && isRequired(f);
+}
+
+const formField = (key: string): string =>
+  `module form field "${ALL_FIELDS[key]?.label ?? key}" (custom_${key})`;
+
+/**
+ * Checks the claims as the relay will: each value against its field's
+ * schema, something enabled (Vectra or a block client), and every listed
+ * client's fields. Throws a `UsageError` naming the flag and the form field.
+ */
+export function checkClaims(claims: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(claims)) {
+    const f = ALL_FIELDS[key];
+    const r = f?.schema.safeParse(value);
+    if (r && !r.success) {
+      const why = r.error.issues[0]?.message ?? 'invalid';
+      throw new UsageError(
+        `--${key} is invalid (${why.startsWith('must') ? why : 'not an accepted value'}); it goes in the ${formField(key)}`,
+      );
+    }
+  }
+  if (!claims.vectra_url && listed(claims).length === 0) {
     throw new UsageError(
-      `Missing required field${missing.length > 1 ? 's' : ''}: ${missing.map((k) => `${k} (--${k})`).join(', ')}`,
+      'The token enables nothing: give --vectra_url (Vectra Detect) and/or --block_clients (e.g. aws_nacl)',
     );
   }
-  return claims;
+  const config = makeConfig({ allowLoopbackUpstreams: true });
+  try {
+    parseVectraConfig(claims, config);
+    checkBlockClients(claims, config);
+  } catch (err) {
+    if (!(err instanceof RelayError)) throw err;
+    const detail = err.message.replace(/^Authorization failed: Wrong JWT payload structure: /, '');
+    const key = /^(\w+) /.exec(detail)?.[1];
+    throw new UsageError(
+      `${detail.replace(/^(\w+) /, '--$1 ')}${key && ALL_FIELDS[key] ? `; it goes in the ${formField(key)}` : ''}`,
+    );
+  }
 }
 
 /** Validates or generates the secret and signs the claims. */

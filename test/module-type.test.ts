@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { fromRoot } from '../scripts/lib/paths.js';
+import { staleModuleFiles } from '../scripts/module-files.js';
 import { ROUTES } from '../src/relay/schemas.js';
+import { FIELD_GROUPS } from '../src/vendors/fields.js';
 
 const SUPPORTED_APIS = [
   'health',
@@ -111,24 +113,28 @@ describe('module_type.json', () => {
     }
   });
 
-  it('mirrors module_settings.json: every custom_ field is a jwt field and vice versa', () => {
-    const fromSpec = moduleType.configuration_spec.map((f) => f.key.replace(/^custom_/, ''));
-    expect(moduleType.configuration_spec.every((f) => f.key.startsWith('custom_'))).toBe(true);
-    expect(fromSpec).toEqual(Object.keys(settings.jwt));
-    for (const field of moduleType.configuration_spec) {
-      expect(field.label, field.key).toBe(settings.jwt[field.key.replace(/^custom_/, '')]);
-    }
+  it('is generated from the field declarations, as module_settings.json is', () => {
+    expect(staleModuleFiles()).toEqual([]);
   });
 
-  it('agrees with module_settings.json on required and secret fields', () => {
-    const key = (k: string) => `custom_${k}`;
-    // The module key is required of XDR configuration tokens (RS256), not of `npm run jwt` (HS256).
+  it('declares each field once, and each new block client prefixes its fields with its module id', () => {
+    const keys = FIELD_GROUPS.flatMap((g) => Object.keys(g.fields));
+    expect(new Set(keys).size).toBe(keys.length);
+    // The NACL fields predate the rule and keep their public names.
+    const legacy = new Set(['aws_nacl']);
+    for (const g of FIELD_GROUPS.filter((x) => x.module && !legacy.has(x.module))) {
+      for (const key of Object.keys(g.fields)) expect(key.startsWith(`${g.module}_`), key).toBe(true);
+    }
+    expect(Object.keys(settings.jwt)).toEqual(keys);
+  });
+
+  it("requires in the form only what every module needs; a client's fields say when they are required", () => {
     expect(moduleType.configuration_spec.filter((f) => f.required).map((f) => f.key)).toEqual([
-      ...settings.required.map(key),
       'custom_relay_module_key',
     ]);
-    expect(moduleType.configuration_spec.filter((f) => f.type === 'password').map((f) => f.key)).toEqual(
-      settings.secret.map(key),
+    expect(settings.required).toEqual([]);
+    expect(moduleType.configuration_spec.find((f) => f.key === 'custom_aws_nacl_ids')?.tooltip).toMatch(
+      /required with aws_nacl in Block clients/,
     );
   });
 

@@ -36,7 +36,11 @@ export async function addStage(app: App, options: AddStageOptions = {}): Promise
   if (!assetDir) {
     const built = await build({
       outdir: DEFAULT_OUTDIR,
-      functions: settings.engine.enabled ? ['relay', 'engine'] : ['relay'],
+      functions: [
+        'relay',
+        ...(settings.engine.enabled ? (['engine'] as const) : []),
+        ...(settings.collection.enabled ? (['collect'] as const) : []),
+      ],
     });
     assetDir = built.outdir;
   }
@@ -49,6 +53,7 @@ export async function addStage(app: App, options: AddStageOptions = {}): Promise
     assets: {
       relay: join(assetDir, 'relay'),
       ...(settings.engine.enabled ? { engine: join(assetDir, 'engine') } : {}),
+      ...(settings.collection.enabled ? { collect: join(assetDir, 'collect') } : {}),
     },
     ...(account || region ? { env: { ...(account ? { account } : {}), ...(region ? { region } : {}) } } : {}),
   });

@@ -20,6 +20,7 @@ import {
   RemovalPolicy,
   Stack,
   type StackProps,
+  aws_s3 as s3,
   aws_secretsmanager as secretsmanager,
   aws_sns as sns,
   Tags,
@@ -45,6 +46,8 @@ export interface RelayAssets {
   readonly relay: string;
   /** Directory holding the engine bundle; required when the stage enables the engine. */
   readonly engine?: string;
+  /** Directory holding the collect bundle; required when the stage enables the collection. */
+  readonly collect?: string;
 }
 
 export interface RelayStackProps extends StackProps {
@@ -62,6 +65,8 @@ export class RelayStack extends Stack {
   readonly moduleKey: secretsmanager.Secret | undefined;
   readonly engineFunction: lambda.Function | undefined;
   readonly engineSecret: secretsmanager.Secret | undefined;
+  readonly collectBucket: s3.Bucket | undefined;
+  readonly collectFunction: lambda.Function | undefined;
 
   constructor(scope: Construct, id: string, props: RelayStackProps) {
     const { stage, settings: s } = props;
@@ -125,6 +130,23 @@ export class RelayStack extends Stack {
     if (s.requestDeadlineMs !== undefined) relayEnv.REQUEST_DEADLINE_MS = String(s.requestDeadlineMs);
     relayEnv.NODE_OPTIONS = relayNodeOptions(s.memoryMb);
 
+    // Carbon Black live-response results: private, encrypted, TLS-only, expiring.
+    if (s.collection.enabled) {
+      this.collectBucket = new s3.Bucket(this, 'CollectBucket', {
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned: false,
+        lifecycleRules: [
+          { id: 'expire-collections', expiration: Duration.days(s.collection.retentionDays) },
+          { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ],
+        removalPolicy,
+      });
+      Object.assign(relayEnv, collectEnv(this.collectBucket, s));
+    }
+
     this.relayFunction = this.createFunction('Relay', {
       functionName: prefix,
       description: `Vectra Detect XDR relay (${stage})`,
@@ -138,6 +160,17 @@ export class RelayStack extends Stack {
       settings: s,
       removalPolicy,
     });
+    // The relay starts jobs and reads their state: job records and device pointers only, never results.
+    if (this.collectBucket) {
+      this.relayFunction.addToRolePolicy(
+        objectStatement(
+          'StartCollections',
+          this.collectBucket,
+          ['s3:GetObject', 's3:PutObject'],
+          ['jobs/*', 'active/*', 'devices/*'],
+        ),
+      );
+    }
 
     this.api.addRoutes({
       path: '/{proxy+}',
@@ -261,6 +294,67 @@ export class RelayStack extends Stack {
       });
       new CfnOutput(this, 'EngineFunctionName', { value: this.engineFunction.functionName });
     }
+
+    // --- Carbon Black live-response collection --------------------------------
+    if (s.collection.enabled && this.collectBucket && this.engineSecret) {
+      if (!props.assets.collect)
+        throw new Error(`Stage ${stage} enables the collection but no collect asset was given`);
+      this.collectFunction = this.createFunction('Collect', {
+        functionName: `${prefix}-collect`,
+        description: `Carbon Black live-response collection jobs (${stage})`,
+        assetDir: props.assets.collect,
+        handler,
+        memorySize: 512,
+        timeout: Duration.seconds(55),
+        // One run at a time; each run advances every job one step.
+        reservedConcurrentExecutions: 1,
+        environment: {
+          ENGINE_SECRET_ARN: this.engineSecret.secretArn,
+          LOG_LEVEL: s.logLevel,
+          ...collectEnv(this.collectBucket, s),
+        },
+        secrets: [this.engineSecret],
+        settings: s,
+        removalPolicy,
+        blocking: false,
+      });
+      const bucket = this.collectBucket;
+      this.collectFunction.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'ListActiveCollections',
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['active/*'] } },
+        }),
+      );
+      this.collectFunction.addToRolePolicy(
+        objectStatement(
+          'AdvanceCollections',
+          bucket,
+          ['s3:GetObject', 's3:PutObject'],
+          ['jobs/*', 'results/*'],
+        ),
+      );
+      this.collectFunction.addToRolePolicy(
+        objectStatement('EndCollections', bucket, ['s3:DeleteObject'], ['active/*']),
+      );
+      new events.Rule(this, 'CollectSchedule', {
+        ruleName: `${prefix}-collect-schedule`,
+        description: `Advances the ${prefix} Carbon Black collection jobs every minute`,
+        schedule: events.Schedule.rate(Duration.minutes(1)),
+        targets: [new targets.LambdaFunction(this.collectFunction, { retryAttempts: 0 })],
+      });
+      alarm(
+        'CollectErrorsAlarm',
+        'collect-errors',
+        this.collectFunction.metricErrors({ period }),
+        'A Carbon Black collection run failed.',
+      );
+      new CfnOutput(this, 'CollectBucketName', {
+        value: bucket.bucketName,
+        description: 'Carbon Black live-response results (keys are named in the Vectra note of each host)',
+      });
+    }
   }
 
   /** A function with its own role (no managed policies), log group and least-privilege grants. */
@@ -278,6 +372,8 @@ export class RelayStack extends Stack {
       secrets: readonly secretsmanager.ISecret[];
       settings: StageSettings;
       removalPolicy: RemovalPolicy;
+      /** Grant the NACL blocking rights (default true; the collect function blocks nothing). */
+      blocking?: boolean;
     },
   ): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}LogGroup`, {
@@ -295,7 +391,7 @@ export class RelayStack extends Stack {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [logGroup.logGroupArn],
       }),
-      ...blockingStatements(o.settings),
+      ...(o.blocking === false ? [] : blockingStatements(o.settings)),
     ];
     if (o.secrets.length) {
       statements.push(
@@ -340,5 +436,19 @@ const APPLICATION_LOG_LEVEL: Readonly<Record<StageSettings['logLevel'], lambda.A
   ERROR: lambda.ApplicationLogLevel.ERROR,
   SILENT: lambda.ApplicationLogLevel.FATAL,
 };
+
+/** The collection's deployment settings, for the relay and the collect function alike. */
+function collectEnv(bucket: s3.IBucket, s: StageSettings): Record<string, string> {
+  return {
+    COLLECT_BUCKET: bucket.bucketName,
+    CARBON_BLACK_COLLECT_TIMEOUT_S: String(s.collection.timeoutSeconds),
+    ...(s.collection.files.length ? { CARBON_BLACK_COLLECT_FILES: s.collection.files.join(';') } : {}),
+  };
+}
+
+/** Object rights on some key prefixes of a bucket, nothing else. */
+function objectStatement(sid: string, bucket: s3.IBucket, actions: string[], prefixes: string[]) {
+  return new iam.PolicyStatement({ sid, actions, resources: prefixes.map((p) => bucket.arnForObjects(p)) });
+}
 
 export { blockingStatements } from './permissions.js';

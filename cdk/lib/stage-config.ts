@@ -77,6 +77,22 @@ export const EngineSettingsSchema = z.strictObject({
   policy: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** Carbon Black live-response collection: a bucket, the `collect` function and its schedule. */
+export const CollectionSettingsSchema = z.strictObject({
+  /** Deploy the collection (needs the engine: the function runs with the engine secret's claims). */
+  enabled: z.boolean().default(false),
+  /** `CARBON_BLACK_COLLECT_FILES`: absolute paths read off the endpoint (never from a token). */
+  files: z
+    .array(z.string().regex(/^(?:[A-Za-z]:\\|\/)[^\0\r\n;]{1,259}$/, 'expected an absolute path without ;'))
+    .max(20)
+    .transform(uniq)
+    .default([]),
+  /** `CARBON_BLACK_COLLECT_TIMEOUT_S`: how long a job waits for the sensor and its commands. */
+  timeoutSeconds: z.int().min(60).max(86_400).default(900),
+  /** Days before results (and job records) expire from the bucket. */
+  retentionDays: z.int().min(1).max(365).default(30),
+});
+
 export const StageSettingsSchema = z
   .strictObject({
     /** Free text for humans; ignored. */
@@ -128,6 +144,7 @@ export const StageSettingsSchema = z
     terminationProtection: z.boolean().default(false),
     tags: z.record(z.string().min(1).max(128), z.string().max(256)).default({}),
     engine: EngineSettingsSchema.prefault({}),
+    collection: CollectionSettingsSchema.prefault({}),
   })
   .superRefine((s, ctx) => {
     if (s.account) {
@@ -153,6 +170,12 @@ export const StageSettingsSchema = z
         code: 'custom',
         path: ['engine', 'timeoutSeconds'],
         message: `must be shorter than the schedule (${s.engine.scheduleMinutes} min) so runs cannot overlap`,
+      });
+    if (s.collection.enabled && !s.engine.enabled)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['collection', 'enabled'],
+        message: "needs the engine: the collect function runs with the engine secret's claims",
       });
     if (s.engine.policy !== undefined) {
       // The same validation the engine runs, so a bad policy fails the synth, not every scheduled run.

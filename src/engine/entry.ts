@@ -5,6 +5,7 @@
  * typo never turns a trial into real blocking.
  */
 import { readFile } from 'node:fs/promises';
+import { ALL_FIELDS } from '../vendors/fields.js';
 import { type Policy, PolicyError, parsePolicy, parsePolicyJson } from './policy.js';
 
 /** Parses the secret / `--claims` JSON: a flat object; numbers and booleans become strings. */
@@ -56,14 +57,16 @@ export async function policyFromFile(path: string): Promise<Policy> {
   return parsePolicyJson(text);
 }
 
-const CLAIM_ENV = /^(VECTRA_\w+|BLOCK_CLIENTS|AWS_NACL_\w+|AWS_REGION|AWS_ROLE_ARN|AWS_EXTERNAL_ID)$/;
+/** Environment variable → claim, for every declared token field (`VECTRA_URL` → `vectra_url` …). */
+const CLAIM_ENV = new Map(Object.keys(ALL_FIELDS).map((k) => [k.toUpperCase(), k]));
 
-/** Claims from the environment for the CLI: `ENGINE_CLAIMS` (JSON), else `VECTRA_URL` → `vectra_url` … */
+/** Claims from the environment for the CLI: `ENGINE_CLAIMS` (JSON), else one variable per declared field. */
 export function claimsFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   if (env.ENGINE_CLAIMS?.trim()) return parseClaimsJson(env.ENGINE_CLAIMS, 'ENGINE_CLAIMS');
   const claims: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && value !== '' && CLAIM_ENV.test(key)) claims[key.toLowerCase()] = value;
+  for (const [name, key] of CLAIM_ENV) {
+    const value = env[name];
+    if (value !== undefined && value !== '') claims[key] = value;
   }
   return claims;
 }

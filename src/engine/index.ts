@@ -67,12 +67,13 @@ export function engineContext(
     deadline: Date.now() + ms,
     log: setup.log,
     moduleInstanceId: undefined,
+    claimsSource: 'engine',
   };
 }
 
 /** One engine run from claims and a policy. Throws only for configuration errors. */
 export async function runEngineWithClaims(setup: EngineSetup): Promise<EngineReport> {
-  const vectraConfig = parseVectraConfig(setup.claims, setup.config);
+  const vectraConfig = parseVectraConfig(setup.claims, setup.config, 'engine');
   if (!vectraConfig) throw new PolicyError('The engine needs vectra_url (and credentials) in its claims');
   // Tags and no-block groups: the policy's own value, else the claims' (the relay's respond uses them).
   const policy = withVectraClaims(setup.policy, vectraConfig);

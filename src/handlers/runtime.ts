@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type RelayConfig } from '../kernel/config.js';
 import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
+import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
 import { lazyRelayGuard } from '../vendors/vectra/lazy-guard.js';
 
@@ -38,6 +39,8 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
+  // The Carbon Black collection's deployment settings (files, timeout, store): parsed now, named if bad.
+  setCollectSettings(collectSettingsFrom(env));
   if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {
     throw new ConfigError('Invalid environment: RELAY_MODULE_KEY (must be at least 32 characters)');
   }

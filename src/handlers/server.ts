@@ -5,7 +5,11 @@
  * lines; with `SECRET_KEY` or rs256 settings it serves the relay alone.
  */
 import { serve } from '@hono/node-server';
+import { claimsFromEnv } from '../engine/entry.js';
+import { toWireError } from '../kernel/errors.js';
 import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
+import { advanceCollections } from '../vendors/carbon-black/collect/runner.js';
+import { collectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { createRuntime } from './runtime.js';
 import { loadModuleKey, loadSecretKey } from './secret-key.js';
 
@@ -32,6 +36,25 @@ const server = serve(
   },
 );
 
+// Carbon Black collections (COLLECT_DIR set): this process is also the collect
+// function, every 10 s, with the deployment's claims (ENGINE_CLAIMS or the
+// upper-cased claim variables, as the engine CLI reads them), never a token's.
+const collect = collectSettings();
+const collectTimer = collect
+  ? setInterval(() => {
+      advanceCollections({
+        claims: claimsFromEnv(process.env),
+        config: runtime.config,
+        log: runtime.log,
+        settings: collect,
+        deadlineMs: 9_000,
+      }).catch((err: unknown) =>
+        runtime.log.warn('collection run failed', { reason: toWireError(err).message }),
+      );
+    }, 10_000)
+  : undefined;
+collectTimer?.unref();
+
 function sandboxBanner(s: Sandbox, url: string): string {
   const h = `-H "Authorization: Bearer $JWT" -H 'Content-Type: application/json'`;
   return [
@@ -55,6 +78,7 @@ function sandboxBanner(s: Sandbox, url: string): string {
 }
 
 const stop = () => {
+  if (collectTimer) clearInterval(collectTimer);
   server.close();
   void sandbox?.close().finally(() => process.exit(0));
   if (!sandbox) process.exit(0);

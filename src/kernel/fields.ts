@@ -26,7 +26,8 @@ export interface FieldSpec<S extends z.ZodMiniType = z.ZodMiniType> {
   readonly secret?: boolean;
   /** Form type; default `password` when secret, `options` when `options` is set, else `string`. */
   readonly kind?: FieldKind;
-  readonly options?: readonly string[];
+  /** Choices of an `options` field (form value and label). */
+  readonly options?: readonly { readonly value: string; readonly label: string }[];
 }
 
 export type FieldSpecs = Readonly<Record<string, FieldSpec>>;

@@ -5,8 +5,12 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
+import { carbonBlackFake } from './carbon-black/index.js';
+import { ciscoAsaHttpFake } from './cisco_asa_http/index.js';
+import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
+import { panFake } from './pan/index.js';
 
 /** VAR's test client has no upstream: its whole state is the Vectra tags. */
 const noUpstream = (module: string): FakeDeclaration => ({
@@ -16,5 +20,9 @@ const noUpstream = (module: string): FakeDeclaration => ({
 
 export const fakes = {
   aws_nacl: ec2Fake,
+  pan: panFake,
+  cisco_fmc: ciscoFmcFake,
+  cisco_asa_http: ciscoAsaHttpFake,
+  carbon_black: carbonBlackFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;

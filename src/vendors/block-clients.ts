@@ -10,6 +10,10 @@ import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
 import { awsNaclClient } from './aws-nacl/index.js';
+import { carbonBlackClient } from './carbon-black/index.js';
+import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
+import { ciscoFmcClient } from './cisco_fmc/index.js';
+import { panClient } from './pan/index.js';
 import { testClient } from './test-client/index.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: each declaration has its own settings type
@@ -17,6 +21,10 @@ type AnyDeclaration = BlockClientDeclaration<FieldSpecs, any>;
 
 export const blockClients = {
   aws_nacl: awsNaclClient,
+  pan: panClient,
+  cisco_fmc: ciscoFmcClient,
+  cisco_asa_http: ciscoAsaHttpClient,
+  carbon_black: carbonBlackClient,
   test_client: testClient,
 } as const satisfies Record<string, AnyDeclaration>;
 

@@ -44,6 +44,7 @@ describe('stage settings', () => {
       terminationProtection: false,
       tags: {},
       engine: { enabled: false, scheduleMinutes: 15, dryRun: true, memoryMb: 512, timeoutSeconds: 120 },
+      collection: { enabled: false, files: [], timeoutSeconds: 900, retentionDays: 30 },
     });
   });
 

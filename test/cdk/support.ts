@@ -11,10 +11,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { addStage } from '../../cdk/lib/app.js';
 import type { RelayStack } from '../../cdk/lib/relay-stack.js';
 
-/** Creates `<dir>/relay/index.mjs` and `<dir>/engine/index.mjs` stubs. */
+/** Creates `<dir>/{relay,engine,collect}/index.mjs` stubs. */
 export function fakeAssets(): string {
   const dir = mkdtempSync(join(tmpdir(), 'relay-cdk-assets-'));
-  for (const name of ['relay', 'engine']) {
+  for (const name of ['relay', 'engine', 'collect']) {
     mkdirSync(join(dir, name));
     writeFileSync(
       join(dir, name, 'index.mjs'),

@@ -69,7 +69,7 @@ describe('build', () => {
   it('bundles the real relay handler, which answers /version', async () => {
     process.env.LOG_LEVEL = 'SILENT';
     const real = await build({ outdir, functions: ['relay'] });
-    expect(Object.keys(FUNCTIONS)).toEqual(['relay', 'engine']);
+    expect(Object.keys(FUNCTIONS)).toEqual(['relay', 'engine', 'collect']);
     const { handler } = (await import(
       pathToFileURL(join(real.functions.relay?.dir ?? '', 'index.mjs')).href
     )) as {

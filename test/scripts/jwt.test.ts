@@ -147,26 +147,61 @@ describe('collectClaims', () => {
     expect(prompter.asked.filter((a) => a.secret).map((a) => a.question.split(' (')[0])).toEqual([
       'Vectra API token',
       'Vectra API client secret',
+      'Carbon Black Cloud API secret key',
       'Relay module key',
     ]);
-    expect(prompter.asked).toHaveLength(Object.keys(settings.jwt).length - 1);
+    // Unlisted block clients' fields are not asked.
+    const nacl = [
+      'aws_region',
+      'aws_nacl_ids',
+      'aws_nacl_direction',
+      'aws_nacl_rule_range',
+      'aws_role_arn',
+      'aws_external_id',
+      'aws_nacl_dry_run',
+    ];
+    expect(prompter.asked.map((a) => a.question).some((q) => q.startsWith('AWS'))).toBe(false);
+    expect(prompter.asked.length).toBeLessThanOrEqual(Object.keys(settings.jwt).length - 1 - nacl.length);
   });
 
-  it('asks again until a required field is answered', async () => {
-    const prompter = fakePrompter(['', '  ', 'https://b.example']);
-    const claims = await collectClaims(settings, {}, prompter);
-    expect(claims.vectra_url).toBe('https://b.example');
-    expect(prompter.asked.slice(0, 3).map((a) => a.question)).toEqual([
-      expect.stringMatching(/^Vectra Detect URL \[/),
-      'Vectra Detect URL is required: ',
-      'Vectra Detect URL is required: ',
+  it("asks a listed client's required field again until it is answered, and skips unlisted clients", async () => {
+    // Every other field is given (blank where optional): only the NACL ones are asked.
+    const given: Record<string, string> = Object.fromEntries(Object.keys(settings.jwt).map((k) => [k, '']));
+    for (const k of ['aws_region', 'aws_nacl_ids', 'aws_nacl_direction']) delete given[k];
+    Object.assign(given, { vectra_url: 'https://b.example', vectra_token: 't', block_clients: 'aws_nacl' });
+    const prompter = fakePrompter(['', '  ', 'eu-west-1', 'acl-0123456789abcdef0', '']);
+    const claims = await collectClaims(settings, given, prompter);
+    expect(claims.aws_region).toBe('eu-west-1');
+    expect(prompter.asked.filter((a) => a.question.startsWith('AWS region')).map((a) => a.question)).toEqual([
+      expect.stringMatching(/^AWS region \[/),
+      'AWS region is required: ',
+      'AWS region is required: ',
     ]);
   });
 
-  it('fails clearly on missing required fields without a prompter', async () => {
-    await expect(collectClaims(settings, { aws_region: 'eu-west-1' })).rejects.toThrow(
-      'Missing required field: vectra_url (--vectra_url)',
+  it('fails clearly on a token that enables nothing, a bad value or a missing client field', async () => {
+    await expect(collectClaims(settings, { aws_region: 'eu-west-1' })).rejects.toThrow(/enables nothing/);
+    await expect(
+      collectClaims(settings, {
+        block_clients: 'aws_nacl',
+        aws_region: 'eu-west-1',
+        aws_nacl_ids: 'acl-0123456789abcdef0',
+        aws_nacl_direction: 'sideways',
+      }),
+    ).rejects.toThrow(/--aws_nacl_direction is invalid.*"AWS NACL direction" \(custom_aws_nacl_direction\)/);
+    await expect(collectClaims(settings, { block_clients: 'nope' })).rejects.toThrow(
+      /--block_clients is invalid \(must list known block clients/,
     );
+    await expect(collectClaims(settings, { block_clients: 'aws_nacl' })).rejects.toThrow(
+      /--aws_region is missing; it goes in the module form field "AWS region"/,
+    );
+    expect(
+      await collectClaims(settings, {
+        block_clients: 'aws_nacl',
+        aws_region: 'eu-west-1',
+        aws_nacl_ids: 'acl-0123456789abcdef0',
+      }),
+    ).toMatchObject({ block_clients: 'aws_nacl' });
   });
 });
 
@@ -182,7 +217,12 @@ describe('createToken', () => {
 describe('run', () => {
   it('prints the pair, the links and the placeholder note', async () => {
     const io = captureIo();
-    expect(await run(['--vectra_url', 'https://b.example', '--secret', KEY, '--stage', 'dev'], io)).toBe(0);
+    expect(
+      await run(
+        ['--vectra_url', 'https://b.example', '--vectra_token', 't', '--secret', KEY, '--stage', 'dev'],
+        io,
+      ),
+    ).toBe(0);
     const out = io.out();
     expect(out).toContain(`SECRET_KEY: ${KEY}\nJWT: ey`);
     expect(out).toContain('https://securex.apjc.security.cisco.com/settings/modules/available/');
@@ -193,24 +233,30 @@ describe('run', () => {
 
   it('reads the key from stdin and prints JSON', async () => {
     const io = captureIo(`${KEY}\n`);
-    expect(await run(['--secret-stdin', '--json', '--vectra_url', 'https://b.example'], io)).toBe(0);
+    expect(
+      await run(['--secret-stdin', '--json', '--vectra_url', 'https://b.example', '--vectra_token', 't'], io),
+    ).toBe(0);
     const report = JSON.parse(io.out()) as { SECRET_KEY: string; JWT: string; fields: string[] };
     expect(report.SECRET_KEY).toBe(KEY);
-    expect(report.fields).toEqual(['vectra_url']);
+    expect(report.fields).toEqual(['vectra_url', 'vectra_token']);
     await expect(jwtVerify(report.JWT, new TextEncoder().encode(KEY))).resolves.toBeTruthy();
   });
 
   it('writes secrets only to a new 0600 --out file and keeps them off stdout', async () => {
     const file = join(tmp, 'token.json');
     const io = captureIo();
-    expect(await run(['--vectra_url', 'https://b.example', '--out', file, '--json'], io)).toBe(0);
+    expect(
+      await run(['--vectra_url', 'https://b.example', '--vectra_token', 't', '--out', file, '--json'], io),
+    ).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as { SECRET_KEY: string };
     expect(saved.SECRET_KEY).toMatch(/^[A-Za-z0-9]{64}$/);
     expect(io.out()).not.toContain(saved.SECRET_KEY);
-    expect(JSON.parse(io.out())).toMatchObject({ out: file, fields: ['vectra_url'] });
+    expect(JSON.parse(io.out())).toMatchObject({ out: file, fields: ['vectra_url', 'vectra_token'] });
     const again = captureIo();
-    expect(await run(['--vectra_url', 'https://b.example', '--out', file], again)).toBe(2);
+    expect(
+      await run(['--vectra_url', 'https://b.example', '--vectra_token', 't', '--out', file], again),
+    ).toBe(2);
     expect(again.err()).toContain('exists');
   });
 
@@ -239,21 +285,34 @@ describe('run', () => {
     const script = fromRoot('scripts/jwt.ts');
     const ok = spawnSync(
       process.execPath,
-      ['--import', 'tsx', script, '--non-interactive', '--json', '--vectra_url', 'https://b.example'],
+      [
+        '--import',
+        'tsx',
+        script,
+        '--non-interactive',
+        '--json',
+        '--vectra_url',
+        'https://b.example',
+        '--vectra_token',
+        't',
+      ],
       {
         encoding: 'utf8',
         cwd: fromRoot(),
       },
     );
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ generatedSecret: true, fields: ['vectra_url'] });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      generatedSecret: true,
+      fields: ['vectra_url', 'vectra_token'],
+    });
     const missing = spawnSync(process.execPath, ['--import', 'tsx', script, '--aws_region', 'eu-west-1'], {
       encoding: 'utf8',
       cwd: fromRoot(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     expect(missing.status).toBe(2);
-    expect(missing.stderr.trim()).toBe('Missing required field: vectra_url (--vectra_url)');
+    expect(missing.stderr.trim()).toMatch(/^The token enables nothing/);
     expect(missing.stdout).toBe('');
   });
 });

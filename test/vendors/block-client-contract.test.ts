@@ -9,6 +9,8 @@ import { makeConfig } from '../../src/kernel/config.js';
 import { RelayError } from '../../src/kernel/errors.js';
 import type { VectraHost } from '../../src/kernel/model.js';
 import { type FakeEc2, startFakeEc2 } from '../../src/sandbox/ec2/index.js';
+import type { RunningFake } from '../../src/sandbox/fake.js';
+import { fakes } from '../../src/sandbox/fakes.js';
 import {
   type BlockClientId,
   blockClients,
@@ -19,19 +21,26 @@ import { makeContext } from '../helpers/context.js';
 import { makeHost } from '../helpers/objects.js';
 
 let ec2: FakeEc2;
+/** Clients other than the two below run against their registered fake (`src/sandbox/fakes.ts`). */
+const running = new Map<string, RunningFake>();
 beforeAll(async () => {
   ec2 = await startFakeEc2();
   vi.stubEnv('AWS_ENDPOINT_URL_EC2', ec2.url);
+  for (const [id, fake] of Object.entries(fakes)) {
+    if (id !== 'aws_nacl' && id !== 'test_client') running.set(id, await fake.start());
+  }
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   await ec2.close();
+  await Promise.all([...running.values()].map((f) => f.close()));
 });
 
 /** Minimal working claims per client; a client missing here fails the suite. */
 const fixtures = (): Record<string, Record<string, string>> => ({
   aws_nacl: { block_clients: 'aws_nacl', aws_region: 'us-east-1', aws_nacl_ids: ec2.naclIds[0] as string },
   test_client: { block_clients: 'test_client' },
+  ...Object.fromEntries([...running].map(([id, f]) => [id, { block_clients: id, ...f.claims }])),
 });
 
 const host = (over: Partial<VectraHost> = {}): VectraHost =>

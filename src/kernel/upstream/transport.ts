@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 
 export interface TransportRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   /** Absolute URL; must be on the transport's origin. */
   readonly url: string;
   readonly headers?: Record<string, string>;
@@ -36,6 +36,8 @@ export interface TransportResponse {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly text: string;
+  /** The raw body, for binary answers (a file transfer); `text` is its UTF-8 decoding. */
+  readonly bytes?: Buffer;
 }
 
 export interface RetryPolicy {
@@ -67,13 +69,13 @@ const tooLarge = (product: string) =>
     `Unexpected response from ${product}: the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MB.`,
   );
 
-/** The body as text, read only up to `max` bytes: past that the stream is destroyed (the socket closes). */
+/** The body, read only up to `max` bytes: past that the stream is destroyed (the socket closes). */
 async function readCapped(
   product: string,
   body: Dispatcher.ResponseData['body'],
   headers: TransportResponse['headers'],
   max: number,
-): Promise<string> {
+): Promise<Buffer> {
   const declared = Number(headers['content-length']);
   if (Number.isFinite(declared) && declared > max) {
     body.destroy();
@@ -89,7 +91,7 @@ async function readCapped(
     }
     chunks.push(chunk);
   }
-  return new TextDecoder().decode(Buffer.concat(chunks, size));
+  return Buffer.concat(chunks, size);
 }
 
 const pools = new Map<string, Dispatcher>();
@@ -198,8 +200,8 @@ export class Transport {
     };
     try {
       const res = await request(req.url, options as Parameters<typeof request>[1]);
-      const text = await readCapped(this.product, res.body, res.headers, MAX_BODY_BYTES);
-      return { status: res.statusCode, headers: res.headers, text };
+      const bytes = await readCapped(this.product, res.body, res.headers, MAX_BODY_BYTES);
+      return { status: res.statusCode, headers: res.headers, text: new TextDecoder().decode(bytes), bytes };
     } catch (err) {
       throw this.networkError(err);
     }

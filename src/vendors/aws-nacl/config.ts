@@ -68,7 +68,11 @@ export const NACL_FIELDS = {
     schema: z._default(z.enum(['egress', 'ingress', 'both']), 'both'),
     label: 'AWS NACL direction',
     help: 'ingress, egress or both',
-    options: ['both', 'egress', 'ingress'],
+    options: [
+      { value: 'ingress', label: 'Ingress (inbound)' },
+      { value: 'egress', label: 'Egress (outbound)' },
+      { value: 'both', label: 'Both directions' },
+    ],
   },
   aws_nacl_rule_range: {
     schema: z._default(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/)), '1-99'),
@@ -83,7 +87,6 @@ export const NACL_FIELDS = {
   aws_external_id: {
     schema: z.optional(z.string().check(z.regex(EXTERNAL_ID))),
     label: 'AWS role external ID',
-    secret: true,
   },
   aws_nacl_dry_run: {
     schema: z._default(boolString, false),

@@ -9,7 +9,8 @@
 import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import type { Claims } from '../../kernel/context.js';
-import { authError } from '../../kernel/errors.js';
+import { type ClaimsSource, claimsError, type FieldSpecs } from '../../kernel/fields.js';
+import { validateUpstreamUrl } from '../../kernel/upstream/url.js';
 
 export type VectraApiVersion = 'v2.5' | 'v3';
 
@@ -55,31 +56,71 @@ export const VECTRA_DEFAULTS = {
 const text = z.string().check(z.minLength(1), z.maxLength(4096));
 const name = (fallback: string) => z._default(z.string().check(z.minLength(1), z.maxLength(256)), fallback);
 
-const VectraClaimsSchema = z.object({
-  vectra_url: text,
-  vectra_api_version: z.optional(z.enum(['v2.5', 'v3'])),
-  vectra_token: z.optional(text),
-  vectra_client_id: z.optional(text),
-  vectra_client_secret: z.optional(text),
-  vectra_ui_url: z.optional(text),
-  vectra_block_host_tag: name(VECTRA_DEFAULTS.blockHostTag),
-  vectra_unblock_host_tag: name(VECTRA_DEFAULTS.unblockHostTag),
-  vectra_block_account_tag: name(VECTRA_DEFAULTS.blockAccountTag),
-  vectra_unblock_account_tag: name(VECTRA_DEFAULTS.unblockAccountTag),
-  vectra_no_block_host_group: name(VECTRA_DEFAULTS.noBlockHostGroup),
-  vectra_no_block_account_group: name(VECTRA_DEFAULTS.noBlockAccountGroup),
-});
+/** The Vectra fields, as the module form and `npm run jwt` show them; `vectra_url` enables the vendor. */
+export const VECTRA_FIELDS = {
+  vectra_url: {
+    schema: z.optional(text),
+    label: 'Vectra Detect URL',
+    help: 'https://brain.example.com or https://<tenant>.<region>.portal.vectra.ai',
+  },
+  vectra_api_version: {
+    schema: z.optional(z.enum(['v2.5', 'v3'])),
+    label: 'Vectra API version',
+    help: 'e.g. v2.5 (Detect appliance) or v3 (Vectra AI platform)',
+  },
+  vectra_token: {
+    schema: z.optional(text),
+    label: 'Vectra API token',
+    help: 'API token (API v2.x); leave empty when using a client ID and secret',
+    secret: true,
+  },
+  vectra_client_id: {
+    schema: z.optional(text),
+    label: 'Vectra API client ID',
+    help: 'OAuth API client ID; use with the client secret instead of a token',
+  },
+  vectra_client_secret: { schema: z.optional(text), label: 'Vectra API client secret', secret: true },
+  vectra_ui_url: {
+    schema: z.optional(text),
+    label: 'Vectra UI URL',
+    help: 'Base URL for links back to Vectra, when it differs from the API URL',
+  },
+  vectra_block_host_tag: { schema: name(VECTRA_DEFAULTS.blockHostTag), label: 'Host block tag' },
+  vectra_unblock_host_tag: { schema: name(VECTRA_DEFAULTS.unblockHostTag), label: 'Host unblock tag' },
+  vectra_block_account_tag: { schema: name(VECTRA_DEFAULTS.blockAccountTag), label: 'Account block tag' },
+  vectra_unblock_account_tag: {
+    schema: name(VECTRA_DEFAULTS.unblockAccountTag),
+    label: 'Account unblock tag',
+  },
+  vectra_no_block_host_group: {
+    schema: name(VECTRA_DEFAULTS.noBlockHostGroup),
+    label: 'Never-block host group',
+  },
+  vectra_no_block_account_group: {
+    schema: name(VECTRA_DEFAULTS.noBlockAccountGroup),
+    label: 'Never-block account group',
+  },
+} as const satisfies FieldSpecs;
+
+const VectraClaimsSchema = z.object(
+  Object.fromEntries(Object.entries(VECTRA_FIELDS).map(([k, f]) => [k, f.schema])) as {
+    [K in keyof typeof VECTRA_FIELDS]: (typeof VECTRA_FIELDS)[K]['schema'];
+  },
+);
 
 const API_PATH: Record<VectraApiVersion, string> = { 'v2.5': '/api/v2.5', v3: '/api/v3.4' };
-
-const payloadError = (detail: string) => authError(`Wrong JWT payload structure: ${detail}`);
 
 /**
  * Reads the Vectra fields from the claims. `undefined` when `vectra_url` is
  * absent; throws `authorization error` naming the field when something is
  * missing or malformed.
  */
-export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraConfig | undefined {
+export function parseVectraConfig(
+  claims: Claims,
+  config: RelayConfig,
+  source: ClaimsSource = 'jwt',
+): VectraConfig | undefined {
+  const payloadError = (detail: string) => claimsError(source, detail);
   const picked: Record<string, string> = {};
   for (const [key, value] of Object.entries(claims)) {
     if (key.startsWith('vectra_') && typeof value === 'string' && value.trim() !== '') {
@@ -93,16 +134,18 @@ export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraCo
     throw payloadError(`${field} is invalid`);
   }
   const c = parsed.data;
-  const url = validateUpstreamUrl(c.vectra_url, 'vectra_url', config);
+  const url = validateUpstreamUrl(c.vectra_url ?? picked.vectra_url, 'vectra_url', config, source);
   const uiUrl =
-    c.vectra_ui_url === undefined ? url : validateUpstreamUrl(c.vectra_ui_url, 'vectra_ui_url', config);
+    c.vectra_ui_url === undefined
+      ? url
+      : validateUpstreamUrl(c.vectra_ui_url, 'vectra_ui_url', config, source);
   const apiVersion: VectraApiVersion =
     c.vectra_api_version ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
   return Object.freeze({
     url,
     apiVersion,
     apiBase: `${url}${API_PATH[apiVersion]}`,
-    auth: pickAuth(c, url, apiVersion),
+    auth: pickAuth(c, url, apiVersion, payloadError),
     uiUrl,
     blockHostTag: c.vectra_block_host_tag,
     unblockHostTag: c.vectra_unblock_host_tag,
@@ -113,7 +156,12 @@ export function parseVectraConfig(claims: Claims, config: RelayConfig): VectraCo
   });
 }
 
-function pickAuth(c: z.infer<typeof VectraClaimsSchema>, url: string, version: VectraApiVersion): VectraAuth {
+function pickAuth(
+  c: z.infer<typeof VectraClaimsSchema>,
+  url: string,
+  version: VectraApiVersion,
+  payloadError: (detail: string) => Error,
+): VectraAuth {
   const { vectra_client_id: id, vectra_client_secret: secret, vectra_token: token } = c;
   if (id !== undefined && secret === undefined) throw payloadError('vectra_client_secret is missing');
   if (secret !== undefined && id === undefined) throw payloadError('vectra_client_id is missing');
@@ -124,37 +172,4 @@ function pickAuth(c: z.infer<typeof VectraClaimsSchema>, url: string, version: V
   if (version === 'v3') throw payloadError('vectra_client_id and vectra_client_secret are missing');
   if (token === undefined) throw payloadError('vectra_token is missing');
   return { kind: 'token', token };
-}
-
-/** True for `localhost`, 127.0.0.0/8 and `::1`. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-/**
- * Checks a user-supplied upstream URL: https only (http just for loopback when
- * the deployment allows it), no userinfo, no query or fragment. Returns it
- * normalised without a trailing slash.
- */
-export function validateUpstreamUrl(raw: string, field: string, config: RelayConfig): string {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw payloadError(`${field} is not a valid URL`);
-  }
-  if (u.username !== '' || u.password !== '') throw payloadError(`${field} must not contain credentials`);
-  if (u.search !== '' || u.hash !== '' || raw.includes('?') || raw.includes('#')) {
-    throw payloadError(`${field} must not contain a query or fragment`);
-  }
-  if (u.protocol === 'http:') {
-    if (!(config.allowLoopbackUpstreams && isLoopbackHost(u.hostname))) {
-      throw payloadError(`${field} must use https`);
-    }
-  } else if (u.protocol !== 'https:') {
-    throw payloadError(`${field} must use https`);
-  }
-  return `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
 }
