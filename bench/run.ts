@@ -7,6 +7,7 @@ import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchLambda } from './lambda.js';
+import { benchMemory } from './memory.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
 import { benchVectra } from './vectra.js';
@@ -24,6 +25,7 @@ const all: Bench[] = [
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
   ['Lambda handler: cold start, per request, memory', () => benchLambda()],
+  ['memory a token holder can make the process hold', benchMemory],
 ];
 
 // `npm run bench -- relay nacl` runs only the benchmarks whose name contains one of the words.

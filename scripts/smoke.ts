@@ -5,15 +5,22 @@
  *
  *   npm run smoke                                  # self-contained (CI)
  *   npm run smoke -- --url http://127.0.0.1:9090 --jwt "$JWT" --ec2-state http://127.0.0.1:9092/_state
+ *   npm run smoke -- --clients fortinet,pan      # plus a block/unblock walk per block client (or `all`)
  */
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createRuntime } from '../src/handlers/runtime.js';
-import { startSandbox } from '../src/sandbox/index.js';
+import { DEFAULT_SANDBOX_CLIENTS, type Sandbox, sandboxClients, startSandbox } from '../src/sandbox/index.js';
 import { SCENARIO } from '../src/sandbox/vectra-brain/index.js';
+import { clientSteps } from './lib/smoke-clients.js';
 
 const { values } = parseArgs({
-  options: { url: { type: 'string' }, jwt: { type: 'string' }, 'ec2-state': { type: 'string' } },
+  options: {
+    url: { type: 'string' },
+    jwt: { type: 'string' },
+    'ec2-state': { type: 'string' },
+    clients: { type: 'string' },
+  },
 });
 
 type Json = Record<string, unknown> & { data?: unknown; errors?: { code: string; message: string }[] };
@@ -23,8 +30,12 @@ async function main(): Promise<number> {
   let jwt = values.jwt ?? '';
   let ec2State = values['ec2-state'];
   let stop = async () => {};
+  // The sandbox always enables the default clients (the core walk below uses aws_nacl).
+  const walked = values.clients ? sandboxClients(values.clients) : [];
+  let fakes: Sandbox['fakes'] | undefined;
   if (!base) {
-    const sandbox = await startSandbox();
+    const sandbox = await startSandbox({}, [...new Set([...DEFAULT_SANDBOX_CLIENTS, ...walked])]);
+    fakes = sandbox.fakes;
     Object.assign(process.env, sandbox.env, { LOG_LEVEL: 'ERROR', PORT: '0' });
     const runtime = createRuntime(process.env, async () => process.env.SECRET_KEY);
     const server = serve({ fetch: runtime.app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -146,6 +157,13 @@ async function main(): Promise<number> {
         return `${JSON.stringify(r.data)}, NACL denies: ${left}`;
       },
     ],
+    ...walked.flatMap((module) =>
+      clientSteps(module, {
+        post: async (path, body) => ok(await post(path, body)),
+        ip,
+        ...(fakes ? { fakes } : {}),
+      }),
+    ),
     ['tiles', async () => `${(ok(await post('/tiles')).data as unknown[]).length} tiles`],
     [
       'tile-data',

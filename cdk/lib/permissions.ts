@@ -17,7 +17,8 @@ export function blockingStatements(s: Pick<StageSettings, 'naclArns' | 'roleArns
     out.push(
       new iam.PolicyStatement({
         sid: 'ChangeStageNetworkAcls',
-        actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+        // No ReplaceNetworkAclEntry: never called, and it could rewrite anyone's rule (the 100 allow).
+        actions: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry'],
         resources: [...s.naclArns],
       }),
       new iam.PolicyStatement({

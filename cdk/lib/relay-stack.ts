@@ -9,10 +9,12 @@
  */
 
 import {
+  type aws_apigatewayv2 as apigwv2,
   CfnOutput,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as cwActions,
   Duration,
+  aws_lambda_destinations as destinations,
   aws_events as events,
   aws_iam as iam,
   aws_lambda as lambda,
@@ -23,6 +25,7 @@ import {
   aws_s3 as s3,
   aws_secretsmanager as secretsmanager,
   aws_sns as sns,
+  aws_sqs as sqs,
   Tags,
   aws_events_targets as targets,
 } from 'aws-cdk-lib';
@@ -91,11 +94,21 @@ export class RelayStack extends Stack {
       description: `Vectra Detect XDR relay (${stage})`,
       createDefaultStage: false,
     });
-    this.api.addStage('DefaultStage', {
+    const apiStage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       ...(s.apiThrottle ? { throttle: s.apiThrottle } : {}),
     });
+    // Access logs: who called, when, with what answer. No header is logged (so no Authorization).
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      logGroupName: `/aws/apigateway/${prefix}`,
+      retention: s.logRetentionDays as logs.RetentionDays,
+      removalPolicy,
+    });
+    (apiStage.node.defaultChild as apigwv2.CfnStage).accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify(ACCESS_LOG_FORMAT),
+    };
     const publicUrl = s.publicUrl ?? this.api.apiEndpoint;
 
     if (s.authMode === 'hs256') {
@@ -118,12 +131,21 @@ export class RelayStack extends Stack {
       });
     }
 
+    // Settings both functions share: what the deployment (never a token) decides.
+    const sharedEnv: Record<string, string> = {
+      RELAY_STAGE: stage,
+      NACL_RULE_BAND: s.naclRuleBand,
+      LOG_LEVEL: s.logLevel,
+    };
+    if (s.upstreamAllowedCidrs.length) sharedEnv.UPSTREAM_ALLOWED_CIDRS = s.upstreamAllowedCidrs.join(',');
+    if (s.upstreamAllowedHosts.length) sharedEnv.UPSTREAM_ALLOWED_HOSTS = s.upstreamAllowedHosts.join(',');
     const relayEnv: Record<string, string> = {
+      ...sharedEnv,
       AUTH_MODE: s.authMode,
       JWKS_ALLOWED_HOSTS: s.jwksAllowedHosts.join(','),
       RELAY_PUBLIC_URL: publicUrl,
-      LOG_LEVEL: s.logLevel,
     };
+    if (s.jwtRequireExp) relayEnv.JWT_REQUIRE_EXP = 'true';
     if (this.secretKey) relayEnv.SECRET_KEY_ARN = this.secretKey.secretArn;
     if (this.moduleKey) relayEnv.RELAY_MODULE_KEY_ARN = this.moduleKey.secretArn;
     if (s.naclProtectedCidrs.length) relayEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
@@ -180,12 +202,18 @@ export class RelayStack extends Stack {
       }),
     });
 
-    const alarm = (id: string, name: string, metric: cloudwatch.IMetric, description: string): void => {
+    const alarm = (
+      id: string,
+      name: string,
+      metric: cloudwatch.IMetric,
+      description: string,
+      threshold = 1,
+    ): void => {
       const a = new cloudwatch.Alarm(this, id, {
         alarmName: `${prefix}-${name}`,
         alarmDescription: description,
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -256,9 +284,9 @@ export class RelayStack extends Stack {
         removalPolicy,
       });
       const engineEnv: Record<string, string> = {
+        ...sharedEnv,
         ENGINE_SECRET_ARN: this.engineSecret.secretArn,
         ENGINE_DRY_RUN: String(s.engine.dryRun),
-        LOG_LEVEL: s.logLevel,
       };
       if (s.engine.policy !== undefined) engineEnv.ENGINE_POLICY = JSON.stringify(s.engine.policy);
       if (s.naclProtectedCidrs.length) engineEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
@@ -276,6 +304,20 @@ export class RelayStack extends Stack {
         settings: s,
         removalPolicy,
       });
+      // The schedule invokes asynchronously: without this, Lambda retries a failed run twice and
+      // keeps throttled events for 6 hours, so late runs would pile up behind concurrency 1.
+      const failedRuns = new sqs.Queue(this, 'EngineFailedRuns', {
+        queueName: `${prefix}-engine-failed-runs`,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        removalPolicy,
+      });
+      this.engineFunction.configureAsyncInvoke({
+        retryAttempts: 0,
+        maxEventAge: Duration.seconds(Math.min(21_600, Math.max(60, s.engine.scheduleMinutes * 60))),
+        onFailure: new destinations.SqsDestination(failedRuns),
+      });
       new events.Rule(this, 'EngineSchedule', {
         ruleName: `${prefix}-engine-schedule`,
         description: `Runs the ${prefix} automated-response engine every ${s.engine.scheduleMinutes} min`,
@@ -287,6 +329,34 @@ export class RelayStack extends Stack {
         'engine-errors',
         this.engineFunction.metricErrors({ period: Duration.minutes(Math.max(5, s.engine.scheduleMinutes)) }),
         'An automated-response engine run failed.',
+      );
+      alarm(
+        'EngineThrottlesAlarm',
+        'engine-throttles',
+        this.engineFunction.metricThrottles({
+          period: Duration.minutes(Math.max(5, s.engine.scheduleMinutes)),
+          statistic: 'Sum',
+        }),
+        'An engine run was throttled: the previous run was still going (runs must not overlap).',
+      );
+      alarm(
+        'EngineDurationAlarm',
+        'engine-duration',
+        this.engineFunction.metricDuration({
+          period: Duration.minutes(Math.max(5, s.engine.scheduleMinutes)),
+          statistic: 'Maximum',
+        }),
+        'An engine run took over 80% of its timeout: it is close to being cut off.',
+        s.engine.timeoutSeconds * 1000 * 0.8,
+      );
+      alarm(
+        'EngineFailedRunsAlarm',
+        'engine-failed-runs',
+        failedRuns.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(5),
+          statistic: 'Maximum',
+        }),
+        'A scheduled engine event failed or expired and was sent to the failed-runs queue.',
       );
       new CfnOutput(this, 'EngineSecretArn', {
         value: this.engineSecret.secretArn,
@@ -428,6 +498,20 @@ export class RelayStack extends Stack {
     return fn;
   }
 }
+
+/** HTTP API access log line: request id, caller, route, status, latency; never a header. */
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  ip: '$context.identity.sourceIp',
+  method: '$context.httpMethod',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationError: '$context.integrationErrorMessage',
+};
 
 const APPLICATION_LOG_LEVEL: Readonly<Record<StageSettings['logLevel'], lambda.ApplicationLogLevel>> = {
   DEBUG: lambda.ApplicationLogLevel.DEBUG,

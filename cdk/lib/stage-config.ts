@@ -124,6 +124,24 @@ export const StageSettingsSchema = z
     roleArns: z.array(RoleArn).transform(uniq).default([]),
     /** `NACL_PROTECTED_CIDRS`: never blocked, whatever the request says. */
     naclProtectedCidrs: z.array(Cidr).transform(uniq).default([]),
+    /**
+     * `NACL_RULE_BAND`: the rule numbers the relay owns in every NACL (a token may only
+     * narrow it). Keep it below the first allow rule (100 on a default NACL).
+     */
+    naclRuleBand: z
+      .string()
+      .regex(/^\d{1,5}-\d{1,5}$/, 'expected lo-hi such as 1-99')
+      .refine((v) => {
+        const [lo = 0, hi = 0] = v.split('-').map(Number);
+        return lo >= 1 && hi <= 32766 && lo <= hi;
+      }, 'expected lo-hi within 1-32766')
+      .default('1-99'),
+    /** `UPSTREAM_ALLOWED_CIDRS`: non-public addresses token URLs may reach (a brain on a private network). */
+    upstreamAllowedCidrs: z.array(Cidr).transform(uniq).default([]),
+    /** `UPSTREAM_ALLOWED_HOSTS`: when set, the only host names token URLs may use. */
+    upstreamAllowedHosts: z.array(Hostname).transform(uniq).default([]),
+    /** `JWT_REQUIRE_EXP`: refuse tokens without `exp` (XDR configuration tokens may lack it). */
+    jwtRequireExp: z.boolean().default(false),
     logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
     logRetentionDays: Retention.default(30),
     memoryMb: z.int().min(128).max(10240).default(512),
@@ -137,7 +155,7 @@ export const StageSettingsSchema = z
     apiThrottle: z
       .strictObject({ rateLimit: z.number().positive().max(10_000), burstLimit: z.int().min(1).max(5000) })
       .optional(),
-    /** Alarms notify this topic when set. */
+    /** Every alarm notifies this topic when set (set it in production). */
     alarmTopicArn: TopicArn.optional(),
     /** What happens to log groups and secrets when the stack is deleted. */
     removalPolicy: z.enum(['retain', 'destroy']).default('retain'),

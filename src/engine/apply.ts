@@ -23,6 +23,7 @@
  */
 import { audit } from '../kernel/audit.js';
 import type { BlockClient } from '../kernel/block-client.js';
+import { ownMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { type Applier, eligibleClients, oneAtATime } from '../var/applier.js';
 import type { VarPort } from '../var/ports.js';
@@ -71,9 +72,11 @@ export async function step(
 ): Promise<ActionRecord> {
   const started = performance.now();
   let result: StepResult;
+  let caught: unknown;
   try {
     result = await fn();
   } catch (err) {
+    caught = err;
     result = { elements: [], outcome: 'failure', error: errorText(err) };
   }
   const record: ActionRecord = { ...target, ...result };
@@ -87,7 +90,8 @@ export async function step(
     client: target.client,
     elements: result.elements,
     outcome: result.outcome,
-    error: result.error,
+    // The audit trail keeps our own words only, never upstream text.
+    error: caught !== undefined ? ownMessage(caught) : result.error,
     moduleInstanceId: ctx.moduleInstanceId,
     durationMs: Math.round(performance.now() - started),
     source: 'engine',

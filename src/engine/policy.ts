@@ -128,7 +128,12 @@ export function parsePolicy(input: unknown): Policy {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => {
       const path = i.path.map(String).join('.') || '(document)';
-      return i.code === 'unrecognized_keys' ? `unknown key(s) ${i.keys.join(', ')}` : `${path}: ${i.message}`;
+      return i.code === 'unrecognized_keys'
+        ? `unknown key(s) ${i.keys
+            .slice(0, 5)
+            .map((k) => k.slice(0, 40))
+            .join(', ')}`
+        : `${path}: ${i.message}`;
     });
     throw new PolicyError(`Invalid engine policy: ${problems.join('; ')}`);
   }

@@ -18,9 +18,9 @@
  *   marker lists, so reconciling costs no extra read.
  */
 import type { LimitFunction } from 'p-limit';
-import type { VectraAccount, VectraDetection, VectraHost } from '../kernel/model.js';
+import type { VectraAccount, VectraDetection, VectraHost, VectraObjectKind } from '../kernel/model.js';
 import type { EnginePort, EntityQuery } from '../var/ports.js';
-import { BLOCKED_MARKERS } from '../var/state.js';
+import { BLOCKED_MARKERS, PENDING_MARKERS } from '../var/state.js';
 import { type AlgebraResult, addReason, type BlockReason, computeSets, passes } from './algebra.js';
 import type { Policy, ThreatCertainty } from './policy.js';
 
@@ -39,6 +39,23 @@ interface Deps {
 
 const withTag = <T extends { allTags: readonly string[] }>(items: readonly T[], tag: string): T[] =>
   items.filter((o) => o.allTags.includes(tag));
+
+/**
+ * Objects recorded as blocked (the marker) or with a block under way (`VAR
+ * Pending` tags): both are "blocked" to the policy, so a pending block that
+ * still matches is confirmed by the reconcile, and one that no longer matches
+ * is cancelled by the unblock — never started again as a new block.
+ */
+async function blockedOrPending<T extends { id: number; allTags: readonly string[] }>(
+  list: (q: { tags: string }) => Promise<T[]>,
+  kind: VectraObjectKind,
+): Promise<T[]> {
+  const [blocked, pending] = await Promise.all([
+    list({ tags: BLOCKED_MARKERS[kind] }).then((l) => withTag(l, BLOCKED_MARKERS[kind])),
+    list({ tags: PENDING_MARKERS[kind] }).then((l) => withTag(l, PENDING_MARKERS[kind])),
+  ]);
+  return [...byId(blocked, pending).values()];
+}
 
 const byId = <T extends { id: number }>(...lists: ReadonlyArray<readonly T[]>): Map<number, T> => {
   const m = new Map<number, T>();
@@ -149,7 +166,7 @@ export async function selectHosts(deps: Deps): Promise<KindSelection<VectraHost>
         : [],
     p.BLOCK_HOST_GROUP_NAME ? port.hostGroupMemberIds(p.BLOCK_HOST_GROUP_NAME) : [],
     typedDetections(port, typesTc ? p.BLOCK_HOST_DETECTION_TYPES : []),
-    port.listHosts({ tags: BLOCKED_MARKERS.host }).then((l) => withTag(l, BLOCKED_MARKERS.host)),
+    blockedOrPending((q) => port.listHosts(q), 'host'),
     p.EXPLICIT_UNBLOCK
       ? port.listHosts({ tags: p.UNBLOCK_HOST_TAG }).then((l) => withTag(l, p.UNBLOCK_HOST_TAG))
       : null,
@@ -202,7 +219,7 @@ export async function selectAccounts(deps: Deps): Promise<KindSelection<VectraAc
         : [],
     p.BLOCK_ACCOUNT_GROUP_NAME ? port.accountGroupMembers(p.BLOCK_ACCOUNT_GROUP_NAME) : [],
     typedDetections(port, typesTc ? p.BLOCK_ACCOUNT_DETECTION_TYPES : []),
-    port.listAccounts({ tags: BLOCKED_MARKERS.account }).then((l) => withTag(l, BLOCKED_MARKERS.account)),
+    blockedOrPending((q) => port.listAccounts(q), 'account'),
     p.EXPLICIT_UNBLOCK
       ? port.listAccounts({ tags: p.UNBLOCK_ACCOUNT_TAG }).then((l) => withTag(l, p.UNBLOCK_ACCOUNT_TAG))
       : null,
@@ -243,7 +260,6 @@ export async function selectAccounts(deps: Deps): Promise<KindSelection<VectraAc
 
 export async function selectDetections(deps: Deps): Promise<KindSelection<VectraDetection>> {
   const { port, policy: p } = deps;
-  const marker = BLOCKED_MARKERS.detection;
   const hostTc = p.EXTERNAL_BLOCK_HOST_TC;
   const [noBlockHosts, tagged, typed, scoredHosts, blocked, unblockTagged] = await Promise.all([
     p.NO_BLOCK_HOST_GROUP_NAME ? port.hostGroupMemberIds(p.NO_BLOCK_HOST_GROUP_NAME) : [],
@@ -252,7 +268,7 @@ export async function selectDetections(deps: Deps): Promise<KindSelection<Vectra
       .then((l) => withTag(l, p.EXTERNAL_BLOCK_DETECTION_TAG)),
     typedDetections(port, p.EXTERNAL_BLOCK_DETECTION_TYPES),
     hostTc ? scored((q) => port.listHosts(q), hostTc) : [],
-    port.listDetections({ tags: marker }).then((l) => withTag(l, marker)),
+    blockedOrPending((q) => port.listDetections(q), 'detection'),
     p.EXPLICIT_UNBLOCK
       ? port
           .listDetections({ tags: p.EXTERNAL_UNBLOCK_DETECTION_TAG })

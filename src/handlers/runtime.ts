@@ -44,6 +44,10 @@ export function createRuntime(
   if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {
     throw new ConfigError('Invalid environment: RELAY_MODULE_KEY (must be at least 32 characters)');
   }
+  if (config.authMode === 'rs256' && config.publicUrl === undefined) {
+    // Without it the audience would come from the Host header: a token made for another relay would pass.
+    throw new ConfigError('Invalid environment: RELAY_PUBLIC_URL (required when AUTH_MODE is rs256)');
+  }
   if (config.authMode === 'rs256' && !env.RELAY_MODULE_KEY && !env.RELAY_MODULE_KEY_ARN) {
     log.warn('No RELAY_MODULE_KEY: any XDR tenant whose module points here can use this relay', {
       hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',

@@ -7,7 +7,7 @@
 import { serve } from '@hono/node-server';
 import { claimsFromEnv } from '../engine/entry.js';
 import { toWireError } from '../kernel/errors.js';
-import { type Sandbox, startSandbox, wantsSandbox } from '../sandbox/index.js';
+import { type Sandbox, sandboxClients, startSandbox, wantsSandbox } from '../sandbox/index.js';
 import { advanceCollections } from '../vendors/carbon-black/collect/runner.js';
 import { collectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { createRuntime } from './runtime.js';
@@ -15,10 +15,14 @@ import { loadModuleKey, loadSecretKey } from './secret-key.js';
 
 let sandbox: Sandbox | undefined;
 if (wantsSandbox(process.env)) {
-  sandbox = await startSandbox({
-    brain: Number(process.env.SANDBOX_BRAIN_PORT ?? 9091),
-    ec2: Number(process.env.SANDBOX_EC2_PORT ?? 9092),
-  });
+  sandbox = await startSandbox(
+    {
+      brain: Number(process.env.SANDBOX_BRAIN_PORT ?? 9091),
+      ec2: Number(process.env.SANDBOX_EC2_PORT ?? 9092),
+    },
+    // SANDBOX_CLIENTS=all (or a list) also starts those block clients' fakes and enables them.
+    sandboxClients(process.env.SANDBOX_CLIENTS),
+  );
   Object.assign(process.env, sandbox.env);
 }
 

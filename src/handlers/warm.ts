@@ -73,6 +73,9 @@ export async function warmUp(
     ),
     step('vectra', () => import('../vendors/vectra/service.js')),
   ]);
-  await Promise.race([network, new Promise((resolve) => setTimeout(resolve, opts.networkBudgetMs ?? NETWORK_BUDGET_MS).unref())]);
+  await Promise.race([
+    network,
+    new Promise((resolve) => setTimeout(resolve, opts.networkBudgetMs ?? NETWORK_BUDGET_MS).unref()),
+  ]);
   return timings;
 }

@@ -74,8 +74,69 @@ export function refusal(c: Cidr, policy: BlockPolicy): string | undefined {
   if (c.prefix === 0) return `Refusing to deny ${c.text}: it is the whole address space.`;
   const min = c.family === 4 ? policy.minPrefixV4 : policy.minPrefixV6;
   if (c.prefix < min) return `Refusing to deny ${c.text}: prefixes shorter than /${min} are not allowed.`;
+  const special = specialRange(c);
+  if (special) return `Refusing to deny ${c.text}: it overlaps the special-purpose range ${special}.`;
   const hit = policy.protectedCidrs.find((p) => overlaps(p, c));
   if (hit) return `Refusing to deny ${c.text}: it overlaps the protected range ${hit.text}.`;
+  // The same IPv4 address written inside IPv6 (mapped, NAT64, 6to4) is the same host.
+  const v4 = embeddedV4(c);
+  if (v4 === 'all') return `Refusing to deny ${c.text}: it covers every IPv4 address embedded in IPv6.`;
+  if (v4) {
+    const inner = specialRange(v4) ?? policy.protectedCidrs.find((p) => overlaps(p, v4))?.text;
+    if (inner) return `Refusing to deny ${c.text}: it embeds ${v4.text}, which overlaps ${inner}.`;
+  }
+  return undefined;
+}
+
+/**
+ * Addresses a NACL deny must never name (RFC 6890 special purposes that
+ * carry the host's own plumbing): "this network", loopback, link-local
+ * (the VPC's DNS, metadata and time services live at 169.254.169.253/254/123),
+ * multicast, reserved and broadcast; in IPv6 the unspecified and loopback
+ * addresses, link-local and multicast. Private, shared (100.64/10) and
+ * documentation ranges stay blockable: internal hosts are what VAR blocks.
+ */
+const SPECIAL: readonly [string, string][] = [
+  ['0.0.0.0/8', 'this network'],
+  ['127.0.0.0/8', 'loopback'],
+  ['169.254.0.0/16', 'link-local'],
+  ['224.0.0.0/4', 'multicast'],
+  ['240.0.0.0/4', 'reserved'],
+  ['255.255.255.255/32', 'broadcast'],
+  ['::/128', 'unspecified'],
+  ['::1/128', 'loopback'],
+  ['fe80::/10', 'link-local'],
+  ['ff00::/8', 'multicast'],
+];
+const SPECIAL_CIDRS = SPECIAL.map(([text, name]) => ({ cidr: parseCidr(text) as Cidr, name }));
+
+/** `range (name)` of the first special-purpose range `c` overlaps, or undefined. */
+export function specialRange(c: Cidr): string | undefined {
+  const hit = SPECIAL_CIDRS.find((s) => overlaps(s.cidr, c));
+  return hit ? `${hit.cidr.text} (${hit.name})` : undefined;
+}
+
+/** IPv6 ranges that carry an IPv4 address, and the bit offset where it starts. */
+const EMBEDDINGS = [
+  { cidr: parseCidr('::ffff:0:0/96') as Cidr, at: 96 }, // IPv4-mapped
+  { cidr: parseCidr('64:ff9b::/96') as Cidr, at: 96 }, // NAT64 well-known prefix
+  { cidr: parseCidr('2002::/16') as Cidr, at: 16 }, // 6to4
+];
+
+/**
+ * The IPv4 range an IPv6 CIDR embeds: undefined when it embeds none, `'all'`
+ * when it spans a whole embedding prefix (so every IPv4 address).
+ */
+export function embeddedV4(c: Cidr): Cidr | 'all' | undefined {
+  if (c.family !== 6) return undefined;
+  for (const e of EMBEDDINGS) {
+    if (!overlaps(e.cidr, c)) continue;
+    if (c.prefix <= e.cidr.prefix) return 'all';
+    const prefix = Math.min(32, c.prefix - e.at);
+    if (prefix <= 0) return 'all';
+    const network = (c.network >> BigInt(128 - e.at - 32)) & 0xffffffffn & mask(4, prefix);
+    return { family: 4, network, prefix, text: `${format(4, network)}/${prefix}` };
+  }
   return undefined;
 }
 

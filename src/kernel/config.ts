@@ -50,6 +50,17 @@ const EnvSchema = z.object({
   NACL_MIN_PREFIX_V4: z._default(int(0, 32), 16),
   NACL_MIN_PREFIX_V6: z._default(int(0, 128), 48),
   NACL_PROTECTED_CIDRS: z._default(list, []),
+  NACL_RULE_BAND: z._default(
+    z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'expected lo-hi')),
+    '1-99',
+  ),
+  UPSTREAM_ALLOWED_CIDRS: z._default(list, []),
+  UPSTREAM_ALLOWED_HOSTS: z._default(list, []),
+  JWT_REQUIRE_EXP: z._default(bool, false),
+  RELAY_STAGE: z._default(
+    z.string().check(z.regex(/^[\w+=,.@-]{1,32}$/, 'expected up to 32 of [A-Za-z0-9_+=,.@-]')),
+    'local',
+  ),
 });
 
 export interface RelayConfig {
@@ -69,6 +80,16 @@ export interface RelayConfig {
   readonly naclMinPrefixV4: number;
   readonly naclMinPrefixV6: number;
   readonly naclProtectedCidrs: readonly string[];
+  /** `NACL_RULE_BAND`: the rule numbers the relay owns in every NACL; a token may only narrow it. */
+  readonly naclRuleBand: { readonly lo: number; readonly hi: number };
+  /** `UPSTREAM_ALLOWED_CIDRS`: non-public upstream addresses the deployment allows (brains on private networks). */
+  readonly upstreamAllowedCidrs: readonly string[];
+  /** `UPSTREAM_ALLOWED_HOSTS`: when set, the only upstream host names a token may point at. */
+  readonly upstreamAllowedHosts: readonly string[];
+  /** `JWT_REQUIRE_EXP`: refuse tokens without `exp` (off by default: XDR configuration tokens may lack it). */
+  readonly jwtRequireExp: boolean;
+  /** `RELAY_STAGE`: the deployment stage, named in STS session names (CloudTrail). */
+  readonly stage: string;
   readonly version: string;
   readonly maxBodyBytes: number;
   readonly maxObservables: number;
@@ -102,6 +123,16 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
       `Invalid environment: NACL_PROTECTED_CIDRS (${badCidr.slice(0, 50)} is not an IP or CIDR)`,
     );
   }
+  const [lo = 0, hi = 0] = e.NACL_RULE_BAND.split('-').map((x) => Number(x.trim()));
+  if (lo < 1 || hi > 32766 || lo > hi) {
+    throw new ConfigError('Invalid environment: NACL_RULE_BAND (must be lo-hi within 1-32766)');
+  }
+  const badUpstream = e.UPSTREAM_ALLOWED_CIDRS.find((c) => parseCidr(c) === undefined);
+  if (badUpstream !== undefined) {
+    throw new ConfigError(
+      `Invalid environment: UPSTREAM_ALLOWED_CIDRS (${badUpstream.slice(0, 50)} is not an IP or CIDR)`,
+    );
+  }
   if (e.AUTH_MODE === 'hs256' && e.SECRET_KEY !== undefined && e.SECRET_KEY.length < 32) {
     throw new ConfigError('Invalid environment: SECRET_KEY (must be at least 32 characters)');
   }
@@ -120,6 +151,11 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
     naclMinPrefixV4: e.NACL_MIN_PREFIX_V4,
     naclMinPrefixV6: e.NACL_MIN_PREFIX_V6,
     naclProtectedCidrs: Object.freeze(e.NACL_PROTECTED_CIDRS),
+    naclRuleBand: Object.freeze({ lo, hi }),
+    upstreamAllowedCidrs: Object.freeze(e.UPSTREAM_ALLOWED_CIDRS),
+    upstreamAllowedHosts: Object.freeze(e.UPSTREAM_ALLOWED_HOSTS.map((h) => h.toLowerCase())),
+    jwtRequireExp: e.JWT_REQUIRE_EXP,
+    stage: e.RELAY_STAGE,
     version,
     maxBodyBytes: MAX_BODY_BYTES,
     maxObservables: MAX_OBSERVABLES,

@@ -29,10 +29,13 @@ export interface RequestContext {
 }
 
 export const DEFAULT_ENTITIES_LIMIT = 100;
+/** The most entities a token may ask for: every one is held in memory and serialised. */
+export const MAX_ENTITIES_LIMIT = 1000;
 
-/** CTR_ENTITIES_LIMIT: default 100 when missing, non-numeric or not positive. */
+/** CTR_ENTITIES_LIMIT: default 100 when missing, non-numeric or not positive; at most 1,000. */
 export function entitiesLimit(raw: string | undefined): number {
   if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return DEFAULT_ENTITIES_LIMIT;
   const n = Number(raw);
-  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_ENTITIES_LIMIT;
+  if (!Number.isFinite(n) || n <= 0) return DEFAULT_ENTITIES_LIMIT;
+  return Math.min(n, MAX_ENTITIES_LIMIT);
 }

@@ -2,7 +2,9 @@
  * CTIM entity helpers: transient ids, schema version, `count/docs` envelopes.
  * Vendors build entities; this module only knows their common shape.
  */
+
 import { randomUUID } from 'node:crypto';
+import { appendAll } from './arrays.js';
 
 export const SCHEMA_VERSION = '1.3.13';
 
@@ -34,7 +36,7 @@ export function mergeObserveData(into: ObserveData, from: ObserveData): ObserveD
     const docs = from[kind];
     if (!docs?.length) continue;
     const target = into[kind] ?? [];
-    target.push(...docs);
+    appendAll(target, docs);
     into[kind] = target;
   }
   return into;

@@ -33,11 +33,18 @@ export class RelayError extends Error {
   override readonly name = 'RelayError';
   readonly code: ErrorCode;
   readonly type: ErrorType;
+  /** The message without any upstream text (what audit records keep); the message itself when unset. */
+  readonly ownMessage: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; type?: ErrorType }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; type?: ErrorType; ownMessage?: string },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.type = options?.type ?? 'fatal';
+    this.ownMessage = options?.ownMessage;
   }
 
   toWire(): WireError {
@@ -53,6 +60,12 @@ export const invalidArgument = (message: string): RelayError => new RelayError('
 
 /** A non-fatal notice that accompanies data. */
 export const warning = (code: string, message: string): WireError => ({ type: 'warning', code, message });
+
+/** Our own words about a failure, never upstream text: for audit records and reports. */
+export function ownMessage(err: unknown): string {
+  if (err instanceof RelayError) return err.ownMessage ?? err.message;
+  return 'Something went wrong.';
+}
 
 /** Maps anything thrown to a wire error, hiding what is not ours to show. */
 export function toWireError(err: unknown): WireError {
@@ -89,6 +102,35 @@ function isWireError(e: unknown): e is WireError {
     'message' in e
   );
 }
+
+/** The minimal logger `logAnswered` needs (Powertools' Logger fits). */
+interface ErrorLog {
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+}
+
+/**
+ * Logs the name and code of every failure about to become an envelope entry,
+ * so "Something went wrong." always has a log line behind it. Never the
+ * message of a foreign error (it may quote upstream text or credentials).
+ */
+export function logAnswered(log: ErrorLog, where: string, errors: readonly unknown[]): void {
+  for (const e of errors) {
+    if (isWireError(e)) continue; // our own warnings, already in our words
+    if (e instanceof RelayError) {
+      log.warn('error answered', { where, errorName: e.name, code: e.code, cause: causeName(e.cause) });
+    } else {
+      const code = (e as { code?: unknown } | null)?.code;
+      log.error('unexpected error answered', {
+        where,
+        errorName: e instanceof Error ? e.name : typeof e,
+        ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code).slice(0, 64) } : {}),
+      });
+    }
+  }
+}
+
+const causeName = (c: unknown): string | undefined => (c instanceof Error ? c.name : undefined);
 
 /** True for anything that is not an explicit warning. */
 export const isFatal = (e: unknown): boolean => !(isWireError(e) && e.type === 'warning');

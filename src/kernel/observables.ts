@@ -29,6 +29,8 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return `Invalid JSON payload received. ${parts.join('; ')}${more}`;
 }
 
+const MAX_ECHOED_KEYS = 5;
+
 function issueText(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
@@ -39,8 +41,15 @@ function issueText(issue: z.core.$ZodIssue): string {
         : `Too small (minimum ${issue.minimum}).`;
     case 'too_big':
       return `Too long (maximum ${issue.maximum}).`;
-    case 'unrecognized_keys':
-      return `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}.`;
+    case 'unrecognized_keys': {
+      // Names come from the caller: echo a few, each cut short (a 200,000-character key made a 200 KB answer).
+      const shown = issue.keys
+        .slice(0, MAX_ECHOED_KEYS)
+        .map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k));
+      const more =
+        issue.keys.length > MAX_ECHOED_KEYS ? ` and ${issue.keys.length - MAX_ECHOED_KEYS} more` : '';
+      return `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${shown.join(', ')}${more}.`;
+    }
     case 'invalid_value':
       return `Must be one of: ${issue.values.map(String).join(', ')}.`;
     default:

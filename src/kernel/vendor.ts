@@ -14,7 +14,7 @@
 import type { RelayConfig } from './config.js';
 import type { Claims, RequestContext } from './context.js';
 import type { ObserveData, Reference, RespondAction } from './ctim.js';
-import type { VectraAccount, VectraDetection, VectraHost, VectraStaticIPs } from './model.js';
+import type { WireError } from './errors.js';
 import type { Observable } from './observables.js';
 
 /** Data plus the errors met while collecting it: partial results travel together. */
@@ -62,7 +62,9 @@ export interface VendorModule<C = unknown> {
    * not configure this vendor; throws `authorization error` when it is half set.
    */
   configure(claims: Claims, config: RelayConfig): C | undefined;
-  health?(cfg: C, ctx: RequestContext): Promise<void>;
+  /** Throws when unhealthy; may resolve with warnings worth showing (kept beside `status: ok`). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most checks resolve with nothing at all
+  health?(cfg: C, ctx: RequestContext): Promise<void | readonly WireError[]>;
   observe?(cfg: C, observables: readonly Observable[], ctx: RequestContext): Promise<Outcome<ObserveData>>;
   refer?(cfg: C, observables: readonly Observable[], ctx: RequestContext): Promise<Outcome<Reference[]>>;
   respond?(

@@ -8,7 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { audit } from '../kernel/audit.js';
 import type { RelayConfig } from '../kernel/config.js';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
-import { envelope, failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
+import { envelope, failure, invalidArgument, ownMessage, RelayError, toWireError } from '../kernel/errors.js';
 import type { IpGuard } from '../kernel/guard.js';
 import type { Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
@@ -81,6 +81,8 @@ export function createApp(deps: AppDeps): RelayApp {
         secretKey:
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
+        onMissingExp: () =>
+          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const base = {
         config,
@@ -173,7 +175,7 @@ function errorResponse(c: Context<AppEnv>, err: unknown): Response {
       client: undefined,
       elements: [],
       outcome: 'failure',
-      error: toWireError(err).message,
+      error: ownMessage(err),
       moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       durationMs: 0,
       source: 'relay',

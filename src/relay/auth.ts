@@ -109,8 +109,16 @@ function mapJoseError(err: unknown, mode: 'hs256' | 'rs256'): RelayError {
     return authError(mode === 'hs256' ? MSG.hsKey : MSG.rsKey, err);
   if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported)
     return authError(`${MSG.structure}: algorithm not allowed, expected ${mode.toUpperCase()}`, err);
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid)
-    return authError(MSG.jwksHost, err);
+  // A hung JWKS host is an outage, not a wrong host name.
+  if (err instanceof joseErrors.JWKSTimeout)
+    return new RelayError(
+      'service unavailable',
+      'The JWKS host did not answer in time. Please, try again later.',
+      {
+        cause: err,
+      },
+    );
+  if (err instanceof joseErrors.JWKSInvalid) return authError(MSG.jwksHost, err);
   if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid)
     return authError(MSG.structure, err);
   // fetch failures (DNS, refused, non-JSON) surface as plain errors from the remote key set.
@@ -136,10 +144,13 @@ export function allowedJwksOrigin(jwksHost: string, allowed: readonly string[]):
 }
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/** How long a JWKS fetch may take: 5 s, or less when upstream calls are given less. */
+const jwksTimeoutMs = (config: RelayConfig): number => Math.min(5_000, config.upstreamTimeoutMs);
 const keySets = new Map<string, KeySet>();
 
-function keySetFor(origin: string, ttlMs: number): KeySet {
-  const key = `${origin}|${ttlMs}`;
+function keySetFor(origin: string, ttlMs: number, timeoutMs: number): KeySet {
+  const key = `${origin}|${ttlMs}|${timeoutMs}`;
   let set = keySets.get(key);
   if (!set) {
     // cooldown lets a token with an unknown kid trigger one refetch (key rotation) without
@@ -147,7 +158,7 @@ function keySetFor(origin: string, ttlMs: number): KeySet {
     set = createRemoteJWKSet(new URL('/.well-known/jwks', origin), {
       cacheMaxAge: ttlMs,
       cooldownDuration: 30_000,
-      timeoutDuration: 5_000,
+      timeoutDuration: timeoutMs,
     });
     keySets.set(key, set);
   }
@@ -161,7 +172,7 @@ function keySetFor(origin: string, ttlMs: number): KeySet {
 export async function prefetchJwks(config: RelayConfig): Promise<void> {
   const [host] = config.jwksAllowedHosts;
   const origin = host === undefined ? undefined : allowedJwksOrigin(host, [host]);
-  if (origin) await keySetFor(origin, config.jwksCacheTtlMs).reload();
+  if (origin) await keySetFor(origin, config.jwksCacheTtlMs, jwksTimeoutMs(config)).reload();
 }
 
 /** Imports SECRET_KEY as the KeyObject the first token will be verified with (Lambda init). */
@@ -187,6 +198,8 @@ export interface VerifyOptions {
    * URL; the key, typed into this organisation's module form, proves it is ours.
    */
   moduleKey?: string | undefined;
+  /** Called for a valid token without `exp` (accepted unless JWT_REQUIRE_EXP): the caller logs a warning. */
+  onMissingExp?: (() => void) | undefined;
 }
 
 /** Verifies the `Authorization` header and returns the flat claims. Throws `RelayError` only. */
@@ -199,9 +212,14 @@ export async function verifyAuthorization(
   // A token verified before, under the key the deployment would use now, is not verified again.
   const digest = tokenDigest(mode, expectedAudience(opts)[0] as string, token);
   const hit = lookup(digest, Date.now() / 1000, CLOCK_TOLERANCE_S);
-  if (hit) {
+  if (hit && stillAcceptable(hit, opts)) {
     const key = await currentKey(hit.header, hit.payload, opts).catch(() => undefined);
-    if (key !== undefined && key === hit.key) return checkModuleKey(toClaims(hit.payload), opts.moduleKey);
+    if (key !== undefined && key === hit.key) {
+      if (hit.exp === undefined) opts.onMissingExp?.();
+      return checkModuleKey(toClaims(hit.payload), opts.moduleKey);
+    }
+  }
+  if (hit) {
     forget(digest);
   }
   const { alg, payload } = decode(token);
@@ -214,6 +232,8 @@ export async function verifyAuthorization(
       const jwksHost = payload.jwks_host;
       if (typeof jwksHost !== 'string' || jwksHost.trim() === '') throw authError(MSG.jwksMissing);
       if (!allowedJwksOrigin(jwksHost, opts.config.jwksAllowedHosts)) throw authError(MSG.jwksHost);
+      // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
+      if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
     }
     let key: Key | undefined;
     const verified = await jwtVerify(
@@ -227,8 +247,10 @@ export async function verifyAuthorization(
         // HS256 tokens from the JWT generator carry no audience; when one is present it must be ours.
         ...(mode === 'hs256' && payload.aud === undefined ? {} : { audience: expectedAudience(opts) }),
         clockTolerance: CLOCK_TOLERANCE_S,
+        ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
       },
     );
+    if (verified.payload.exp === undefined) opts.onMissingExp?.();
     const claims = checkModuleKey(toClaims(verified.payload), opts.moduleKey);
     const { exp, nbf } = verified.payload;
     const { kid } = verified.protectedHeader;
@@ -253,6 +275,11 @@ export async function verifyAuthorization(
 
 type Key = KeyObject | CryptoKey;
 
+/** The deployment rules a kept token must still meet (they are settings, but tests vary them). */
+const stillAcceptable = (hit: { exp?: number }, opts: VerifyOptions): boolean =>
+  !(opts.config.jwtRequireExp && hit.exp === undefined) &&
+  !(opts.config.authMode === 'rs256' && !opts.config.publicUrl);
+
 /**
  * The key this deployment verifies a token with now: the HS256 SECRET_KEY,
  * imported once per value, or the JWKS key of the token's allow-listed
@@ -270,7 +297,11 @@ async function currentKey(
   const host = payload.jwks_host;
   const origin = typeof host === 'string' ? allowedJwksOrigin(host, opts.config.jwksAllowedHosts) : undefined;
   if (!origin) throw authError(MSG.jwksHost);
-  return keySetFor(origin, opts.config.jwksCacheTtlMs)(header as JWTHeaderParameters);
+  return keySetFor(
+    origin,
+    opts.config.jwksCacheTtlMs,
+    jwksTimeoutMs(opts.config),
+  )(header as JWTHeaderParameters);
 }
 
 let hs: { secret: string; key: KeyObject } | undefined;

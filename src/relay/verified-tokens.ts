@@ -10,12 +10,11 @@
  * answers a different object) — and while `exp`/`nbf` still hold; otherwise
  * the entry is dropped and the token is verified again in full.
  *
- * Bounded in entries and bytes (lru-cache directly; to fold into the shared
- * bounded cache of issue 12), each entry until its `exp`, or `NO_EXP_TTL_MS`
- * without one.
+ * Bounded in entries and bytes (the relay's one `BoundedCache`), each entry
+ * until its `exp`, or `NO_EXP_TTL_MS` without one.
  */
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { BoundedCache } from '../kernel/bounded-cache.js';
 
 /** Entries at most (one per module instance and token lifetime is the usual load). */
 export const MAX_ENTRIES = 1000;
@@ -37,11 +36,16 @@ export interface VerifiedToken {
   readonly size: number;
 }
 
-const cache = new LRUCache<string, VerifiedToken>({
-  max: MAX_ENTRIES,
-  maxSize: MAX_BYTES,
-  maxEntrySize: MAX_BYTES,
-  sizeCalculation: (v) => Math.max(1, v.size),
+interface Entry {
+  readonly token: VerifiedToken;
+  /** Epoch ms after which the entry is dropped (its `exp` plus tolerance, or `NO_EXP_TTL_MS`). */
+  readonly until: number;
+}
+
+const cache = new BoundedCache<string, Entry>({
+  maxEntries: MAX_ENTRIES,
+  maxBytes: MAX_BYTES,
+  sizeOf: (e) => e.token.size,
 });
 
 /** The cache key: a digest, so that no token is held as a key. */
@@ -56,11 +60,12 @@ export const entrySize = (token: string): number => 2 * token.length + 256;
  * an entry past them is dropped so that full verification answers the error.
  */
 export function lookup(digest: string, nowS: number, toleranceS: number): VerifiedToken | undefined {
-  const hit = cache.get(digest);
-  if (!hit) return undefined;
+  const entry = cache.get(digest);
+  if (!entry) return undefined;
+  const hit = entry.token;
   const expired = hit.exp !== undefined && nowS - toleranceS >= hit.exp;
   const early = hit.nbf !== undefined && nowS + toleranceS < hit.nbf;
-  if (expired || early) {
+  if (expired || early || nowS * 1000 >= entry.until) {
     cache.delete(digest);
     return undefined;
   }
@@ -71,7 +76,7 @@ export function lookup(digest: string, nowS: number, toleranceS: number): Verifi
 export function remember(digest: string, entry: VerifiedToken, nowMs: number, toleranceS: number): void {
   const ttl = entry.exp === undefined ? NO_EXP_TTL_MS : (entry.exp + toleranceS) * 1000 - nowMs;
   if (ttl <= 0) return;
-  cache.set(digest, entry, { ttl: Math.min(ttl, 24 * 3600_000) });
+  cache.set(digest, { token: entry, until: nowMs + ttl });
 }
 
 export const forget = (digest: string): void => {
@@ -84,5 +89,5 @@ export const clearVerifiedTokens = (): void => cache.clear();
 /** Entries and bytes held (tests, benchmarks). */
 export const verifiedTokenStats = (): { entries: number; bytes: number } => ({
   entries: cache.size,
-  bytes: cache.calculatedSize,
+  bytes: cache.bytes,
 });

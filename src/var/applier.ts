@@ -38,10 +38,10 @@ import type { VectraDetection, VectraHost, VectraObject } from '../kernel/model.
 import type { VarPort } from './ports.js';
 import {
   BLOCKED_MARKERS,
-  tagsAfterBlock,
   tagsAfterConfirm,
   tagsAfterPending,
   tagsAfterUnblock,
+  withPendingMarker,
 } from './state.js';
 
 export type NoteSource = 'relay' | 'relay engine';
@@ -382,7 +382,7 @@ export class Applier {
     what: string,
   ): Promise<void> {
     try {
-      await this.opts.port.updateTags(o.kind, o.id, mutate);
+      await this.opts.port.updateTags(o.kind, o.id, (tags) => withPendingMarker(mutate(tags), o.kind));
     } catch (err) {
       const reason = toWireError(err).message;
       throw new RelayError(

@@ -17,6 +17,13 @@ export const BLOCKED_MARKERS: Readonly<Record<VectraObjectKind, string>> = {
   detection: DETECTION_BLOCKED_MARKER,
 };
 
+/** Markers of an object with a block under way: never `VAR … Blocked` (VAR would count it blocked). */
+export const PENDING_MARKERS: Readonly<Record<VectraObjectKind, string>> = {
+  host: 'VAR Host Block Pending',
+  account: 'VAR Account Block Pending',
+  detection: 'VAR Detection Block Pending',
+};
+
 export const VAR_ID_PREFIX = 'VAR ID:';
 /**
  * `VAR Pending:<client>:<id>`: an element whose block was started but is not
@@ -50,9 +57,19 @@ function parsePrefixed(tag: string, prefix: string): { client: string; id: strin
 export const parseVarIdTag = (tag: string) => parsePrefixed(tag, VAR_ID_PREFIX);
 export const parsePendingTag = (tag: string) => parsePrefixed(tag, PENDING_PREFIX);
 
-/** True for tags that are VAR state of any client (ids and pending ids). */
+/** True for tags that are VAR state of any client (ids, pending ids, pending markers). */
 export const isVarStateTag = (tag: string): boolean =>
-  tag.startsWith(VAR_ID_PREFIX) || tag.startsWith(PENDING_PREFIX);
+  tag.startsWith(VAR_ID_PREFIX) ||
+  tag.startsWith(PENDING_PREFIX) ||
+  Object.values(PENDING_MARKERS).includes(tag);
+
+/** The pending marker present exactly while some `VAR Pending` tag is (so it can be listed by tag). */
+export function withPendingMarker(tags: readonly string[], kind: VectraObjectKind): string[] {
+  const marker = PENDING_MARKERS[kind];
+  const pending = tags.some((t) => t.startsWith(PENDING_PREFIX));
+  const rest = tags.filter((t) => t !== marker);
+  return pending ? [...rest, marker] : rest;
+}
 
 /** `{client: [ids…]}` from every `VAR ID` tag, in tag order. */
 export const blockedElementsOf = (tags: readonly string[]): BlockedElements =>

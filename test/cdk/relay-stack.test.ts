@@ -23,7 +23,8 @@ beforeAll(async () => {
   dev = await synthStage(assets, { stage: 'dev' });
   prod = await synthStage(assets, { stage: 'prod' });
   minimal = await synthStage(assets, { stage: 'lab', stages: { lab: {} } });
-});
+  // The first synth loads aws-cdk-lib: ~20 s on a loaded 2-core machine.
+}, 120_000);
 afterAll(() => rmSync(assets, { recursive: true, force: true }));
 
 const count = (s: Synth, type: string): number => Object.keys(resourcesOf(s.json, type)).length;
@@ -67,10 +68,10 @@ describe('dev stage (hs256, engine on)', () => {
       'AWS::ApiGatewayV2::Route': 1,
       'AWS::ApiGatewayV2::Integration': 1,
       'AWS::SecretsManager::Secret': 2,
-      'AWS::Logs::LogGroup': 2,
+      'AWS::Logs::LogGroup': 3,
       'AWS::IAM::Role': 2,
       'AWS::IAM::Policy': 2,
-      'AWS::CloudWatch::Alarm': 4,
+      'AWS::CloudWatch::Alarm': 7,
       'AWS::Events::Rule': 1,
       'AWS::Lambda::Permission': 2,
     });
@@ -116,6 +117,8 @@ describe('dev stage (hs256, engine on)', () => {
         'Fn::GetAtt': [logicalId(dev.json, 'AWS::ApiGatewayV2::Api', 'Api'), 'ApiEndpoint'],
       },
       LOG_LEVEL: 'DEBUG',
+      NACL_RULE_BAND: '1-99',
+      RELAY_STAGE: 'dev',
       SECRET_KEY_ARN: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey'),
       NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=384',
     });
@@ -158,7 +161,7 @@ describe('dev stage (hs256, engine on)', () => {
       {
         Sid: 'ChangeStageNetworkAcls',
         Effect: 'Allow',
-        Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+        Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry'],
         Resource: 'arn:aws:ec2:eu-west-1:123456789012:network-acl/acl-0123456789abcdef0',
       },
       { Sid: 'DescribeNetworkAcls', Effect: 'Allow', Action: 'ec2:DescribeNetworkAcls', Resource: '*' },
@@ -189,7 +192,7 @@ describe('dev stage (hs256, engine on)', () => {
       ...Object.values(resourcesOf(dev.json, 'AWS::Events::Rule')).map((r) => r.Properties.Name),
       ...Object.values(resourcesOf(dev.json, 'AWS::ApiGatewayV2::Api')).map((r) => r.Properties.Name),
     ];
-    expect(names).toHaveLength(12);
+    expect(names).toHaveLength(16);
     for (const name of names) expect(name).toMatch(/vectra-xdr-relay[-/]dev\b/);
     for (const group of Object.values(resourcesOf(dev.json, 'AWS::Logs::LogGroup'))) {
       expect(group.Properties.RetentionInDays).toBe(14);
@@ -207,9 +210,15 @@ describe('dev stage (hs256, engine on)', () => {
       ['vectra-xdr-relay-dev-relay-throttles', 'AWS/Lambda', 'Throttles'],
       ['vectra-xdr-relay-dev-api-5xx', 'AWS/ApiGateway', '5xx'],
       ['vectra-xdr-relay-dev-engine-errors', 'AWS/Lambda', 'Errors'],
+      ['vectra-xdr-relay-dev-engine-throttles', 'AWS/Lambda', 'Throttles'],
+      ['vectra-xdr-relay-dev-engine-duration', 'AWS/Lambda', 'Duration'],
+      ['vectra-xdr-relay-dev-engine-failed-runs', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible'],
     ]);
+    // Duration alarms at 80% of the engine timeout (120 s).
+    expect(alarms.find((a) => a.MetricName === 'Duration')?.Threshold).toBe(96_000);
     for (const a of alarms) {
-      expect(a).toMatchObject({ Threshold: 1, TreatMissingData: 'notBreaching' });
+      if (a.MetricName !== 'Duration') expect(a).toMatchObject({ Threshold: 1 });
+      expect(a).toMatchObject({ TreatMissingData: 'notBreaching' });
       expect(a).not.toHaveProperty('AlarmActions');
     }
   });
@@ -229,6 +238,8 @@ describe('dev stage (hs256, engine on)', () => {
       ENGINE_SECRET_ARN: ref(dev, 'AWS::SecretsManager::Secret', 'EngineSecret'),
       ENGINE_DRY_RUN: 'true',
       LOG_LEVEL: 'DEBUG',
+      NACL_RULE_BAND: '1-99',
+      RELAY_STAGE: 'dev',
     });
     const template = (
       resource(dev.json, 'AWS::SecretsManager::Secret', 'EngineSecret').Properties.GenerateSecretString as {
@@ -240,7 +251,10 @@ describe('dev stage (hs256, engine on)', () => {
 
   it('grants the engine the same blocking rights and only its own secret', () => {
     const relay = statementsOfRole(dev.json, 'RelayRole');
-    const engine = statementsOfRole(dev.json, 'EngineRole');
+    // The failed-runs destination adds its own SendMessage grant; everything else matches the relay.
+    const engine = statementsOfRole(dev.json, 'EngineRole').filter(
+      (st) => !JSON.stringify(st.Action).includes('sqs:'),
+    );
     expect(engine.slice(1, -1)).toEqual(relay.slice(1, -1));
     expect(engine.at(0)).toEqual(logsStatement(dev, 'Engine'));
     expect(engine.at(-1)).toMatchObject({
@@ -273,6 +287,9 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
       RELAY_MODULE_KEY_ARN: ref(prod, 'AWS::SecretsManager::Secret', 'ModuleKey'),
       LOG_LEVEL: 'INFO',
       NACL_PROTECTED_CIDRS: '10.0.0.0/8',
+      NACL_RULE_BAND: '1-99',
+      RELAY_STAGE: 'prod',
+      UPSTREAM_ALLOWED_CIDRS: '10.20.0.0/24',
       NODE_OPTIONS: relayNodeOptions(1024),
     });
     prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -288,7 +305,7 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
       {
         Sid: 'ChangeStageNetworkAcls',
         Effect: 'Allow',
-        Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry', 'ec2:ReplaceNetworkAclEntry'],
+        Action: ['ec2:CreateNetworkAclEntry', 'ec2:DeleteNetworkAclEntry'],
         Resource: [
           'arn:aws:ec2:eu-west-1:123456789012:network-acl/acl-0123456789abcdef1',
           'arn:aws:ec2:eu-west-1:123456789012:network-acl/acl-0123456789abcdef2',
@@ -374,5 +391,45 @@ describe('a stage with defaults only', () => {
       { env: { CDK_DEFAULT_ACCOUNT: '111122223333', CDK_DEFAULT_REGION: 'us-west-2' } },
     );
     expect([fromCli.stack.account, fromCli.stack.region]).toEqual(['111122223333', 'us-west-2']);
+  });
+});
+
+describe('issue 12: engine invocation, access logs, alarm topic', () => {
+  it('never lets Lambda retry or queue a scheduled engine run for long, and keeps failed runs', () => {
+    dev.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 900, // the 15-minute schedule period
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    dev.template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'vectra-xdr-relay-dev-engine-failed-runs',
+    });
+  });
+
+  it('writes JSON access logs with request id and status, without any header, kept as long as the stage says', () => {
+    const stage = Object.values(resourcesOf(prod.json, 'AWS::ApiGatewayV2::Stage'))[0]?.Properties as {
+      AccessLogSettings: { Format: string; DestinationArn: unknown };
+    };
+    const format = JSON.parse(stage.AccessLogSettings.Format) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    expect(stage.AccessLogSettings.Format).not.toMatch(/header|authorization/i);
+    prod.template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/apigateway/vectra-xdr-relay-prod',
+      RetentionInDays: 365,
+    });
+  });
+
+  it('sends every prod alarm to the stage topic', () => {
+    const alarms = Object.values(resourcesOf(prod.json, 'AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const a of alarms)
+      expect(a.Properties?.AlarmActions).toEqual([
+        'arn:aws:sns:eu-west-1:123456789012:security-operations-alarms',
+      ]);
+  });
+
+  it('never grants ec2:ReplaceNetworkAclEntry', () => {
+    expect(JSON.stringify(prod.json)).not.toContain('ReplaceNetworkAclEntry');
+    expect(JSON.stringify(dev.json)).not.toContain('ReplaceNetworkAclEntry');
   });
 });

@@ -88,3 +88,59 @@ describe('blocking policy', () => {
     }
   });
 });
+
+describe('special-purpose addresses (issue 12)', () => {
+  const cidr = (v: string) => {
+    const c = parseCidr(v);
+    if (!c) throw new Error(`bad CIDR ${v}`);
+    return c;
+  };
+  const policy = { minPrefixV4: 16, minPrefixV6: 48, protectedCidrs: [cidr('10.1.0.0/16')] };
+  const refused = (v: string) => refusal(cidr(v), policy);
+
+  it.each([
+    '169.254.169.253',
+    '169.254.169.254',
+    '169.254.0.0/16',
+    '127.0.0.1',
+    '0.0.0.0',
+    '255.255.255.255',
+    '224.0.0.251',
+    '239.255.255.250',
+    '240.0.0.1',
+    '::1',
+    '::',
+    'fe80::/64',
+    'fe80::1',
+    'ff02::1',
+  ])('refuses %s', (v) => {
+    expect(refused(v)).toMatch(/special-purpose range/);
+  });
+
+  it.each([
+    ['::ffff:169.254.169.254', /embeds 169\.254\.169\.254\/32/],
+    ['::ffff:127.0.0.1', /embeds 127\.0\.0\.1\/32/],
+    ['64:ff9b::a9fe:a9fe', /embeds 169\.254\.169\.254\/32/],
+    ['2002:7f00:1::/48', /embeds 127\.0\.0\.1\/32/],
+    ['::ffff:10.1.2.3', /embeds 10\.1\.2\.3\/32, which overlaps 10\.1\.0\.0\/16/],
+    ['::ffff:0:0/96', /every IPv4 address/],
+  ])('refuses the IPv4-embedded form %s of a refused or protected address', (v, why) => {
+    expect(refused(v)).toMatch(why);
+  });
+
+  it.each([
+    '10.20.30.40',
+    '172.16.0.1',
+    '192.168.1.1',
+    '100.64.1.1',
+    '192.0.2.1',
+    '198.51.100.7',
+    '203.0.113.5',
+    '2001:db8::1',
+    'fd00::1',
+    '::ffff:203.0.113.5',
+    '64:ff9b::cb00:7105',
+  ])('keeps %s blockable (private, shared, documentation)', (v) => {
+    expect(refused(v)).toBeUndefined();
+  });
+});

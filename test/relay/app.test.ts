@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../../src/kernel/errors.js';
+import { statusError } from '../../src/kernel/upstream/errors.js';
 import type { VendorModule } from '../../src/kernel/vendor.js';
 import { makeApp } from '../helpers/app.js';
 import { hs256, TEST_SECRET } from '../helpers/jwt.js';
@@ -28,6 +29,7 @@ const fakeVendor: VendorModule<{ on: true }> = {
   supportedTypes: new Set(['ip']),
   configure: (claims) => (claims.fake ? { on: true } : undefined),
   observe: async (_cfg, observables) => {
+    if (observables.some((o) => o.value === '203.0.113.99')) throw new TypeError('a bug in a vendor');
     const errors: unknown[] = [];
     const sightings = [];
     for (const o of observables) {
@@ -49,6 +51,8 @@ const fakeVendor: VendorModule<{ on: true }> = {
   ownsAction: (id) => id.startsWith('fake-'),
   trigger: async (_cfg, req) => {
     if (req.observable.value === 'boom') throw new Error('secret detail that must not leak');
+    if (req.observable.value === 'upstream')
+      throw statusError('Vectra Detect', 403, 'upstream says: call +1-555-PHISH');
     return { elements: ['e1'], client: 'fake' };
   },
 };
@@ -279,9 +283,62 @@ describe('respond trigger', () => {
       outcome: 'success',
       elements: ['e1'],
       client: 'fake',
-      moduleInstanceId: 'mod-1',
+      claimedModuleInstanceId: 'mod-1',
       observable: { type: 'ip', value: '1.1.1.1' },
     });
+  });
+});
+
+describe('audit identity and error (issue 12)', () => {
+  const trigger = { 'action-id': 'fake-block', observable_type: 'ip', observable_value: 'upstream' };
+  it('records the module instance as claimed, identity from verified claims, and only our own error words', async () => {
+    const { post, logs } = makeApp({ vendors: [fakeVendor] });
+    await post('/respond/trigger', trigger, {
+      ...(await auth({ fake: '1', jwks_host: 'visibility.amp.cisco.com' })),
+      'x-module-instance-id': 'mod-1"}<script>',
+    });
+    const audit = logs
+      .filter((l) => l.includes('"audit"'))
+      .map((l) => (JSON.parse(l) as { audit: Record<string, unknown> }).audit)[0];
+    expect(audit).toMatchObject({
+      claimedModuleInstanceId: 'mod-1___script_',
+      identity: {
+        jwksHost: 'visibility.amp.cisco.com',
+        configFingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+      },
+      error: 'Permission denied by Vectra Detect.',
+    });
+    expect(audit).not.toHaveProperty('moduleInstanceId');
+    expect(JSON.stringify(audit)).not.toContain('PHISH');
+  });
+});
+
+describe('errors leave a log line and stay small (issue 12)', () => {
+  it('logs the name and code of every error answered as "Something went wrong."', async () => {
+    const { post, logs } = makeApp({ vendors: [fakeVendor] });
+    const res = await post(
+      '/observe/observables',
+      [{ type: 'ip', value: '203.0.113.99' }],
+      await auth({ fake: '1' }),
+    );
+    expect(JSON.stringify(await res.json())).toContain('Something went wrong.');
+    const line = logs.find((l) => l.includes('unexpected error answered'));
+    expect(line).toBeDefined();
+    expect(JSON.parse(line as string)).toMatchObject({ where: 'fake', errorName: 'TypeError' });
+    expect(line).not.toContain('a bug in a vendor');
+  });
+
+  it('cuts echoed unknown field names short', async () => {
+    const { post } = makeApp({ vendors: [fakeVendor] });
+    const key = 'k'.repeat(200_000);
+    const res = await post(
+      '/observe/observables',
+      [{ type: 'ip', value: '1.1.1.1', [key]: 1 }],
+      await auth({ fake: '1' }),
+    );
+    const text = await res.text();
+    expect(text.length).toBeLessThan(1000);
+    expect(text).toContain('Unknown field');
   });
 });
 

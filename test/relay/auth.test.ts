@@ -124,7 +124,14 @@ describe('rs256 mode against a real JWKS server', () => {
   beforeEach(() => clearJwksCache());
 
   const app = () =>
-    makeApp({ config: { authMode: 'rs256', jwksAllowedHosts: [jwks.origin], jwksCacheTtlMs: 600_000 } });
+    makeApp({
+      config: {
+        authMode: 'rs256',
+        publicUrl: 'http://localhost',
+        jwksAllowedHosts: [jwks.origin],
+        jwksCacheTtlMs: 600_000,
+      },
+    });
   const token = (payload: Record<string, unknown> = {}, opts = {}) =>
     rs256(key, { jwks_host: jwks.host, aud: audience, ...payload }, opts);
 
@@ -226,7 +233,9 @@ describe('rs256 mode against a real JWKS server', () => {
 
   it('maps an unreachable allow-listed JWKS host to Wrong jwks_host', async () => {
     const t = await rs256(key, { jwks_host: '127.0.0.1:9', aud: audience });
-    const a = makeApp({ config: { authMode: 'rs256', jwksAllowedHosts: ['http://127.0.0.1:9'] } });
+    const a = makeApp({
+      config: { authMode: 'rs256', publicUrl: 'http://localhost', jwksAllowedHosts: ['http://127.0.0.1:9'] },
+    });
     const err = await errorOf(await a.post('/health', undefined, { authorization: `Bearer ${t}` }));
     expect(err.message).toBe(
       'Authorization failed: Wrong jwks_host in JWT payload. Make sure domain follows the visibility.<region>.cisco.com structure',
@@ -259,7 +268,7 @@ describe('deployment module key', () => {
 
   const app = () =>
     makeApp({
-      config: { authMode: 'rs256', jwksAllowedHosts: [jwks.origin] },
+      config: { authMode: 'rs256', publicUrl: 'http://localhost', jwksAllowedHosts: [jwks.origin] },
       moduleKey: MODULE_KEY,
       vendors: [echo],
       secretKey: async () => {
@@ -315,5 +324,74 @@ describe('jwks_host allow-list', () => {
     ['http://visibility.amp.cisco.com', undefined],
   ])('%s resolves to %s', (host, origin) => {
     expect(allowedJwksOrigin(host, allowed)).toBe(origin);
+  });
+});
+
+describe('issue 12: audience, exp and a hung JWKS host', () => {
+  let jwks: JwksServer;
+  let key: RsaKey;
+  beforeAll(async () => {
+    key = await rsaKey('i12');
+    jwks = await startJwksServer([key.jwk]);
+  });
+  afterAll(() => jwks.close());
+  beforeEach(() => clearJwksCache());
+
+  const app = (config: Record<string, unknown> = {}) =>
+    makeApp({
+      config: {
+        authMode: 'rs256',
+        publicUrl: 'https://relay.example',
+        jwksAllowedHosts: [jwks.origin],
+        ...config,
+      },
+    });
+  const token = (payload: Record<string, unknown> = {}, opts = {}) =>
+    rs256(key, { jwks_host: jwks.host, aud: 'https://relay.example', ...payload }, opts);
+
+  it('refuses to start in rs256 mode without RELAY_PUBLIC_URL', async () => {
+    const { createRuntime } = await import('../../src/handlers/runtime.js');
+    expect(() => createRuntime({ AUTH_MODE: 'rs256' }, async () => undefined)).toThrow(
+      'Invalid environment: RELAY_PUBLIC_URL (required when AUTH_MODE is rs256)',
+    );
+  });
+
+  it('never takes an rs256 audience from the request: a token for the Host header is refused', async () => {
+    const a = app({ publicUrl: undefined });
+    const t = await token({ aud: 'http://localhost' });
+    const err = await errorOf(await a.post('/health', undefined, { authorization: `Bearer ${t}` }));
+    expect(err.code).toBe('authorization error');
+  });
+
+  it('accepts a token without exp by default, logging a warning, and refuses it with JWT_REQUIRE_EXP', async () => {
+    const lenient = app();
+    const res = await lenient.post('/health', undefined, { authorization: `Bearer ${await token()}` });
+    expect(await res.json()).toEqual({ data: { status: 'ok' } });
+    expect(lenient.logs.some((l) => l.includes('accepted a token without exp'))).toBe(true);
+    const strict = app({ jwtRequireExp: true });
+    const err = await errorOf(
+      await strict.post('/health', undefined, { authorization: `Bearer ${await token()}` }),
+    );
+    expect(err.code).toBe('authorization error');
+    const ok = await strict.post('/health', undefined, {
+      authorization: `Bearer ${await token({}, { exp: '+5m' })}`,
+    });
+    expect(await ok.json()).toEqual({ data: { status: 'ok' } });
+  });
+
+  it('answers service unavailable when the JWKS host hangs', async () => {
+    const { createServer } = await import('node:http');
+    const hung = createServer(() => undefined);
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', () => r()));
+    const { port } = hung.address() as { port: number };
+    try {
+      const a = app({ jwksAllowedHosts: [`http://127.0.0.1:${port}`], upstreamTimeoutMs: 200 });
+      const t = await rs256(key, { jwks_host: `127.0.0.1:${port}`, aud: 'https://relay.example' });
+      const err = await errorOf(await a.post('/health', undefined, { authorization: `Bearer ${t}` }));
+      expect(err.code).toBe('service unavailable');
+    } finally {
+      hung.closeAllConnections();
+      await new Promise<void>((r) => hung.close(() => r()));
+    }
   });
 });

@@ -68,6 +68,8 @@ describe('build', () => {
 
   it('bundles the real relay handler, which answers /version', async () => {
     process.env.LOG_LEVEL = 'SILENT';
+    // As deployed: an rs256 relay always gets its audience (the stack sets it).
+    process.env.RELAY_PUBLIC_URL = 'https://relay.example';
     const real = await build({ outdir, functions: ['relay'] });
     expect(Object.keys(FUNCTIONS)).toEqual(['relay', 'engine', 'collect']);
     const { handler } = (await import(

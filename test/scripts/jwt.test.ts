@@ -147,7 +147,6 @@ describe('collectClaims', () => {
     expect(prompter.asked.filter((a) => a.secret).map((a) => a.question.split(' (')[0])).toEqual([
       'Vectra API token',
       'Vectra API client secret',
-      'Carbon Black Cloud API secret key',
       'Relay module key',
     ]);
     // Unlisted block clients' fields are not asked.

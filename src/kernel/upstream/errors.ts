@@ -3,20 +3,28 @@
  * (relay-contract.md §2): HTTP statuses, TLS, DNS/connect failures and
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
-import { authError, RelayError } from '../errors.js';
+import { RelayError } from '../errors.js';
 import { redactText } from '../logger.js';
 
 /** Maps a non-2xx status to the contract's error; `detail` is already scrubbed. */
 export function statusError(product: string, status: number, detail: string): RelayError {
   switch (status) {
     case 401:
-      return authError(detail);
+      return new RelayError('authorization error', `Authorization failed: ${detail}`, {
+        ownMessage: `Authorization failed: ${product} refused the credentials.`,
+      });
     case 403:
-      return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`);
+      return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`, {
+        ownMessage: `Permission denied by ${product}.`,
+      });
     case 404:
-      return new RelayError('not found', `Not found in ${product}: ${detail}`);
+      return new RelayError('not found', `Not found in ${product}: ${detail}`, {
+        ownMessage: `Not found in ${product}.`,
+      });
     case 409:
-      return new RelayError('state conflict', `${product} reported a conflict: ${detail}`);
+      return new RelayError('state conflict', `${product} reported a conflict: ${detail}`, {
+        ownMessage: `${product} reported a conflict.`,
+      });
     case 429:
       return new RelayError(
         'too many requests',
@@ -30,9 +38,13 @@ export function statusError(product: string, status: number, detail: string): Re
       return new RelayError('service unavailable', `The ${product} is unavailable. Please, try again later.`);
     default:
       if (status === 400 || status === 422) {
-        return new RelayError('invalid argument', `${product} rejected the request: ${detail}`);
+        return new RelayError('invalid argument', `${product} rejected the request: ${detail}`, {
+          ownMessage: `${product} rejected the request.`,
+        });
       }
-      return new RelayError('unknown', `Unexpected response from ${product}: ${detail}`);
+      return new RelayError('unknown', `Unexpected response from ${product}: ${detail}`, {
+        ownMessage: `Unexpected response from ${product} (HTTP ${status}).`,
+      });
   }
 }
 
@@ -43,57 +55,48 @@ export function networkError(
   err: unknown,
   baseUrl: string,
   aborted: boolean,
-  scrub: (t: string) => string,
+  /** Kept for callers; upstream text never reaches these messages, they are ours alone. */
+  _scrub?: (t: string) => string,
 ): RelayError {
   if (err instanceof RelayError) return err;
   const chain = causes(err);
   const codes = chain.map((e) => (e as { code?: string }).code).filter((c): c is string => !!c);
-  const tls = chain.find(
-    (e) => TLS_CODES.has((e as { code?: string }).code ?? '') || /certificate/i.test(e.message),
-  );
-  if (tls)
-    return new RelayError('unknown', `Unable to verify SSL certificate: ${scrub(tls.message)}`, {
-      cause: err,
-    });
-  if (aborted || codes.some((c) => TIMEOUT_CODES.has(c)) || chain.some(isAbort))
-    return timeoutError(product, err);
-  if (codes.some((c) => CONNECT_CODES.has(c))) {
-    return new RelayError(
+  const unreachable = () =>
+    new RelayError(
       'connection error',
       `Unable to connect ${product}, validate the configured ${urlField}: ${baseUrl}`,
       { cause: err },
     );
-  }
-  return new RelayError('unknown', `Unexpected error talking to ${product}.`, { cause: err });
+  // Refused by the address policy: exactly what a closed port or an unknown host answers.
+  if (codes.includes('EUPSTREAMREFUSED')) return unreachable();
+  const tls = codes.find((c) => TLS_REASONS[c] !== undefined);
+  // Only an allowed target gets this far; the reason is in our words, never the peer's.
+  if (tls)
+    return new RelayError('unknown', `Unable to verify SSL certificate: ${TLS_REASONS[tls]}.`, {
+      cause: err,
+    });
+  if (aborted || codes.some((c) => TIMEOUT_CODES.has(c)) || chain.some(isAbort))
+    return timeoutError(product, err);
+  // Closed port, plain-http service, TLS handshake failure, reset: one answer, so nothing can be scanned.
+  return unreachable();
 }
 
-const TLS_CODES = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
+const TLS_REASONS: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the certificate chain ends in an untrusted self-signed certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the certificate issuer is not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate issuer is not trusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'the certificate issuer is not trusted',
+  CERT_HAS_EXPIRED: 'the certificate has expired',
+  CERT_NOT_YET_VALID: 'the certificate is not valid yet',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the certificate does not name this host',
+  CERT_REVOKED: 'the certificate is revoked',
+};
 const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'UND_ERR_ABORTED',
   'ABORT_ERR',
-]);
-const CONNECT_CODES = new Set([
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EHOSTDOWN',
-  'ENETDOWN',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_SOCKET',
 ]);
 
 export const timeoutError = (product: string, cause?: unknown): RelayError =>

@@ -10,8 +10,16 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Dispatcher, interceptors, Pool, request } from 'undici';
+import { BoundedCache } from '../bounded-cache.js';
 import type { RequestContext } from '../context.js';
 import { RelayError } from '../errors.js';
+import {
+  type AddressPolicy,
+  addressPolicy,
+  hostRefusal,
+  lookupFor,
+  RefusedAddressError,
+} from './address-policy.js';
 import {
   networkError,
   retryAfterMs,
@@ -60,8 +68,12 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 
 const RETRY_STATUSES = [429, 502, 503, 504];
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
-/** Largest answer we read (bytes); reading stops, and the request fails, past it. */
-export const MAX_BODY_BYTES = 20 * 1024 * 1024;
+/**
+ * Largest answer we read (bytes); reading stops, and the request fails, past it.
+ * The text is held twice for a moment (bytes, then string), and one request may
+ * read several pages, so this bounds memory per request, not only per answer.
+ */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 const tooLarge = (product: string) =>
   new RelayError(
@@ -94,16 +106,39 @@ async function readCapped(
   return Buffer.concat(chunks, size);
 }
 
-const pools = new Map<string, Dispatcher>();
-const limits = new Map<string, LimitFunction>();
+/**
+ * Pools and concurrency limits per upstream origin. Tokens choose origins, so
+ * both caches are bounded; an evicted pool is closed (after its in-flight
+ * requests finish), so its sockets do not linger.
+ */
+export const MAX_POOLS = 32;
+const pools = new BoundedCache<string, Dispatcher>({
+  maxEntries: MAX_POOLS,
+  onEvict: (d) => {
+    d.close().catch(() => undefined);
+  },
+});
+const limits = new BoundedCache<string, LimitFunction>({ maxEntries: MAX_POOLS * 2 });
 
-function dispatcherFor(origin: string, timeoutMs: number, connections: number): Dispatcher {
-  const key = `${origin}|${timeoutMs}|${connections}`;
+/** Pools cached right now (tests). */
+export const cachedPoolCount = (): number => pools.size;
+
+const policyKey = (p: AddressPolicy) =>
+  `${p.allowed.map((c) => c.text).join(',')}|${p.allowedHosts.join(',')}`;
+
+function dispatcherFor(
+  origin: string,
+  timeoutMs: number,
+  connections: number,
+  policy: AddressPolicy,
+): Dispatcher {
+  const key = `${origin}|${timeoutMs}|${connections}|${policyKey(policy)}`;
   let d = pools.get(key);
   if (!d) {
     d = new Pool(origin, {
       connections,
-      connect: { timeout: timeoutMs },
+      // Every connection's resolved address is checked against the deployment's policy.
+      connect: { timeout: timeoutMs, lookup: lookupFor(policy) },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       keepAliveTimeout: 10_000,
@@ -126,8 +161,8 @@ function limitFor(origin: string, concurrency: number): LimitFunction {
 
 /** Closes every cached pool and forgets limits (tests, shutdown). */
 export async function closeUpstreamPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
+  const all = pools.values();
+  pools.clear(); // closes each (onEvict); wait for them below
   limits.clear();
   await Promise.all(all.map((d) => d.close().catch(() => undefined)));
 }
@@ -150,6 +185,8 @@ export class Transport {
   private readonly limit: LimitFunction;
   /** Follows the request's signal; ours, so that its listener limit fits the bound. */
   private readonly signal: AbortSignal;
+  /** Set when the URL's host is refused before any connection (host allow-list, IP literal). */
+  private readonly refused: boolean;
 
   /** Every credential this transport has carried or been told of: scrubbed from upstream text. */
   private readonly secrets = new Set<string>();
@@ -171,7 +208,10 @@ export class Transport {
     const baseUrl = opts.baseUrl;
     this.origin = new URL(baseUrl).origin;
     const { upstreamTimeoutMs, upstreamConcurrency } = ctx.config;
-    this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency);
+    const policy = addressPolicy(ctx.config);
+    // Node skips `lookup` for IP literals, so those (and the host allow-list) are checked here.
+    this.refused = hostRefusal(new URL(baseUrl).hostname, policy) !== undefined;
+    this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency, policy);
     this.limit = limitFor(this.origin, upstreamConcurrency);
     this.signal = AbortSignal.any([ctx.signal]);
     // One listener per in-flight request and per retry wait, briefly overlapping as slots are reused.
@@ -180,6 +220,9 @@ export class Transport {
 
   /** Sends one request (with retries); resolves with any HTTP status, rejects with `RelayError`. */
   send(req: TransportRequest): Promise<TransportResponse> {
+    // Same answer as an unreachable host: a token must not learn what the policy refused.
+    if (this.refused)
+      return Promise.reject(this.networkError(new RefusedAddressError('upstream host refused by policy')));
     if (new URL(req.url).origin !== this.origin) {
       return Promise.reject(
         new RelayError('unknown', `Refusing to leave the configured ${this.product} origin.`),

@@ -3,8 +3,11 @@
  * enabled vendor, in parallel, each on the observables it supports, and keep
  * whatever succeeded next to the errors of what did not (partial results).
  */
+
 import type { Context } from 'hono';
+import { appendAll } from '../../kernel/arrays.js';
 import type { RequestContext } from '../../kernel/context.js';
+import { logAnswered } from '../../kernel/errors.js';
 import { type Observable, parseObservables } from '../../kernel/observables.js';
 import type { Outcome, VendorModule } from '../../kernel/vendor.js';
 import type { AppEnv } from '../app.js';
@@ -38,8 +41,11 @@ export async function fanOut<T>(
       const obs = observablesFor(v, observables);
       if (!op || obs.length === 0) return undefined;
       try {
-        return await op.call(v.module, v.cfg, obs, ctx);
+        const out = await op.call(v.module, v.cfg, obs, ctx);
+        logAnswered(ctx.log, v.module.id, out.errors);
+        return out;
       } catch (err) {
+        logAnswered(ctx.log, v.module.id, [err]);
         return { data: undefined, errors: [err] };
       }
     }),
@@ -49,7 +55,7 @@ export async function fanOut<T>(
   for (const s of settled) {
     if (!s) continue;
     if (s.data !== undefined) results.push(s.data);
-    errors.push(...s.errors);
+    appendAll(errors, s.errors);
   }
   return { results, errors };
 }

@@ -4,9 +4,18 @@
  * one audit record, whatever happened.
  */
 import type { Context } from 'hono';
-import { audit } from '../../kernel/audit.js';
+import { audit, identityOf } from '../../kernel/audit.js';
 import type { RespondAction } from '../../kernel/ctim.js';
-import { envelope, invalidArgument, isFatal, RelayError, toWireError, warning } from '../../kernel/errors.js';
+import {
+  envelope,
+  invalidArgument,
+  isFatal,
+  logAnswered,
+  ownMessage,
+  RelayError,
+  toWireError,
+  warning,
+} from '../../kernel/errors.js';
 import { describeIssues } from '../../kernel/observables.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import type { AppEnv, RelayApp } from '../app.js';
@@ -57,12 +66,14 @@ export function registerRespond(app: RelayApp): void {
             : result?.unchanged
               ? 'unchanged'
               : 'success',
-      error: failure === undefined ? undefined : toWireError(failure).message,
+      error: failure === undefined ? undefined : ownMessage(failure),
+      identity: identityOf(ctx.claims),
       moduleInstanceId: ctx.moduleInstanceId,
       durationMs: Math.round(performance.now() - started),
       source: 'relay',
     });
     if (failure !== undefined) {
+      logAnswered(ctx.log, 'respond/trigger', [failure]);
       c.set('outcome', toWireError(failure).code);
       return c.json(envelope({ status: 'failure' }, [failure]));
     }

@@ -42,6 +42,8 @@ export function dispatch(
 }
 
 function describe(p: Record<string, string>, requestId: string, state: NaclStore): string {
+  // Named ids that do not exist fail the whole call (InvalidNetworkAclID.NotFound); a
+  // `network-acl-id` filter that matches nothing just returns fewer NACLs (aws-nacl.md §2.1).
   const ids = indexed(p, 'NetworkAclId');
   let nacls: FakeNacl[] = ids.length ? ids.map((id) => state.get(id)) : [...state.nacls.values()];
   for (let i = 1; p[`Filter.${i}.Name`] !== undefined; i++) {
@@ -51,7 +53,7 @@ function describe(p: Record<string, string>, requestId: string, state: NaclStore
   }
   const start = p.NextToken ? Number(Buffer.from(p.NextToken, 'base64url').toString()) : 0;
   const max = p.MaxResults ? Math.max(5, Math.min(1000, Number(p.MaxResults))) : nacls.length || 1;
-  const page = nacls.slice(start, start + max).map((n) => ({ ...n, entries: state.sorted(n) }));
+  const page = nacls.slice(start, start + max).map((n) => ({ ...n, entries: state.visible(n) }));
   const next =
     start + max < nacls.length ? Buffer.from(String(start + max)).toString('base64url') : undefined;
   return describeNetworkAclsXml(requestId, page, next);

@@ -138,7 +138,19 @@ const isStar = (e: FakeEntry) => e.ruleNumber > MAX_USER_RULE;
 /** The NACL table with AWS's validation; `quota` is the per-direction, per-family entry limit. */
 export class NaclStore {
   readonly nacls = new Map<string, FakeNacl>();
+  /**
+   * EC2 is eventually consistent (aws-nacl.md §2.8): an entry created less than
+   * this long ago is not yet shown by DescribeNetworkAcls. 0 (default) = read-your-writes.
+   */
+  readLagMs = 0;
+  private readonly createdAt = new WeakMap<FakeEntry, number>();
   constructor(public quota = 20) {}
+
+  /** Entries as DescribeNetworkAcls shows them now (sorted, recent creates hidden during the lag). */
+  visible(nacl: FakeNacl): FakeEntry[] {
+    const now = Date.now();
+    return this.sorted(nacl).filter((e) => (this.createdAt.get(e) ?? 0) + this.readLagMs <= now);
+  }
 
   add(nacl: FakeNacl): FakeNacl {
     this.nacls.set(nacl.networkAclId, nacl);
@@ -207,6 +219,7 @@ export class NaclStore {
       );
     }
     nacl.entries.push(e);
+    this.createdAt.set(e, Date.now());
   }
 
   replace(naclId: string | undefined, entry: FakeEntry): void {

@@ -66,6 +66,8 @@ export interface FakeEc2 {
   /** IAM denies `action` (or everything) for the next `count` calls (default: until cleared). */
   injectUnauthorized(action?: string, count?: number): void;
   setLatency(ms: number): void;
+  /** Hides entries created less than `ms` ago from DescribeNetworkAcls (eventual consistency). */
+  setReadLag(ms: number): void;
   /** Runs `fn` once, just before the next call of `action` is processed. */
   beforeNext(action: string, fn: (state: NaclStore) => void): void;
   clearInjections(): void;
@@ -181,6 +183,9 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       }),
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    setReadLag: (ms) => {
+      state.readLagMs = ms;
     },
     beforeNext: (action, fn) => hooks.push({ action, fn }),
     clearInjections: () => {

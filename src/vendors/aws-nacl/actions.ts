@@ -7,13 +7,21 @@
 import { blockableCidr, type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
-import { invalidArgument, RelayError, warning } from '../../kernel/errors.js';
+import { invalidArgument, RelayError, type WireError, warning } from '../../kernel/errors.js';
 import type { ProtectedHost, RecordOwner } from '../../kernel/guard.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
-import { bandFull, type Change, deniedDirections, denyCidr, freeSlots, undenyCidr } from './blocker.js';
+import {
+  bandFull,
+  type Change,
+  deniedDirections,
+  denyBlocker,
+  denyCidr,
+  freeSlots,
+  undenyCidr,
+} from './blocker.js';
 import { describeChange, logChanges } from './bulk.js';
-import { naclApi } from './client.js';
+import { type NaclView, naclApi } from './client.js';
 import type { NaclConfig } from './config.js';
 import { AWS_NACL_CLIENT_NAME, DENY_ACTION, elementId, REMOVE_DENY_ACTION, SUPPORTED_TYPES } from './ids.js';
 
@@ -50,14 +58,64 @@ export {
   SUPPORTED_TYPES,
 } from './ids.js';
 
-export async function health(cfg: NaclConfig, ctx: RequestContext): Promise<void> {
+/** Fails when a NACL is missing or its band is full; warns about rules the relay cannot manage or beat. */
+export async function health(cfg: NaclConfig, ctx: RequestContext): Promise<WireError[]> {
   const views = await naclApi(cfg).describe(cfg.naclIds, ctx.signal);
+  const missing = cfg.naclIds.filter((id) => !views.has(id));
+  if (missing.length) throw notFound(missing, cfg);
+  const warnings: WireError[] = [];
   for (const id of cfg.naclIds) {
-    const view = views.get(id);
-    if (!view) throw new RelayError('not found', `Network ACL ${id} was not found in ${cfg.region}.`);
+    const view = views.get(id) as NaclView;
     for (const d of cfg.directions)
       if (freeSlots(view, cfg.band, d === 'egress') === 0) throw bandFull(id, cfg.band, d);
+    warnings.push(...bandWarnings(view, cfg));
   }
+  return warnings;
+}
+
+const notFound = (ids: readonly string[], cfg: NaclConfig) =>
+  new RelayError('not found', `Network ACL ${ids.join(', ')} was not found in ${cfg.region}.`);
+
+const MAX_LISTED = 5;
+
+/**
+ * Denies outside the owned band (earlier tokens could write anywhere) are listed as
+ * unmanaged; an allow numbered inside or below the band means denies for the
+ * traffic it matches can only take the numbers below it.
+ */
+export function bandWarnings(view: NaclView, cfg: Pick<NaclConfig, 'band' | 'directions'>): WireError[] {
+  const out: WireError[] = [];
+  const { lo, hi } = cfg.band;
+  const unmanaged = view.entries.filter(
+    (e) => e.action === 'deny' && e.ruleNumber <= 32766 && (e.ruleNumber < lo || e.ruleNumber > hi),
+  );
+  if (unmanaged.length) {
+    const listed = unmanaged
+      .slice(0, MAX_LISTED)
+      .map((e) => `${e.egress ? 'egress' : 'ingress'} ${e.ruleNumber} ${e.cidr?.text ?? '?'}`);
+    const more = unmanaged.length > MAX_LISTED ? ` and ${unmanaged.length - MAX_LISTED} more` : '';
+    out.push(
+      warning(
+        'unmanaged-nacl-entries',
+        `Network ACL ${view.id} holds deny rules outside the owned band ${lo}-${hi} (${listed.join(', ')}${more}): the relay does not manage them and never removes them.`,
+      ),
+    );
+  }
+  for (const d of cfg.directions) {
+    const allows = view.entries
+      .filter((e) => e.action === 'allow' && e.egress === (d === 'egress') && e.ruleNumber <= hi)
+      .sort((a, b) => a.ruleNumber - b.ruleNumber);
+    const first = allows[0];
+    if (first) {
+      out.push(
+        warning(
+          'deny-behind-allow',
+          `Network ACL ${view.id} (${d}): rule ${first.ruleNumber} allows ${first.cidr?.text ?? 'some traffic'} within the owned band ${lo}-${hi}; AWS evaluates it first, so addresses it matches can only be denied with numbers below ${first.ruleNumber}. Keep the band below the first allow rule.`,
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 export async function respond(
@@ -78,6 +136,9 @@ export async function respond(
   ]);
   const data: RespondAction[] = [];
   const errors: unknown[] = guard.error === undefined ? [] : [guard.error];
+  // One missing NACL is reported alone; the others still get their actions.
+  const missing = cfg.naclIds.filter((id) => !views.has(id));
+  if (missing.length) errors.push(notFound(missing, cfg));
   for (const { o, cidr } of wanted) {
     const shielded = guard.error !== undefined ? undefined : guard.hosts.find((h) => covers(cidr, h.ip));
     if (shielded) {
@@ -90,7 +151,8 @@ export async function respond(
     }
     const mayDeny = guard.error === undefined && !shielded;
     for (const naclId of cfg.naclIds) {
-      const view = views.get(naclId) ?? { id: naclId, entries: [] };
+      const view = views.get(naclId);
+      if (!view) continue;
       const denied = deniedDirections(view, cfg, cidr);
       const params = { observable_type: o.type, observable_value: o.value, nacl_id: naclId };
       if (denied.size > 0) {
@@ -109,8 +171,12 @@ export async function respond(
         else if (owners) data.push(removeAction(o.value, naclId, params));
       }
       // Partly denied (e.g. an ingress write failed earlier): offer to complete it as well.
-      if (mayDeny && cfg.directions.some((d) => !denied.has(d)) && blockable(cidr, cfg)) {
-        data.push(denyAction(o.value, naclId, cfg, params));
+      const todo = cfg.directions.filter((d) => !denied.has(d));
+      if (mayDeny && todo.length > 0 && blockable(cidr, cfg)) {
+        // Offer only a deny that can work: one below every allow for this traffic, with a free number.
+        const why = todo.map((d) => denyBlocker(view, cfg.band, d, cidr)).find((e) => e !== undefined);
+        if (why) errors.push(warning('deny-not-possible', why.message));
+        else data.push(denyAction(o.value, naclId, cfg, params));
       }
     }
   }

@@ -14,7 +14,7 @@
  * numbers even from the same (possibly stale) snapshot.
  */
 
-import type { Cidr } from '../../kernel/cidr.js';
+import { type Cidr, overlaps } from '../../kernel/cidr.js';
 import { RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
 import type { NaclApi, NaclEntry, NaclView } from './client.js';
@@ -51,11 +51,57 @@ export function isOwnedDeny(e: NaclEntry, band: NaclConfig['band'], cidr: Cidr, 
   );
 }
 
-/** Directions in which the CIDR is already denied by an owned entry. */
+/**
+ * The lowest-numbered allow in this direction and family that matches any of
+ * `cidr`'s traffic. AWS evaluates the lowest number first and stops at the first
+ * match, so a deny numbered above it has no effect on that traffic.
+ */
+export function firstCoveringAllow(view: NaclView, egress: boolean, cidr: Cidr): NaclEntry | undefined {
+  let first: NaclEntry | undefined;
+  for (const e of view.entries) {
+    if (e.egress !== egress || e.action !== 'allow' || e.family !== cidr.family) continue;
+    // An allow we cannot parse might cover anything: assume it does.
+    if (e.cidr !== undefined && !overlaps(e.cidr, cidr)) continue;
+    if (!first || e.ruleNumber < first.ruleNumber) first = e;
+  }
+  return first;
+}
+
+/** True when an owned deny is evaluated before every allow that matches its traffic. */
+const inForce = (view: NaclView, e: NaclEntry, cidr: Cidr): boolean => {
+  const allow = firstCoveringAllow(view, e.egress, cidr);
+  return allow === undefined || allow.ruleNumber > e.ruleNumber;
+};
+
+/**
+ * Directions in which the CIDR is already denied by an owned entry that is in
+ * force. (A deny of ours that a stale read does not show yet is written again:
+ * a duplicate deny is harmless and a remove takes them all.)
+ */
 export function deniedDirections(view: NaclView, cfg: Pick<NaclConfig, 'band'>, cidr: Cidr): Set<Direction> {
   return new Set(
-    view.entries.filter((e) => isOwnedDeny(e, cfg.band, cidr)).map((e) => directionOf(e.egress)),
+    view.entries
+      .filter((e) => isOwnedDeny(e, cfg.band, cidr) && inForce(view, e, cidr))
+      .map((e) => directionOf(e.egress)),
   );
+}
+
+/**
+ * Why no deny for `cidr` can be written in this direction, or undefined when a
+ * number is free below the first covering allow (reservations aside).
+ */
+export function denyBlocker(
+  view: NaclView,
+  band: NaclConfig['band'],
+  direction: Direction,
+  cidr: Cidr,
+): RelayError | undefined {
+  const egress = egressOf(direction);
+  const allow = firstCoveringAllow(view, egress, cidr);
+  if (pickNumber(view, band, egress, new Map(), allow?.ruleNumber) !== undefined) return undefined;
+  return allow !== undefined && allow.ruleNumber <= band.hi
+    ? behindAllow(view.id, band, direction, cidr, allow)
+    : bandFull(view.id, band, direction);
 }
 
 /** Free numbers left in the band for one direction (numbers are unique per direction, both families). */
@@ -68,10 +114,19 @@ export function freeSlots(view: NaclView, band: NaclConfig['band'], egress: bool
 
 // ---- in-process coordination (module scope: shared by all requests in this container) ----
 
-/** naclId|egress → number → expiry (Infinity while the create is in flight). */
-const reservations = new Map<string, Map<number, number>>();
+/**
+ * naclId|egress → number → hold. A hold lasts while the create is in flight
+ * (`until` Infinity) and for a grace period after it succeeded, when it also
+ * remembers the CIDR: EC2 reads are eventually consistent, so a describe just
+ * after our create may not show it, and a remove must not answer "nothing to do".
+ */
+interface Hold {
+  until: number;
+  cidr?: string;
+}
+const reservations = new Map<string, Map<number, Hold>>();
 
-function reserved(naclId: string, egress: boolean): Map<number, number> {
+function reserved(naclId: string, egress: boolean): Map<number, Hold> {
   const key = `${naclId}|${egress}`;
   let m = reservations.get(key);
   if (!m) {
@@ -79,18 +134,30 @@ function reserved(naclId: string, egress: boolean): Map<number, number> {
     reservations.set(key, m);
   }
   const now = Date.now();
-  for (const [n, until] of m) if (until < now) m.delete(n);
+  for (const [n, h] of m) if (h.until < now) m.delete(n);
   return m;
 }
 
+/** Our creates of `cidr` in this NACL that finished within the grace period. */
+function recentCreates(naclId: string, cidr: Cidr): { egress: boolean; ruleNumber: number }[] {
+  const out: { egress: boolean; ruleNumber: number }[] = [];
+  for (const egress of [true, false])
+    for (const [n, h] of reservations.get(`${naclId}|${egress}`) ?? [])
+      if (h.cidr === cidr.text && h.until >= Date.now()) out.push({ egress, ruleNumber: n });
+  return out;
+}
+
+/** The lowest number free in the band and below `below` (the first covering allow), if any. */
 function pickNumber(
   view: NaclView,
   band: NaclConfig['band'],
   egress: boolean,
-  held: Map<number, number>,
+  held: Map<number, Hold>,
+  below = Number.POSITIVE_INFINITY,
 ): number | undefined {
   const used = new Set(view.entries.filter((e) => e.egress === egress).map((e) => e.ruleNumber));
-  for (let n = band.lo; n <= band.hi; n++) if (!used.has(n) && !held.has(n)) return n;
+  const top = Math.min(band.hi, below - 1);
+  for (let n = band.lo; n <= top; n++) if (!used.has(n) && !held.has(n)) return n;
   return undefined;
 }
 
@@ -102,9 +169,10 @@ export interface OpOptions {
   readonly view?: NaclView | undefined;
 }
 
-async function describeOne(api: NaclApi, naclId: string, signal: AbortSignal): Promise<NaclView> {
+export async function describeOne(api: NaclApi, naclId: string, signal: AbortSignal): Promise<NaclView> {
   const view = (await api.describe([naclId], signal)).get(naclId);
-  if (!view) throw new RelayError('not found', `Network ACL ${naclId} was not found.`);
+  const where = api.region ? ` in ${api.region}` : '';
+  if (!view) throw new RelayError('not found', `Network ACL ${naclId} was not found${where}.`);
   return view;
 }
 
@@ -155,9 +223,11 @@ async function createIn(
 ): Promise<Change | 'retry'> {
   const egress = egressOf(direction);
   const held = reserved(view.id, egress);
-  const n = pickNumber(view, cfg.band, egress, held);
-  if (n === undefined) throw bandFull(view.id, cfg.band, direction);
-  held.set(n, Number.POSITIVE_INFINITY);
+  // Never write a deny behind an allow for the same traffic: it would report success and do nothing.
+  const n = pickNumber(view, cfg.band, egress, held, firstCoveringAllow(view, egress, cidr)?.ruleNumber);
+  if (n === undefined)
+    throw denyBlocker(view, cfg.band, direction, cidr) ?? bandFull(view.id, cfg.band, direction);
+  held.set(n, { until: Number.POSITIVE_INFINITY });
   let keep = false;
   try {
     const r = await api.createDeny(view.id, n, egress, cidr, { dryRun: cfg.dryRun, signal });
@@ -174,7 +244,7 @@ async function createIn(
       dryRun: r === 'dry-run',
     };
   } finally {
-    if (keep) held.set(n, Date.now() + RESERVATION_GRACE_MS);
+    if (keep) held.set(n, { until: Date.now() + RESERVATION_GRACE_MS, cidr: cidr.text });
     else held.delete(n);
   }
 }
@@ -188,7 +258,8 @@ export function undenyCidr(
   opts: OpOptions,
 ): Promise<Change[]> {
   return withKeyLock(`aws-nacl|${naclId}|${cidr.text}`, async (waited) => {
-    const view = (waited ? undefined : opts.view) ?? (await describeOne(api, naclId, opts.signal));
+    const first = (waited ? undefined : opts.view) ?? (await describeOne(api, naclId, opts.signal));
+    const view = await untilVisible(api, first, cidr, opts.signal);
     const owned = view.entries.filter((e) => isOwnedDeny(e, cfg.band, cidr));
     const results = await settleAll(
       owned.map(async (e) => {
@@ -204,12 +275,45 @@ export function undenyCidr(
           cidr: cidr.text,
           dryRun: r === 'dry-run',
         };
+        if (r !== 'dry-run') reservations.get(`${naclId}|${e.egress}`)?.delete(e.ruleNumber);
         // Already gone (another caller removed it) is success, but it is not our change.
         return r === 'gone' ? undefined : change;
       }),
     );
     return results.filter((c): c is Change => c !== undefined);
   });
+}
+
+/** Re-reads spaced this far apart (ms) while a recent create of ours is not visible yet. */
+const VISIBILITY_RETRIES_MS = [200, 400, 800, 1600];
+
+/**
+ * A view that shows every create of `cidr` we made within the grace period:
+ * re-reads while one is missing, and refuses to answer from a view that still
+ * lacks it (a remove would report success and leave the deny in place).
+ */
+async function untilVisible(
+  api: NaclApi,
+  view: NaclView,
+  cidr: Cidr,
+  signal: AbortSignal,
+): Promise<NaclView> {
+  const missing = (v: NaclView) =>
+    recentCreates(v.id, cidr).some(
+      (r) => !v.entries.some((e) => e.egress === r.egress && e.ruleNumber === r.ruleNumber),
+    );
+  let current = view;
+  for (const wait of VISIBILITY_RETRIES_MS) {
+    if (!missing(current)) return current;
+    await new Promise((r) => setTimeout(r, wait));
+    if (signal.aborted) break;
+    current = await describeOne(api, view.id, signal);
+  }
+  if (!missing(current)) return current;
+  throw new RelayError(
+    'service unavailable',
+    `The deny of ${cidr.text} written to ${view.id} moments ago is not visible in EC2 yet. Please, try again in a few seconds.`,
+  );
 }
 
 /**
@@ -233,6 +337,21 @@ export function bandFull(naclId: string, band: NaclConfig['band'], direction: Di
     'state conflict',
     `No free rule number in the owned band ${band.lo}-${band.hi} of ${naclId} (${direction}): all ${slots} slots are in use. ` +
       'Widen aws_nacl_rule_range (keeping it below the first allow rule) or unblock addresses.',
+  );
+}
+
+function behindAllow(
+  naclId: string,
+  band: NaclConfig['band'],
+  direction: Direction,
+  cidr: Cidr,
+  allow: NaclEntry,
+): RelayError {
+  return new RelayError(
+    'state conflict',
+    `Cannot deny ${cidr.text} in ${naclId} (${direction}): rule ${allow.ruleNumber} allows ${allow.cidr?.text ?? 'this traffic'} and AWS evaluates it first, ` +
+      `so a deny must use a lower number, and the owned band ${band.lo}-${band.hi} has none free below ${allow.ruleNumber}. ` +
+      'Move the band (NACL_RULE_BAND) below that allow rule or unblock addresses.',
   );
 }
 

@@ -13,6 +13,7 @@
 import type { EC2Client, EC2ClientConfig, NetworkAclEntry } from '@aws-sdk/client-ec2';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
+import { BoundedCache } from '../../kernel/bounded-cache.js';
 import { type Cidr, type Family, parseCidr } from '../../kernel/cidr.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { NaclConfig } from './config.js';
@@ -40,6 +41,8 @@ export type CreateResult = 'created' | 'exists' | 'limit' | 'dry-run';
 export type DeleteResult = 'deleted' | 'gone' | 'dry-run';
 
 export interface NaclApi {
+  /** Named in "not found" messages. */
+  readonly region?: string;
   describe(ids: readonly string[], signal: AbortSignal): Promise<Map<string, NaclView>>;
   createDeny(
     naclId: string,
@@ -72,7 +75,20 @@ export const MAX_IN_FLIGHT = 8;
 const slots = pLimit(MAX_IN_FLIGHT);
 
 let overrides: AwsClientOverrides = {};
-const clients = new Map<string, Promise<EC2Client>>();
+/**
+ * One EC2 client per (region, role, external id): tokens choose these, so the
+ * cache is bounded and an evicted client is destroyed (its sockets closed).
+ */
+export const MAX_EC2_CLIENTS = 32;
+const clients = new BoundedCache<string, Promise<EC2Client>>({
+  maxEntries: MAX_EC2_CLIENTS,
+  maxAgeMs: 6 * 3600_000,
+  onEvict: (client) => {
+    client.then((c) => c.destroy()).catch(() => undefined);
+  },
+});
+/** Cached EC2 clients right now (tests). */
+export const cachedClientCount = (): number => clients.size;
 let sdk: Promise<typeof import('@aws-sdk/client-ec2')> | undefined;
 const loadSdk = () => {
   sdk ??= import('@aws-sdk/client-ec2');
@@ -100,7 +116,15 @@ async function makeClient(cfg: NaclConfig): Promise<EC2Client> {
     maxAttempts: 3,
     requestHandler: { requestTimeout: cfg.timeoutMs, connectionTimeout: Math.min(cfg.timeoutMs, 3000) },
     ...(role
-      ? { credentials: assumeRoleProvider(cfg.region, role.arn, role.externalId, cfg.timeoutMs) }
+      ? {
+          credentials: assumeRoleProvider(
+            cfg.region,
+            role.arn,
+            role.externalId,
+            cfg.timeoutMs,
+            cfg.sessionName,
+          ),
+        }
       : {}),
     ...overrides.ec2,
   });
@@ -112,6 +136,7 @@ function assumeRoleProvider(
   roleArn: string,
   externalId: string | undefined,
   timeoutMs: number,
+  sessionName: string,
 ) {
   type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiration: Date };
   let current: Creds | undefined;
@@ -128,7 +153,8 @@ function assumeRoleProvider(
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: roleArn,
-          RoleSessionName: 'vectra-xdr-relay',
+          // CloudTrail in the target account shows this: which stage and module changed the NACL.
+          RoleSessionName: sessionName,
           DurationSeconds: 3600,
           ...(externalId ? { ExternalId: externalId } : {}),
         }),
@@ -160,12 +186,20 @@ function assumeRoleProvider(
 }
 
 function getClient(cfg: NaclConfig): Promise<EC2Client> {
-  const key = [cfg.region, cfg.role?.arn ?? '', cfg.role?.externalId ?? '', cfg.timeoutMs].join('|');
+  const key = [
+    cfg.region,
+    cfg.role?.arn ?? '',
+    cfg.role?.externalId ?? '',
+    cfg.timeoutMs,
+    cfg.sessionName,
+  ].join('|');
   let client = clients.get(key);
   if (!client) {
     client = makeClient(cfg);
     // A failed construction must not poison the cache for the container's lifetime.
-    client.catch(() => clients.delete(key));
+    client.catch(() => {
+      if (clients.get(key) === client) clients.delete(key);
+    });
     clients.set(key, client);
   }
   return client;
@@ -186,19 +220,24 @@ export function naclApi(cfg: NaclConfig): NaclApi {
     }
   };
   return {
+    region: cfg.region,
     describe: (ids, signal) =>
       call('DescribeNetworkAcls', ids.join(', '), async (c, s) => {
         const views = new Map<string, NaclView>();
         let token: string | undefined;
         do {
+          // The `network-acl-id` filter, not NetworkAclIds: with ids, one unknown NACL fails the
+          // whole call (InvalidNetworkAclID.NotFound); a filter simply leaves it out, so each
+          // caller reports that NACL alone (EC2 filters never fail on values that match nothing).
           const out = await c.send(
-            new s.DescribeNetworkAclsCommand({ NetworkAclIds: [...ids], NextToken: token }),
-            {
-              abortSignal: signal,
-            },
+            new s.DescribeNetworkAclsCommand({
+              Filters: [{ Name: 'network-acl-id', Values: [...ids] }],
+              NextToken: token,
+            }),
+            { abortSignal: signal },
           );
           for (const n of out.NetworkAcls ?? []) {
-            if (n.NetworkAclId)
+            if (n.NetworkAclId && ids.includes(n.NetworkAclId))
               views.set(n.NetworkAclId, { id: n.NetworkAclId, entries: (n.Entries ?? []).map(toEntry) });
           }
           token = out.NextToken;

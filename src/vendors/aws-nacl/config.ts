@@ -33,6 +33,8 @@ export interface NaclConfig {
   readonly dryRun: boolean;
   readonly policy: BlockPolicy;
   readonly timeoutMs: number;
+  /** STS RoleSessionName: stage and module, so CloudTrail in the target account names us. */
+  readonly sessionName: string;
 }
 
 export const VENDOR_ID = 'aws_nacl';
@@ -75,9 +77,10 @@ export const NACL_FIELDS = {
     ],
   },
   aws_nacl_rule_range: {
-    schema: z._default(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/)), '1-99'),
+    // Unset means the deployment's whole band (NACL_RULE_BAND).
+    schema: z.optional(z.string().check(z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/))),
     label: 'AWS NACL rule number range',
-    help: "e.g. 1-99 (must sort before the NACL's allow rules)",
+    help: "e.g. 1-99: narrows the deployment's band (must sort before the NACL's allow rules)",
   },
   aws_role_arn: {
     schema: z.optional(z.string().check(z.regex(ROLE_ARN))),
@@ -115,9 +118,19 @@ export function naclConfigFrom(
   config: RelayConfig,
   source: ClaimsSource,
 ): NaclConfig {
-  const [lo = 0, hi = 0] = c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()));
+  // The deployment owns the band (IAM cannot restrict rule numbers): a token may only narrow it.
+  const owned = config.naclRuleBand;
+  const [lo = 0, hi = 0] = c.aws_nacl_rule_range
+    ? c.aws_nacl_rule_range.split('-').map((s) => Number(s.trim()))
+    : [owned.lo, owned.hi];
   if (lo < 1 || hi > 32766 || lo > hi) {
     throw claimsError(source, 'aws_nacl_rule_range must be lo-hi within 1-32766');
+  }
+  if (lo < owned.lo || hi > owned.hi) {
+    throw claimsError(
+      source,
+      `aws_nacl_rule_range ${lo}-${hi} is outside the deployment's owned band ${owned.lo}-${owned.hi} (NACL_RULE_BAND); it may only narrow it`,
+    );
   }
   if (c.aws_external_id !== undefined && c.aws_role_arn === undefined) {
     throw claimsError(source, 'aws_external_id needs aws_role_arn');
@@ -140,8 +153,13 @@ export function naclConfigFrom(
     dryRun: c.aws_nacl_dry_run,
     policy: policyFrom(config),
     timeoutMs: config.upstreamTimeoutMs,
+    sessionName: sessionName(config.stage),
   });
 }
+
+/** `vectra-xdr-relay.<stage>.aws_nacl`, within STS's 64 characters of `[\w+=,.@-]`. */
+export const sessionName = (stage: string): string =>
+  `vectra-xdr-relay.${stage.replace(/[^\w+=,.@-]/g, '-')}.${VENDOR_ID}`.slice(0, 64);
 
 const policies = new WeakMap<RelayConfig, BlockPolicy>();
 

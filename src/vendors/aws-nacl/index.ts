@@ -84,7 +84,9 @@ export const awsNaclClient = declareBlockClient({
         unblockStaticDstIps: async (ips) =>
           statics(unblockIdsOrThrow(await unblockAll(cfg, ips.dstIps, ctx), ctx)),
         ipOf: (id) => parseElementId(id)?.cidr.text,
-        health: () => health(cfg, ctx),
+        health: async () => {
+          await health(cfg, ctx);
+        },
       },
     );
   },

@@ -6,7 +6,9 @@
  * loop. `client:<module>` tags restrict the clients; objects in the no-block
  * group get no block action, and a warning says why.
  */
+
 import pLimit from 'p-limit';
+import { appendAll } from '../../kernel/arrays.js';
 import type { BlockClientDeclaration } from '../../kernel/block-client.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
@@ -178,8 +180,8 @@ export async function offerActions(
               ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))
               : false;
             const { actions, warnings } = objectActions(t, o, cfg, noBlock);
-            data.push(...actions);
-            errors.push(...warnings);
+            appendAll(data, actions);
+            appendAll(errors, warnings);
           }
         } catch (err) {
           errors.push(err);

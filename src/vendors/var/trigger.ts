@@ -7,7 +7,6 @@
 import type { RequestContext } from '../../kernel/context.js';
 import { invalidArgument, RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
-import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import { Applier, eligibleClients } from '../../var/applier.js';
 import { type BlockClientId, createBlockClient, declarationOf } from '../block-clients.js';

@@ -121,6 +121,19 @@ export class VectraApi {
       }
       this.ctx.log.warn(`Vectra pagination stopped: ${reason}`, { path, ...fields });
     };
+    /**
+     * Keeps only what is still wanted of a page (no spread: a huge upstream array would
+     * overflow the stack); true when the page held more than that.
+     */
+    const take = (items: readonly unknown[]): boolean => {
+      const room = Math.max(0, maxItems - out.length);
+      const n = Math.min(room, items.length);
+      for (let i = 0; i < n; i++) out.push(items[i]);
+      return items.length > room;
+    };
+    const overflow = () => {
+      if (opts.requireComplete) cutShort(`more than ${maxItems} items`);
+    };
     let next: string | null = this.url(path, { ...query, page_size: pageSize });
     let expected = 0;
     for (let page = 0; next; page++) {
@@ -144,7 +157,7 @@ export class VectraApi {
         break;
       }
       if (Array.isArray(body)) {
-        out.push(...body);
+        if (take(body)) overflow();
         break;
       }
       const env = (typeof body === 'object' && body !== null ? body : {}) as {
@@ -159,14 +172,16 @@ export class VectraApi {
       const results: unknown[] = Array.isArray(env.results) ? env.results : [];
       const stop = opts.stopAt ? results.findIndex(opts.stopAt) : -1;
       if (stop >= 0) {
-        out.push(...results.slice(0, stop));
-        return out.slice(0, maxItems);
+        if (take(results.slice(0, stop))) overflow();
+        return out;
       }
-      out.push(...results);
+      if (take(results)) {
+        overflow();
+        break;
+      }
       next = this.nextPage(env.next, current, cutShort);
     }
-    if (out.length > maxItems && opts.requireComplete) cutShort(`more than ${maxItems} items`);
-    return out.slice(0, maxItems);
+    return out;
   }
 
   /** The absolute URL of a `next` link, or null at the end or when it cannot be followed (`cutShort`). */

@@ -7,7 +7,8 @@
  * falling back to client credentials when the refresh is refused.
  */
 import { createHash } from 'node:crypto';
-import { authError, RelayError } from '../../kernel/errors.js';
+import { BoundedCache } from '../../kernel/bounded-cache.js';
+import { RelayError } from '../../kernel/errors.js';
 import type { Transport } from '../../kernel/upstream/transport.js';
 import type { VectraAuth } from './config.js';
 import { VENDOR } from './product.js';
@@ -22,8 +23,22 @@ interface CachedToken {
   readonly refreshUntil: number;
 }
 
-const cache = new Map<string, CachedToken>();
+/** Longest access or refresh token we keep (characters); real ones are a few KB at most. */
+export const MAX_TOKEN_CHARS = 16 * 1024;
+/**
+ * Tokens of distinct (URL, client) pairs kept at once: the key and both tokens
+ * count against the bytes limit, least recently used go first.
+ */
+export const TOKEN_CACHE_LIMITS = { maxEntries: 256, maxBytes: 2 * 1024 * 1024 } as const;
+
+const cache = new BoundedCache<string, CachedToken>({
+  ...TOKEN_CACHE_LIMITS,
+  sizeOf: (t, key) => key.length + t.accessToken.length + (t.refreshToken?.length ?? 0) + 64,
+});
 const inFlight = new Map<string, Promise<CachedToken>>();
+
+/** Entries and measured bytes of the token cache (tests, bench). */
+export const tokenCacheStats = () => ({ entries: cache.size, bytes: cache.bytes });
 
 /** Forgets every cached token (tests). */
 export function clearTokenCache(): void {
@@ -95,7 +110,9 @@ async function fetchToken(
     const detail =
       oauthDetail(res.body, transport) ??
       transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
-    throw authError(detail);
+    throw new RelayError('authorization error', `Authorization failed: ${detail}`, {
+      ownMessage: `Authorization failed: ${VENDOR} refused the client credentials.`,
+    });
   }
   throw transport.statusError(res.raw);
 }
@@ -148,6 +165,13 @@ function toCached(body: unknown): CachedToken {
     throw new RelayError(
       'unknown',
       `Unexpected response from ${VENDOR}: the token response has no access_token`,
+    );
+  }
+  const refresh = typeof b.refresh_token === 'string' ? b.refresh_token : '';
+  if (b.access_token.length > MAX_TOKEN_CHARS || refresh.length > MAX_TOKEN_CHARS) {
+    throw new RelayError(
+      'unknown',
+      `Unexpected response from ${VENDOR}: the token is longer than ${MAX_TOKEN_CHARS} characters`,
     );
   }
   const now = Date.now();

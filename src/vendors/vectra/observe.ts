@@ -8,7 +8,9 @@
  * has no search, so it asks `detections?destination=` and re-checks the match
  * client-side, one observable at a time.
  */
+
 import pLimit from 'p-limit';
+import { appendAll } from '../../kernel/arrays.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { CtimEntity, ObserveData } from '../../kernel/ctim.js';
 import { RelayError } from '../../kernel/errors.js';
@@ -46,7 +48,7 @@ export async function observeVectra(
   );
   const sightings: CtimEntity[] = [];
   for (const r of settled) {
-    if (r.status === 'fulfilled') sightings.push(...r.value);
+    if (r.status === 'fulfilled') appendAll(sightings, r.value);
     else errors.push(r.reason);
   }
   return { data: sightings.length ? { sightings } : {}, errors: dedupeErrors(errors) };
@@ -72,40 +74,50 @@ async function observeOne(
         client.sourceDetections(o.value, Math.min(scan, SCAN_CAP)),
         client.destinationDetections(o, SCAN_CAP),
       ]);
-      out.push(...(await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)));
-      detections.push(...asSource, ...asDestination);
+      appendAll(
+        out,
+        (await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)),
+      );
+      appendAll(appendAll(detections, asSource), asDestination);
       break;
     }
     case 'hostname':
     case 'mac_address': {
       const hosts = (await client.findHosts(o, { maxItems: scan }, warn)).slice(0, max);
-      out.push(...(await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)));
+      appendAll(
+        out,
+        (await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)),
+      );
       const perHost = await Promise.all(
         hosts.map((h) =>
           client.listDetectionsRaw({ host_id: h.id, state: 'active' }, { maxItems: Math.min(max, SCAN_CAP) }),
         ),
       );
-      detections.push(...perHost.flat());
+      appendAll(detections, perHost.flat());
       break;
     }
     case 'domain':
-      detections.push(...(await client.destinationDetections(o, SCAN_CAP)));
+      appendAll(detections, await client.destinationDetections(o, SCAN_CAP));
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
-      out.push(
-        ...(await withUrgency(client, 'account', accounts, warn)).map((a) => accountSighting(a, o, cfg)),
+      appendAll(
+        out,
+        (await withUrgency(client, 'account', accounts, warn)).map((a) => accountSighting(a, o, cfg)),
       );
       const perAccount = await Promise.all(
         accounts.map((a) => client.accountDetectionsRaw(a, Math.min(max, SCAN_CAP), warn)),
       );
-      detections.push(...perAccount.flat());
+      appendAll(detections, perAccount.flat());
       break;
     }
     default:
       return [];
   }
-  out.push(...newestFirst(uniqueById(detections)).map((d) => detectionSighting(d, o, cfg)));
+  appendAll(
+    out,
+    newestFirst(uniqueById(detections)).map((d) => detectionSighting(d, o, cfg)),
+  );
   return out.slice(0, max);
 }
 

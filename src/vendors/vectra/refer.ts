@@ -5,7 +5,9 @@
  * their page, which needs a bounded lookup — a failed lookup returns the
  * pivots plus the error.
  */
+
 import pLimit from 'p-limit';
+import { appendAll } from '../../kernel/arrays.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { Reference } from '../../kernel/ctim.js';
 import { humanType, type Observable } from '../../kernel/observables.js';
@@ -72,7 +74,7 @@ export async function referVectra(
       if (search) refs.push(search);
       if (!BROWSE_TYPES.has(o.type)) return refs;
       try {
-        refs.push(...(await limit(() => browseLinks(client, cfg, o))));
+        appendAll(refs, await limit(() => browseLinks(client, cfg, o)));
       } catch (err) {
         errors.push(err);
       }

@@ -4,7 +4,9 @@
  * threat/certainty quadrant (or the brain's own `severity`), v3 the urgency
  * score when the object carries one.
  */
+
 import { type CtimEntity, SCHEMA_VERSION, transientId } from '../../kernel/ctim.js';
+import { escapeMarkdown } from '../../kernel/markdown.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { VectraConfig } from './config.js';
@@ -92,9 +94,9 @@ export function hostSighting(host: VectraHost, observable: Observable, cfg: Vect
       : `threat ${host.threat}, certainty ${host.certainty}`;
   return {
     ...base(uri, `vectra-host-${host.id}`, 'Host in Vectra Detect'),
-    title: `Host ${host.name || host.ip} in Vectra Detect`,
-    description: `Vectra Detect tracks host ${host.name} (${host.ip ?? 'no current IP'}), ${score}, state ${host.state ?? 'unknown'}.`,
-    short_description: `Vectra Detect host ${host.name}`,
+    title: `Host ${md(host.name || host.ip)} in Vectra Detect`,
+    description: `Vectra Detect tracks host ${md(host.name)} (${md(host.ip ?? 'no current IP')}), ${score}, state ${md(host.state ?? 'unknown')}.`,
+    short_description: `Vectra Detect host ${md(host.name)}`,
     severity: severityOf(host, cfg),
     confidence: confidenceOf(host.certainty),
     observables: [observable],
@@ -112,9 +114,9 @@ export function accountSighting(
   const uri = `${cfg.uiUrl}/accounts/${account.id}`;
   return {
     ...base(uri, `vectra-account-${account.id}`, 'Account in Vectra Detect'),
-    title: `Account ${account.name} in Vectra Detect`,
-    description: `Vectra Detect tracks account ${account.name} (${account.accountType ?? 'unknown type'}), threat ${account.threat}, certainty ${account.certainty}${account.privilegeLevel === null ? '' : `, privilege level ${account.privilegeLevel}`}.`,
-    short_description: `Vectra Detect account ${account.name}`,
+    title: `Account ${md(account.name)} in Vectra Detect`,
+    description: `Vectra Detect tracks account ${md(account.name)} (${md(account.accountType ?? 'unknown type')}), threat ${md(account.threat)}, certainty ${md(account.certainty)}${account.privilegeLevel === null ? '' : `, privilege level ${md(account.privilegeLevel)}`}.`,
+    short_description: `Vectra Detect account ${md(account.name)}`,
     severity: severityOf(account, cfg),
     confidence: confidenceOf(account.certainty),
     observables: [observable],
@@ -123,6 +125,8 @@ export function accountSighting(
 }
 
 type Raw = Record<string, unknown>;
+/** Upstream text in a Markdown field (XDR renders titles and descriptions). */
+const md = escapeMarkdown;
 const MAX_RELATIONS = 20;
 
 /** A detection as a sighting, with `Connected_To` relations from its source IP to its destinations. */
@@ -153,9 +157,9 @@ export function detectionSighting(raw: unknown, observable: Observable, cfg: Vec
   const targetIp = src ?? (typeof srcHost.ip === 'string' ? srcHost.ip : null);
   return {
     ...base(uri, `vectra-detection-${id}`, 'Detection in Vectra Detect'),
-    title: `${type} detected by Vectra Detect`,
-    description: `${category ? `${category}: ` : ''}${type} from ${src ?? 'unknown source'}${hostName ? ` (${hostName})` : ''}${related.length ? ` to ${related.map((r) => r.value).join(', ')}` : ''}, threat ${threat}, certainty ${certainty}, state ${String(d.state ?? 'unknown')}.`,
-    short_description: `${type} (${category || 'detection'})`,
+    title: `${md(type)} detected by Vectra Detect`,
+    description: `${category ? `${md(category)}: ` : ''}${md(type)} from ${md(src ?? 'unknown source')}${hostName ? ` (${md(hostName)})` : ''}${related.length ? ` to ${related.map((r) => md(r.value)).join(', ')}` : ''}, threat ${threat}, certainty ${certainty}, state ${md(d.state ?? 'unknown')}.`,
+    short_description: `${md(type)} (${md(category || 'detection')})`,
     severity: quadrantSeverity(threat, certainty),
     confidence: confidenceOf(certainty),
     observables,

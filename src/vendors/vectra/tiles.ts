@@ -7,6 +7,7 @@
  */
 import type { RequestContext } from '../../kernel/context.js';
 import { RelayError } from '../../kernel/errors.js';
+import { escapeMarkdown, markdownDate } from '../../kernel/markdown.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import { ACCOUNT_BLOCKED_MARKER, HOST_BLOCKED_MARKER } from '../../var/state.js';
 import { BLOCKED_TILE, QUADRANT_TILE, TILE_PERIODS } from './catalog.js';
@@ -97,7 +98,7 @@ async function quadrants(client: VectraClient, since: string): Promise<Metric[]>
   ];
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+const cell = (s: string) => escapeMarkdown(s);
 
 async function blocked(client: VectraClient): Promise<string[]> {
   const [hosts, accounts] = await Promise.all([
@@ -112,8 +113,9 @@ async function blocked(client: VectraClient): Promise<string[]> {
     '| --- | --- | --- | --- |',
     ...rows.slice(0, MAX_ROWS).map((o) => {
       const by = Object.keys(o.blockedElements).join(', ') || 'unknown';
-      const url = `${ui}/${o.kind}s/${o.id}`;
-      return `| ${o.kind} | [${cell(o.name || String(o.id))}](${url}) | ${cell(by)} | ${o.lastDetectionTimestamp ?? ''} |`;
+      // The id goes into a link target: only digits may (the brain's ids are integers).
+      const url = `${ui}/${o.kind}s/${encodeURIComponent(String(o.id))}`;
+      return `| ${o.kind} | [${cell(o.name || String(o.id))}](${url}) | ${cell(by)} | ${markdownDate(o.lastDetectionTimestamp)} |`;
     }),
   ];
 }

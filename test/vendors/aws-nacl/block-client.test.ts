@@ -88,6 +88,13 @@ describe('AWS NACL block client', () => {
         egress: true,
         protocol: '-1',
         ruleAction: 'allow' as const,
+        cidrBlock: '192.0.2.0/24',
+      },
+      {
+        ruleNumber: 5,
+        egress: true,
+        protocol: '-1',
+        ruleAction: 'allow' as const,
         cidrBlock: '198.51.100.7/32',
       },
       {
@@ -114,7 +121,7 @@ describe('AWS NACL block client', () => {
         .filter((e) => foreign.some((f) => f.ruleNumber === e.ruleNumber && f.egress === e.egress));
     const before = snapshot();
     const ids = await h.client.blockHost(host('198.51.100.7'));
-    // Lowest free numbers: egress 3 (1 and 2 are foreign), ingress 1.
+    // Lowest free numbers: egress 3 (1 and 2 are foreign, and below the allow at 5), ingress 1.
     const mine = h.fake
       .entries(h.naclId)
       .filter((e) => e.ruleAction === 'deny' && e.protocol === '-1' && e.ruleNumber < 100);
@@ -294,6 +301,9 @@ describe('AWS NACL block client', () => {
     h = await startHarness();
     await expect(h.client.health?.()).resolves.toBeUndefined();
     expect(actions(h)).toEqual(['DescribeNetworkAcls']);
-    expect(h.fake.calls[0]?.params).toMatchObject({ 'NetworkAclId.1': h.naclId });
+    expect(h.fake.calls[0]?.params).toMatchObject({
+      'Filter.1.Name': 'network-acl-id',
+      'Filter.1.Value.1': h.naclId,
+    });
   });
 });

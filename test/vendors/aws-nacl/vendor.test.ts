@@ -203,7 +203,7 @@ describe('respond and trigger', () => {
 
   it('health proves credentials, existence and band capacity', async () => {
     h = await startHarness({ claims: { aws_nacl_rule_range: '1-1', aws_nacl_direction: 'egress' } });
-    await expect(awsNaclVendor.health?.(h.cfg, h.ctx)).resolves.toBeUndefined();
+    await expect(awsNaclVendor.health?.(h.cfg, h.ctx)).resolves.toEqual([]);
     await h.client.blockHost(host('203.0.113.5'));
     await expect(awsNaclVendor.health?.(h.cfg, h.ctx)).rejects.toMatchObject({ code: 'state conflict' });
     h.fake.injectUnauthorized('DescribeNetworkAcls');

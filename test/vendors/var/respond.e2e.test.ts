@@ -404,7 +404,7 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
     });
     const audits = e.logs.filter((l) => l.includes('"audit"'));
     expect(audits.length - before).toBe(1);
-    expect(audits.at(-1)).toContain('"moduleInstanceId":"e2e-module"');
+    expect(audits.at(-1)).toContain('"claimedModuleInstanceId":"e2e-module"');
     expect(e.logs.join('')).not.toContain(e.brain.apiToken);
   });
 });

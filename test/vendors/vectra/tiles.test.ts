@@ -99,6 +99,21 @@ describe('tiles', () => {
     },
   );
 
+  it('escapes Markdown from the brain: a host name cannot become a link, a timestamp cannot add a row', async () => {
+    brain.addHost({
+      name: 'pwned](https://phish.example/login) [x',
+      tags: ['VAR Host Blocked', 'VAR ID:Test Client:42'],
+      lastDetection: '2026-01-01T00:00:00Z|\n| host | [evil](https://phish.example) | x |',
+    });
+    const out = await tiles().data(configFor(brain, 'v2.5'), 'vectra-var-blocked', 'last_hour', ctxFor());
+    const lines = out.data as string[];
+    const row = lines.find((l) => l.includes('pwned')) ?? '';
+    expect(row).toContain('pwned\\]\\(https:\\/\\/phish.example/login\\) \\[x');
+    expect(row).not.toMatch(/\]\(https:\/\/phish/);
+    expect(lines.join('\n')).not.toContain('[evil]');
+    expect(row.split(' | ').length).toBe(4);
+  });
+
   it('refuses an unknown tile id and an unknown period', async () => {
     const cfg = configFor(brain, 'v2.5');
     await expect(tiles().data(cfg, 'nope', 'last_hour', ctxFor())).rejects.toMatchObject({
