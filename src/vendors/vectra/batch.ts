@@ -59,10 +59,15 @@ export function orQueries(field: string, values: readonly string[], wrap = (q: s
   return out;
 }
 
-/** A refusal of the search itself (not an outage, not credentials): worth the per-observable path. */
+/**
+ * A refusal of the search itself (400/422, 404, or another status such as 414, or
+ * an answer too large): worth the per-observable path. An outage, credentials,
+ * throttling, TLS or network failure would fail those calls too: it is reported.
+ */
 const refused = (err: unknown): boolean => {
-  const code = (err as { code?: unknown })?.code;
-  return code === 'invalid argument' || code === 'not found' || code === 'unknown';
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (code === 'invalid argument' || code === 'not found') return true;
+  return code === 'unknown' && typeof message === 'string' && message.startsWith('Unexpected response from');
 };
 
 export class IpLookups {
