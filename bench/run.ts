@@ -4,6 +4,8 @@ import { benchBundle } from './bundle.js';
 import { benchCarbonBlack } from './clients/carbon_black.js';
 import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
+import { benchCrowdStrike } from './clients/crowdstrike.js';
+import { benchDefender } from './clients/microsoft-defender.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchLambda } from './lambda.js';
@@ -22,6 +24,8 @@ const all: Bench[] = [
   ['cisco_fmc block client against the fake FMC (20 ms per call)', benchCiscoFmc],
   ['cisco_asa_http block client against the fake ASA (20 ms per call)', benchCiscoAsaHttp],
   ['Carbon Black quarantine against the fake (20 ms per call)', benchCarbonBlack],
+  ['Microsoft Defender isolation against the fake tenant (20 ms per call)', benchDefender],
+  ['CrowdStrike Falcon containment against the fake CID (20 ms per call)', benchCrowdStrike],
   ['automated response engine (10,000 hosts, 20 ms per call)', benchEngine],
   ['bundle size and cold start', benchBundle],
   ['Lambda handler: cold start, per request, memory', () => benchLambda()],

@@ -10,7 +10,7 @@ import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
-import { lazyRelayGuard } from '../vendors/vectra/lazy-guard.js';
+import { lazyRelayGuard, lazyRelayHosts } from '../vendors/vectra/lazy-guard.js';
 
 export const VERSION: string = pkg.version;
 
@@ -59,8 +59,9 @@ export function createRuntime(
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
-    // Lazy: the Vectra client and undici load on the guard's first question, not at cold start.
+    // Lazy: the Vectra client and undici load on first use, not at cold start.
     guardFor: lazyRelayGuard,
+    hostsFor: lazyRelayHosts,
   });
   return { config, log, app };
 }

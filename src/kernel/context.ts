@@ -6,6 +6,7 @@
 import type { RelayConfig } from './config.js';
 import type { ClaimsSource } from './fields.js';
 import type { IpGuard } from './guard.js';
+import type { HostDirectory } from './hosts.js';
 import type { Logger } from './logger.js';
 
 /** Flat string claims of the verified JWT (XDR module forms send flat `custom_*` fields). */
@@ -26,6 +27,8 @@ export interface RequestContext {
   readonly moduleInstanceId: string | undefined;
   /** The VAR core's guard, when the claims configure Vectra (set by the runtime or the engine). */
   readonly guard?: IpGuard;
+  /** Vectra's hosts, when the claims configure Vectra (set by the runtime). */
+  readonly hosts?: HostDirectory;
 }
 
 export const DEFAULT_ENTITIES_LIMIT = 100;

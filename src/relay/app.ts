@@ -10,6 +10,7 @@ import type { RelayConfig } from '../kernel/config.js';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
 import { envelope, failure, invalidArgument, ownMessage, RelayError, toWireError } from '../kernel/errors.js';
 import type { IpGuard } from '../kernel/guard.js';
+import type { HostDirectory } from '../kernel/hosts.js';
 import type { Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { verifyAuthorization } from './auth.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   readonly vendors: readonly VendorModule<unknown>[];
   /** The VAR core's guard for a request's claims (the runtime's; none in tests that need none). */
   readonly guardFor?: (ctx: RequestContext) => IpGuard | undefined;
+  /** Vectra's hosts for product vendors (the runtime's; none in tests that need none). */
+  readonly hostsFor?: (ctx: RequestContext) => HostDirectory | undefined;
 }
 
 export interface AppEnv {
@@ -93,7 +96,8 @@ export function createApp(deps: AppDeps): RelayApp {
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       };
       const guard = deps.guardFor?.(withDeadlineSignal({ ...base }));
-      c.set('ctx', withDeadlineSignal(guard ? { ...base, guard } : base));
+      const hosts = deps.hostsFor?.(withDeadlineSignal({ ...base }));
+      c.set('ctx', withDeadlineSignal({ ...base, ...(guard ? { guard } : {}), ...(hosts ? { hosts } : {}) }));
       c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
       await next();
     });

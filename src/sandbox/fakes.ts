@@ -8,8 +8,10 @@ import type { BlockClientId } from '../vendors/block-clients.js';
 import { carbonBlackFake } from './carbon-black/index.js';
 import { ciscoAsaHttpFake } from './cisco_asa_http/index.js';
 import { ciscoFmcFake } from './cisco_fmc/index.js';
+import { falconFake } from './crowdstrike/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
+import { defenderFake } from './microsoft-defender/index.js';
 import { panFake } from './pan/index.js';
 
 /** VAR's test client has no upstream: its whole state is the Vectra tags. */
@@ -24,5 +26,7 @@ export const fakes = {
   cisco_fmc: ciscoFmcFake,
   cisco_asa_http: ciscoAsaHttpFake,
   carbon_black: carbonBlackFake,
+  microsoft_defender: defenderFake,
+  crowdstrike: falconFake,
   test_client: noUpstream('test_client'),
 } as const satisfies Record<BlockClientId, FakeDeclaration>;

@@ -13,6 +13,8 @@ import { awsNaclClient } from './aws-nacl/index.js';
 import { carbonBlackClient } from './carbon-black/index.js';
 import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
 import { ciscoFmcClient } from './cisco_fmc/index.js';
+import { crowdstrikeClient } from './crowdstrike/index.js';
+import { microsoftDefenderClient } from './microsoft-defender/index.js';
 import { panClient } from './pan/index.js';
 import { testClient } from './test-client/index.js';
 
@@ -25,6 +27,8 @@ export const blockClients = {
   cisco_fmc: ciscoFmcClient,
   cisco_asa_http: ciscoAsaHttpClient,
   carbon_black: carbonBlackClient,
+  microsoft_defender: microsoftDefenderClient,
+  crowdstrike: crowdstrikeClient,
   test_client: testClient,
 } as const satisfies Record<string, AnyDeclaration>;
 

@@ -147,6 +147,7 @@ describe('collectClaims', () => {
     expect(prompter.asked.filter((a) => a.secret).map((a) => a.question.split(' (')[0])).toEqual([
       'Vectra API token',
       'Vectra API client secret',
+      // carbon_black is a block client: its fields are asked only when block_clients lists it.
       'Relay module key',
     ]);
     // Unlisted block clients' fields are not asked.

@@ -219,6 +219,19 @@ const ENTITIES_V3 = [
   'tags',
 ];
 
+/** vat `VectraClientV2_2._generate_assignment_params` (v2.x) and `VectraPlatformClientV3._generate_assignment_params`. */
+const ASSIGNMENTS_V25 = [
+  'accounts',
+  'assignees',
+  'created_after',
+  'fields',
+  'max_id',
+  'min_id',
+  'resolution',
+  'resolved',
+];
+const ASSIGNMENTS_V3 = ['accounts', 'assignees', 'created_after', 'resolution', 'resolved'];
+
 const sets: Record<Flavour, Record<string, ReadonlySet<string>>> = {
   'v2.5': {
     hosts: new Set([...HOSTS_V25, ...PAGING]),
@@ -229,6 +242,8 @@ const sets: Record<Flavour, Record<string, ReadonlySet<string>>> = {
     'search/detections': new Set(['query_string', ...PAGING]),
     'search/accounts': new Set(['query_string', ...PAGING]),
     'lockdown/account': new Set<string>(),
+    assignments: new Set([...ASSIGNMENTS_V25, ...PAGING]),
+    assignment_outcomes: new Set(PAGING),
   },
   v3: {
     hosts: new Set([...HOSTS_V3, ...PAGING]),
@@ -237,6 +252,8 @@ const sets: Record<Flavour, Record<string, ReadonlySet<string>>> = {
     groups: new Set([...GROUPS_V3, ...PAGING]),
     entities: new Set([...ENTITIES_V3, ...PAGING]),
     lockdown: new Set(['type']),
+    assignments: new Set([...ASSIGNMENTS_V3, ...PAGING]),
+    assignment_outcomes: new Set(PAGING),
   },
 };
 

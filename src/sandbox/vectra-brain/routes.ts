@@ -12,6 +12,7 @@ import { fieldsOf, parseLucene, type Query } from './lucene.js';
 import { SEARCH_FIELDS, unknownParam } from './params.js';
 import { applyFilters, order, paginate, searchMatch } from './query.js';
 import type { BrainState, RawObject } from './store.js';
+import { assignments, closeDetections, markFixed, resolveAssignment } from './triage.js';
 
 export interface ApiRequest {
   readonly flavour: 'v2.5' | 'v3';
@@ -24,6 +25,8 @@ export interface ApiRequest {
   readonly origin: string;
   /** `/api/v2.5` or `/api/v3.4`. */
   readonly apiBase: string;
+  /** `v2.5`, `v3.4`, `v3.5`… (the path's version). */
+  readonly release: string;
   /** The full request URL (for `next` links). */
   readonly url: URL;
 }
@@ -61,6 +64,15 @@ export function handleApi(state: BrainState, req: ApiRequest): ApiResponse {
     return search(view, idPart, req);
   }
   if (sub === 'notes' && id !== undefined && parts.length === 3) return notes(state, req, resource, id);
+  if (resource === 'detections' && parts.length === 2 && idPart === 'close')
+    return closeDetections(state, req);
+  if (resource === 'detections' && parts.length === 1 && req.method !== 'GET') return markFixed(state, req);
+  if (resource === 'assignments' && parts.length === 1)
+    return assignments(state, req, (items) => paginate(items, req.params, req.url, MAX_PAGE_SIZE, (o) => o));
+  if (resource === 'assignments' && parts.length === 3 && sub === 'resolve' && id !== undefined)
+    return resolveAssignment(state, req, id);
+  if (resource === 'assignment_outcomes' && parts.length === 1 && req.method === 'GET')
+    return paginate(state.outcomes, req.params, req.url, MAX_PAGE_SIZE, (o) => ({ ...o }));
   if (resource === 'groups' && req.method !== 'GET' && parts.length <= 2) {
     return writeGroup(state, req, id, (g) => view.serve('groups', g));
   }

@@ -265,6 +265,7 @@ export async function startFakeBrain(options: FakeBrainOptions = {}): Promise<Fa
                 body: parsed,
                 origin,
                 apiBase: `/api/${version[1]}`,
+                release: version[1] ?? 'v3',
                 url,
               });
       }

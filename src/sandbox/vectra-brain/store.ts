@@ -20,6 +20,8 @@ export const quadrant = (threat: number, certainty: number): string =>
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+type IdKind = 'host' | 'account' | 'detection' | 'group' | 'note' | 'assignment';
+
 export class BrainState {
   readonly hosts = new Map<number, RawObject>();
   readonly accounts = new Map<number, RawObject>();
@@ -29,6 +31,31 @@ export class BrainState {
   readonly notes = new Map<string, Note[]>();
   /** Vectra's own lockdowns (`/lockdown/account`, `/lockdown?type=`), set by tests. */
   readonly lockdowns: Array<RawObject & { type: 'host' | 'account' }> = [];
+  /** Assignments (`/assignments`), by id; see `triage.ts`. */
+  readonly assignments = new Map<number, RawObject>();
+  /** Brain users an assignment may go to, by id (`assigned_to`). */
+  readonly users = new Map<number, { id: number; username: string }>([
+    [1, { id: 1, username: 'admin' }],
+    [2, { id: 2, username: 'analyst@corp.example.com' }],
+  ]);
+  /** The built-in assignment outcomes (demisto/content VectraXDR `assignment_outcome_list_response.json`). */
+  readonly outcomes: RawObject[] = [
+    {
+      id: 1,
+      builtin: true,
+      user_selectable: true,
+      title: 'Benign True Positive',
+      category: 'benign_true_positive',
+    },
+    {
+      id: 2,
+      builtin: true,
+      user_selectable: true,
+      title: 'Malicious True Positive',
+      category: 'malicious_true_positive',
+    },
+    { id: 3, builtin: true, user_selectable: true, title: 'False Positive', category: 'false_positive' },
+  ];
   /**
    * Detection ids by source host id and by source account id, kept on
    * `addDetection`, so serving a host's `detection_set` does not scan every
@@ -36,9 +63,17 @@ export class BrainState {
    */
   readonly detectionsByHost = new Map<number, Set<number>>();
   readonly detectionsByAccount = new Map<number, Set<number>>();
-  private nextId = { host: 1, account: 1, detection: 1, group: 1, note: 1 };
+  private nextId: Record<IdKind, number> = {
+    host: 1,
+    account: 1,
+    detection: 1,
+    group: 1,
+    note: 1,
+    assignment: 1,
+  };
 
-  private id(kind: keyof BrainState['nextId'], wanted?: number): number {
+  /** The next id of `kind` (or `wanted`), kept above every id handed out. */
+  id(kind: IdKind, wanted?: number): number {
     const id = wanted ?? this.nextId[kind];
     this.nextId[kind] = Math.max(this.nextId[kind], id + 1);
     return id;
@@ -242,6 +277,7 @@ export class BrainState {
       detections: [...this.detections.values()],
       groups: [...this.groups.values()],
       notes: Object.fromEntries(this.notes),
+      assignments: [...this.assignments.values()],
     });
   }
 }

@@ -4,7 +4,8 @@
  * enabled block clients can really take now — "Block …" or "Unblock …"
  * depending on the object's `VAR ID` tags — plus tagging for VAR's automated
  * loop. `client:<module>` tags restrict the clients; objects in the no-block
- * group get no block action, and a warning says why.
+ * group, and objects Vectra itself holds in lockdown, get no block action, and
+ * a warning says why.
  */
 
 import pLimit from 'p-limit';
@@ -20,6 +21,7 @@ import { eligibleClients } from '../../var/applier.js';
 import { blockClients } from '../block-clients.js';
 import { ipValues } from '../vectra/batch.js';
 import { VectraClient } from '../vectra/client.js';
+import { describeLockdown, type Lockdown, lockdowns } from '../vectra/lockdown.js';
 import { relayGuard } from '../vectra/var-port.js';
 import { HOST_TYPES, type VarConfig } from './config.js';
 
@@ -66,13 +68,20 @@ function action(
   };
 }
 
-/** The actions for one host or account, given whether it sits in the no-block group. */
+/**
+ * The actions for one host or account, given whether it sits in the no-block
+ * group and whether Vectra holds it in lockdown: a relay block on top of
+ * Vectra's lockdown would outlive it silently (Vectra lifts its lockdown,
+ * the relay's block stays), so none is offered while one holds.
+ */
 export function objectActions(
   target: Target,
   observable: Observable,
   cfg: VarConfig,
   noBlock: boolean,
+  lockdown?: Lockdown,
 ): { actions: RespondAction[]; warnings: WireError[] } {
+  const blockable = !noBlock && lockdown === undefined;
   const kind = target.kind;
   const idParam: Record<string, string> = { [kind === 'host' ? 'host_id' : 'account_id']: String(target.id) };
   const clients = eligibleClients(
@@ -110,7 +119,7 @@ export function objectActions(
           params,
         ),
       );
-    } else if (!noBlock) {
+    } else if (blockable) {
       actions.push(
         action(
           `vectra-block-${kind}`,
@@ -133,7 +142,7 @@ export function objectActions(
         idParam,
       ),
     );
-  } else if (!noBlock) {
+  } else if (blockable) {
     actions.push(
       action(
         `vectra-tag-${kind}`,
@@ -153,6 +162,14 @@ export function objectActions(
         ),
       ]
     : [];
+  if (lockdown) {
+    warnings.push(
+      warning(
+        'vectra-lockdown',
+        `${describeLockdown(lockdown, target.name)} No relay block is offered while it holds; lift it in Vectra first.`,
+      ),
+    );
+  }
   return { actions, warnings };
 }
 
@@ -168,6 +185,20 @@ export async function offerActions(
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
   const errors: unknown[] = [];
+  // Unreadable lockdowns do not hide the block actions: the warning says the state is unknown.
+  const lockdownOf = async (t: Target): Promise<Lockdown | undefined> => {
+    try {
+      return (await lockdowns(vectra, t.kind)).get(t.id);
+    } catch (err) {
+      errors.push(
+        warning(
+          'vectra-lockdown-unknown',
+          `Vectra's ${t.kind} lockdown list could not be read (${err instanceof Error ? err.message : 'error'}); a block may overlap a Vectra lockdown.`,
+        ),
+      );
+      return undefined;
+    }
+  };
   await Promise.all(
     observables.map((o) =>
       limit(async () => {
@@ -179,7 +210,7 @@ export async function offerActions(
             const noBlock = guard
               ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))
               : false;
-            const { actions, warnings } = objectActions(t, o, cfg, noBlock);
+            const { actions, warnings } = objectActions(t, o, cfg, noBlock, await lockdownOf(t));
             appendAll(data, actions);
             appendAll(errors, warnings);
           }

@@ -14,7 +14,8 @@ export const varVendor: VendorModule<VarConfig> = {
   configure: parseVarConfig,
   respond: async (cfg, observables, ctx) =>
     (await import('./actions.js')).offerActions(cfg, observables, ctx),
-  ownsAction: (id) => id.startsWith('vectra-'),
+  // Exactly its own ids: `vectra-triage-*` belongs to the Vectra vendor.
+  ownsAction: (id) => /^vectra-(block|unblock|tag|untag)-(host|account)$/.test(id),
   trigger: async (cfg, request, ctx) => (await import('./trigger.js')).runTrigger(cfg, request, ctx),
 };
 

@@ -11,6 +11,7 @@ import type { TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
 import { Applier, eligibleClients } from '../../var/applier.js';
 import { type BlockClientId, createBlockClient, declarationOf } from '../block-clients.js';
 import { VectraClient } from '../vectra/client.js';
+import { describeLockdown, lockdowns } from '../vectra/lockdown.js';
 import { relayGuard, relayPort } from '../vectra/var-port.js';
 import { ACTION_IDS, isActionId } from './actions.js';
 import type { VarConfig } from './config.js';
@@ -46,9 +47,30 @@ export async function runTrigger(
       }
     };
 
+    // Vectra's own lockdown: a relay block would outlive it silently (objectActions).
+    const refuseLockdown = async () => {
+      const held = await lockdowns(vectra, o.kind).then(
+        (l) => l.get(o.id),
+        (err: unknown) => {
+          ctx.log.warn('Vectra lockdown list unreadable; blocking without it', {
+            kind,
+            id,
+            err: String(err),
+          });
+          return undefined;
+        },
+      );
+      if (held) {
+        throw invalidArgument(`${describeLockdown(held, o.name)} Lift it in Vectra before blocking here.`);
+      }
+    };
+
     const blockTag = kind === 'host' ? cfg.vectra.blockHostTag : cfg.vectra.blockAccountTag;
     if (verb === 'tag' || verb === 'untag') {
-      if (verb === 'tag') await refuseNoBlock();
+      if (verb === 'tag') {
+        await refuseNoBlock();
+        await refuseLockdown();
+      }
       const has = o.allTags.includes(blockTag);
       if (has === (verb === 'tag')) return { elements: [blockTag], unchanged: true };
       await vectra.updateTags(kind, id, (tags) =>
@@ -71,7 +93,11 @@ export async function runTrigger(
       );
     }
     const client = createBlockClient(clientId as BlockClientId, ctx);
-    if (verb === 'block') await refuseNoBlock();
+    if (verb === 'block') {
+      await refuseNoBlock();
+      // A pending block already under way is only checked, never refused.
+      if ((o.pendingElements?.[client.name] ?? []).length === 0) await refuseLockdown();
+    }
     const applier = new Applier({ port: relayPort(vectra), guard, source: 'relay', log: ctx.log });
     const result =
       verb === 'block'

@@ -18,6 +18,8 @@ import { authorization, invalidate } from './auth.js';
 import type { VectraConfig } from './config.js';
 import { VENDOR } from './product.js';
 
+type Method = 'GET' | 'POST' | 'PATCH' | 'PUT';
+
 export type QueryValue = string | number | boolean | undefined;
 /** Query parameters. Written as a mapped type so that interfaces with such fields fit too. */
 export type Query<Q = Record<string, QueryValue>> = { readonly [K in keyof Q]: QueryValue };
@@ -100,6 +102,19 @@ export class VectraApi {
   /** Non-idempotent: only retried on 429. */
   async post(path: string, body: unknown): Promise<unknown> {
     return this.call('POST', this.url(path), body);
+  }
+
+  /** Only retried on 429: a resolve sent twice answers "already resolved". */
+  async put(path: string, body: unknown): Promise<unknown> {
+    return this.call('PUT', this.url(path), body);
+  }
+
+  /**
+   * PATCH on another API release of the same brain (`/api/v3.5/...`): the
+   * relay's reads stay on its configured release, one write needs a newer one.
+   */
+  async patchRelease(release: string, path: string, body: unknown): Promise<unknown> {
+    return this.call('PATCH', `${this.cfg.url}/api/${release}/${path.replace(/^\/+/, '')}`, body);
   }
 
   /**
@@ -211,7 +226,7 @@ export class VectraApi {
     return typeof body?.count === 'number' ? body.count : 0;
   }
 
-  private async call(method: 'GET' | 'POST' | 'PATCH', url: string, body: unknown, allow404 = false) {
+  private async call(method: Method, url: string, body: unknown, allow404 = false) {
     let res = await this.once(method, url, body);
     if (res.status === 401 && this.cfg.auth.kind === 'oauth') {
       // The cached token may have been revoked or expired early: one fresh try.
@@ -232,7 +247,7 @@ export class VectraApi {
     throw err;
   }
 
-  private async once(method: 'GET' | 'POST' | 'PATCH', url: string, body: unknown) {
+  private async once(method: Method, url: string, body: unknown) {
     const header = await authorization(this.cfg.auth, this.transport);
     const res: TransportResponse = await this.transport.send({
       method,
@@ -243,7 +258,7 @@ export class VectraApi {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      idempotent: method !== 'POST',
+      idempotent: method === 'GET' || method === 'PATCH',
     });
     if (res.status === 401) invalidate(this.cfg.auth, header);
     return res;

@@ -108,13 +108,32 @@ async function fetchToken(
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
     const detail =
-      oauthDetail(res.body, transport) ??
+      (fromConfiguredOrigin(auth, transport) ? oauthDetail(res.body, transport) : undefined) ??
       transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
     throw new RelayError('authorization error', `Authorization failed: ${detail}`, {
       ownMessage: `Authorization failed: ${VENDOR} refused the client credentials.`,
     });
   }
   throw transport.statusError(res.raw);
+}
+
+/**
+ * Whether an OAuth answer may be quoted to the analyst: only the answer of a
+ * completed HTTP exchange with the configured brain origin. `tokenCall` only
+ * has a response once the exchange completed, and the transport refuses any
+ * URL off its origin, so this holds by construction; the check keeps it so
+ * if the token URL ever comes from elsewhere. The deployment's upstream
+ * address policy (which addresses a token's URL may reach) is enforced by the
+ * transport before it connects, so a completed exchange is one with a
+ * policy-allowed target: a refused or unreachable target yields the
+ * transport's own connection error, never upstream text.
+ */
+function fromConfiguredOrigin(auth: OAuth, transport: Pick<Transport, 'origin'>): boolean {
+  try {
+    return new URL(auth.tokenUrl).origin === transport.origin;
+  } catch {
+    return false;
+  }
 }
 
 /** Longest OAuth error description shown (characters, before escaping). */

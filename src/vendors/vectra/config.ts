@@ -42,6 +42,14 @@ export interface VectraConfig {
   readonly unblockAccountTag: string;
   readonly noBlockHostGroup: string;
   readonly noBlockAccountGroup: string;
+  /**
+   * v3.5+ brains (`vectra_api_version=v3.5`): detections are closed with
+   * `PATCH /api/v3.5/detections/close` (reason remediated or benign). Every
+   * other call stays on `/api/v3.4`; v2.5 and v3.0–3.4 mark detections fixed.
+   */
+  readonly closeDetections: boolean;
+  /** Vectra user id that triage assignments go to (`vectra_assignee_id`); none: no assignment actions. */
+  readonly assigneeId: number | undefined;
 }
 
 export const VECTRA_DEFAULTS = {
@@ -64,9 +72,9 @@ export const VECTRA_FIELDS = {
     help: 'https://brain.example.com or https://<tenant>.<region>.portal.vectra.ai',
   },
   vectra_api_version: {
-    schema: z.optional(z.enum(['v2.5', 'v3'])),
+    schema: z.optional(z.enum(['v2.5', 'v3', 'v3.5'])),
     label: 'Vectra API version',
-    help: 'e.g. v2.5 (Detect appliance) or v3 (Vectra AI platform)',
+    help: 'e.g. v2.5 (Detect appliance), v3 (Vectra AI platform) or v3.5 (platform with detection close)',
   },
   vectra_token: {
     schema: z.optional(text),
@@ -99,6 +107,11 @@ export const VECTRA_FIELDS = {
   vectra_no_block_account_group: {
     schema: name(VECTRA_DEFAULTS.noBlockAccountGroup),
     label: 'Never-block account group',
+  },
+  vectra_assignee_id: {
+    schema: z.optional(z.string().check(z.regex(/^[1-9]\d{0,11}$/))),
+    label: 'Vectra user ID for triage assignments',
+    help: 'Numeric id of the Vectra user that triage assignments go to; empty: no assignment actions',
   },
 } as const satisfies FieldSpecs;
 
@@ -139,8 +152,10 @@ export function parseVectraConfig(
     c.vectra_ui_url === undefined
       ? url
       : validateUpstreamUrl(c.vectra_ui_url, 'vectra_ui_url', config, source);
+  // v3.5 is the v3 flavour plus detection close; the relay's other calls stay on v3.4.
+  const named = c.vectra_api_version === 'v3.5' ? 'v3' : c.vectra_api_version;
   const apiVersion: VectraApiVersion =
-    c.vectra_api_version ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
+    named ?? (new URL(url).hostname.endsWith('portal.vectra.ai') ? 'v3' : 'v2.5');
   return Object.freeze({
     url,
     apiVersion,
@@ -153,6 +168,8 @@ export function parseVectraConfig(
     unblockAccountTag: c.vectra_unblock_account_tag,
     noBlockHostGroup: c.vectra_no_block_host_group,
     noBlockAccountGroup: c.vectra_no_block_account_group,
+    closeDetections: c.vectra_api_version === 'v3.5',
+    assigneeId: c.vectra_assignee_id === undefined ? undefined : Number(c.vectra_assignee_id),
   });
 }
 

@@ -20,7 +20,14 @@ import { ipValues } from './batch.js';
 import { OBSERVE_TYPES } from './catalog.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
-import { accountSighting, detectionSighting, hostSighting } from './sightings.js';
+import { type Lockdowns, lockdowns } from './lockdown.js';
+import {
+  accountSighting,
+  detectionEntity,
+  detectionSighting,
+  hostSighting,
+  isUnscored,
+} from './sightings.js';
 
 export { OBSERVE_TYPES } from './catalog.js';
 
@@ -74,9 +81,12 @@ async function observeOne(
         client.sourceDetections(o.value, Math.min(scan, SCAN_CAP)),
         client.destinationDetections(o, SCAN_CAP),
       ]);
+      const locks = await lockdownsOrWarn(client, 'host', warn);
       appendAll(
         out,
-        (await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)),
+        (await withUrgency(client, 'host', hosts, warn)).map((h) =>
+          hostSighting(h, o, cfg, locks?.get(h.id)),
+        ),
       );
       appendAll(appendAll(detections, asSource), asDestination);
       break;
@@ -84,9 +94,12 @@ async function observeOne(
     case 'hostname':
     case 'mac_address': {
       const hosts = (await client.findHosts(o, { maxItems: scan }, warn)).slice(0, max);
+      const locks = await lockdownsOrWarn(client, 'host', warn);
       appendAll(
         out,
-        (await withUrgency(client, 'host', hosts, warn)).map((h) => hostSighting(h, o, cfg)),
+        (await withUrgency(client, 'host', hosts, warn)).map((h) =>
+          hostSighting(h, o, cfg, locks?.get(h.id)),
+        ),
       );
       const perHost = await Promise.all(
         hosts.map((h) =>
@@ -101,9 +114,12 @@ async function observeOne(
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
+      const locks = await lockdownsOrWarn(client, 'account', warn);
       appendAll(
         out,
-        (await withUrgency(client, 'account', accounts, warn)).map((a) => accountSighting(a, o, cfg)),
+        (await withUrgency(client, 'account', accounts, warn)).map((a) =>
+          accountSighting(a, o, cfg, locks?.get(a.id)),
+        ),
       );
       const perAccount = await Promise.all(
         accounts.map((a) => client.accountDetectionsRaw(a, Math.min(max, SCAN_CAP), warn)),
@@ -114,11 +130,72 @@ async function observeOne(
     default:
       return [];
   }
+  const ordered = newestFirst(uniqueById(detections)).slice(0, Math.max(0, max - out.length));
+  const urgency = await entityUrgencies(client, ordered, warn);
   appendAll(
     out,
-    newestFirst(uniqueById(detections)).map((d) => detectionSighting(d, o, cfg)),
+    ordered.map((d) => {
+      const e = detectionEntity(d);
+      return detectionSighting(d, o, cfg, e ? urgency.get(`${e.type}:${e.id}`) : undefined);
+    }),
   );
   return out.slice(0, max);
+}
+
+/** Vectra's lockdowns, or undefined (with a warning) when they cannot be read. */
+async function lockdownsOrWarn(
+  client: VectraClient,
+  kind: 'host' | 'account',
+  warn: (e: unknown) => void,
+): Promise<Lockdowns | undefined> {
+  try {
+    return await lockdowns(client, kind);
+  } catch (e) {
+    warn(e);
+    return undefined;
+  }
+}
+
+const urgencyMemo = new WeakMap<VectraClient, Map<string, Promise<number | null>>>();
+
+/**
+ * v3: the urgency of the source entity of every unscored detection
+ * (`type:id` → urgency), each entity read once per request; a failed read
+ * is a warning and leaves that detection `Info`.
+ */
+async function entityUrgencies(
+  client: VectraClient,
+  detections: unknown[],
+  warn: (e: unknown) => void,
+): Promise<Map<string, number | null>> {
+  const out = new Map<string, number | null>();
+  if (!client.isV3) return out;
+  let memo = urgencyMemo.get(client);
+  if (!memo) {
+    memo = new Map();
+    urgencyMemo.set(client, memo);
+  }
+  const cache = memo;
+  const wanted = new Map<string, { type: 'host' | 'account'; id: number }>();
+  for (const d of detections) {
+    const e = isUnscored(d, client.cfg) ? detectionEntity(d) : undefined;
+    if (e) wanted.set(`${e.type}:${e.id}`, e);
+  }
+  await Promise.all(
+    [...wanted].map(async ([key, e]) => {
+      let p = cache.get(key);
+      if (!p) {
+        p = client.entityUrgency(e.type, e.id);
+        cache.set(key, p);
+      }
+      try {
+        out.set(key, await p);
+      } catch (err) {
+        warn(err);
+      }
+    }),
+  );
+  return out;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * refer/observables: links back into the Vectra UI. Every supported
+ * refer/observables: links back into the Vectra UI. On v2.5 every supported
  * observable gets a search pivot (no upstream call); hosts and accounts
  * named by an ip/ipv6/hostname/mac_address/user also get a `Browse` link to
  * their page, which needs a bounded lookup — a failed lookup returns the
@@ -33,10 +33,14 @@ const MAX_BROWSE = 5;
 /** Objects examined per browse lookup. */
 const BROWSE_SCAN = 50;
 
-/** The search pivot for one observable (pure). */
+/**
+ * The search pivot for one observable (pure). Only the Quadrant UX (v2.5)
+ * has a search page (`/search/<kind>?query_string=`); no public source gives
+ * the Respond UX (v3) a search route, so v3 gets none rather than a dead link.
+ */
 export function searchReference(cfg: VectraConfig, o: Observable): Reference | null {
   const pivot = PIVOT[o.type];
-  if (!pivot) return null;
+  if (!pivot || cfg.apiVersion === 'v3') return null;
   const query = `${pivot.field}:"${luceneEscape(o.value)}"`;
   const human = humanType(o.type);
   return {

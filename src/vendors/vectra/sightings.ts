@@ -10,6 +10,7 @@ import { escapeMarkdown } from '../../kernel/markdown.js';
 import type { VectraAccount, VectraHost } from '../../kernel/model.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { VectraConfig } from './config.js';
+import { describeLockdown, type Lockdown } from './lockdown.js';
 import { detectionDestinations } from './parse.js';
 import { VENDOR } from './product.js';
 
@@ -85,7 +86,12 @@ export function hostTarget(
   return { type: 'endpoint', observables, observed_time: { start_time: time, end_time: time } };
 }
 
-export function hostSighting(host: VectraHost, observable: Observable, cfg: VectraConfig): CtimEntity {
+export function hostSighting(
+  host: VectraHost,
+  observable: Observable,
+  cfg: VectraConfig,
+  lockdown?: Lockdown,
+): CtimEntity {
   const time = iso(host.lastDetectionTimestamp ?? host.lastSeen, new Date().toISOString());
   const uri = `${cfg.uiUrl}/hosts/${host.id}`;
   const score =
@@ -95,7 +101,7 @@ export function hostSighting(host: VectraHost, observable: Observable, cfg: Vect
   return {
     ...base(uri, `vectra-host-${host.id}`, 'Host in Vectra Detect'),
     title: `Host ${md(host.name || host.ip)} in Vectra Detect`,
-    description: `Vectra Detect tracks host ${md(host.name)} (${md(host.ip ?? 'no current IP')}), ${score}, state ${md(host.state ?? 'unknown')}.`,
+    description: `Vectra Detect tracks host ${md(host.name)} (${md(host.ip ?? 'no current IP')}), ${score}, state ${md(host.state ?? 'unknown')}.${lockdown ? ` ${md(describeLockdown(lockdown, host.name))}` : ''}`,
     short_description: `Vectra Detect host ${md(host.name)}`,
     severity: severityOf(host, cfg),
     confidence: confidenceOf(host.certainty),
@@ -109,13 +115,14 @@ export function accountSighting(
   account: VectraAccount,
   observable: Observable,
   cfg: VectraConfig,
+  lockdown?: Lockdown,
 ): CtimEntity {
   const time = iso(account.lastDetectionTimestamp, new Date().toISOString());
   const uri = `${cfg.uiUrl}/accounts/${account.id}`;
   return {
     ...base(uri, `vectra-account-${account.id}`, 'Account in Vectra Detect'),
     title: `Account ${md(account.name)} in Vectra Detect`,
-    description: `Vectra Detect tracks account ${md(account.name)} (${md(account.accountType ?? 'unknown type')}), threat ${md(account.threat)}, certainty ${md(account.certainty)}${account.privilegeLevel === null ? '' : `, privilege level ${md(account.privilegeLevel)}`}.`,
+    description: `Vectra Detect tracks account ${md(account.name)} (${md(account.accountType ?? 'unknown type')}), threat ${md(account.threat)}, certainty ${md(account.certainty)}${account.privilegeLevel === null ? '' : `, privilege level ${md(account.privilegeLevel)}`}.${lockdown ? ` ${md(describeLockdown(lockdown, account.name))}` : ''}`,
     short_description: `Vectra Detect account ${md(account.name)}`,
     severity: severityOf(account, cfg),
     confidence: confidenceOf(account.certainty),
@@ -129,8 +136,42 @@ type Raw = Record<string, unknown>;
 const md = escapeMarkdown;
 const MAX_RELATIONS = 20;
 
-/** A detection as a sighting, with `Connected_To` relations from its source IP to its destinations. */
-export function detectionSighting(raw: unknown, observable: Observable, cfg: VectraConfig): CtimEntity {
+/**
+ * The source entity of a detection (`src_host`, else `src_account`), whose
+ * urgency rates an unscored v3 detection.
+ */
+export function detectionEntity(raw: unknown): { type: 'host' | 'account'; id: number } | undefined {
+  const d = (raw ?? {}) as Raw;
+  for (const type of ['host', 'account'] as const) {
+    const id = Number((d[`src_${type}`] as Raw | null | undefined)?.id);
+    if (Number.isInteger(id) && id > 0) return { type, id };
+  }
+  return undefined;
+}
+
+/**
+ * True for a v3 answer that carries no detection score: with the Respond UX
+ * "individual detections are no longer scored" (docs.vectra.ai, Understanding
+ * Vectra AI detections), but the v3.4 API still serves `threat`/`certainty`
+ * (README), so only an answer without them confirms it.
+ */
+export function isUnscored(raw: unknown, cfg: Pick<VectraConfig, 'apiVersion'>): boolean {
+  const d = (raw ?? {}) as Raw;
+  const score = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  return cfg.apiVersion === 'v3' && ![d.threat, d.t_score, d.certainty, d.c_score].some(score);
+}
+
+/**
+ * A detection as a sighting, with `Connected_To` relations from its source IP
+ * to its destinations. `entityUrgency` is the urgency of its source entity:
+ * an unscored v3 detection takes its severity from it (else `Info`).
+ */
+export function detectionSighting(
+  raw: unknown,
+  observable: Observable,
+  cfg: VectraConfig,
+  entityUrgency?: number | null,
+): CtimEntity {
   const d = (raw ?? {}) as Raw;
   const srcHost = (d.src_host ?? {}) as Raw;
   const id = String(d.id ?? '');
@@ -138,6 +179,7 @@ export function detectionSighting(raw: unknown, observable: Observable, cfg: Vec
   const category = String(d.category ?? d.detection_category ?? '');
   const threat = Number(d.threat ?? d.t_score ?? 0) || 0;
   const certainty = Number(d.certainty ?? d.c_score ?? 0) || 0;
+  const unscored = isUnscored(raw, cfg);
   const now = new Date().toISOString();
   const start = iso(d.first_timestamp as string | undefined, now);
   const end = iso(d.last_timestamp as string | undefined, start);
@@ -158,9 +200,13 @@ export function detectionSighting(raw: unknown, observable: Observable, cfg: Vec
   return {
     ...base(uri, `vectra-detection-${id}`, 'Detection in Vectra Detect'),
     title: `${md(type)} detected by Vectra Detect`,
-    description: `${category ? `${md(category)}: ` : ''}${md(type)} from ${md(src ?? 'unknown source')}${hostName ? ` (${md(hostName)})` : ''}${related.length ? ` to ${related.map((r) => md(r.value)).join(', ')}` : ''}, threat ${threat}, certainty ${certainty}, state ${md(d.state ?? 'unknown')}.`,
+    description: `${category ? `${md(category)}: ` : ''}${md(type)} from ${md(src ?? 'unknown source')}${hostName ? ` (${md(hostName)})` : ''}${related.length ? ` to ${related.map((r) => md(r.value)).join(', ')}` : ''}, ${unscored ? `not scored (entity urgency ${entityUrgency ?? 'unknown'})` : `threat ${threat}, certainty ${certainty}`}, state ${md(d.state ?? 'unknown')}.`,
     short_description: `${md(type)} (${md(category || 'detection')})`,
-    severity: quadrantSeverity(threat, certainty),
+    severity: unscored
+      ? typeof entityUrgency === 'number'
+        ? urgencySeverity(entityUrgency)
+        : 'Info'
+      : quadrantSeverity(threat, certainty),
     confidence: confidenceOf(certainty),
     observables,
     observed_time: { start_time: start, end_time: end },

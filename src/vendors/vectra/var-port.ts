@@ -16,6 +16,7 @@
  */
 
 import type { RequestContext } from '../../kernel/context.js';
+import type { HostDirectory } from '../../kernel/hosts.js';
 import { createGuard, type VarGuard } from '../../var/guard.js';
 import type { EnginePort, StaticIpStore, VarPort } from '../../var/ports.js';
 import { sameTags } from '../../var/state.js';
@@ -124,4 +125,12 @@ export function relayGuard(ctx: RequestContext): VarGuard | undefined {
 /** A relay request's port: short tag lookups (a record relying on an element shows in the first page). */
 export function relayPort(client: VectraClient): VarPort {
   return vectraPort(client, { pageSize: 50 });
+}
+
+/** Vectra's hosts for product vendors on one relay request (`ctx.hosts`), when the claims configure Vectra. */
+export function relayHosts(ctx: RequestContext): HostDirectory | undefined {
+  const cfg = parseVectraConfig(ctx.claims, ctx.config);
+  if (!cfg) return undefined;
+  const client = new VectraClient(cfg, ctx);
+  return { find: (o) => client.findHosts(o, { maxItems: 20 }), get: (id) => client.getHost(id) };
 }

@@ -62,12 +62,15 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   it('offers block actions per client, tagging and the NACL deny for a workstation IP', async () => {
     const { data } = await actionsFor('ip', SCENARIO.workstation.ip);
     expect(data.map((a) => a.title)).toEqual([
+      // The Vectra vendor's triage actions come first (registry order).
+      `Mark detections of host ${SCENARIO.workstation.name} as fixed`,
+      `Add a note to host ${SCENARIO.workstation.name}`,
       `Block host ${SCENARIO.workstation.name} via AWS NACL Client`,
       `Block host ${SCENARIO.workstation.name} via Test Client`,
       `Tag host ${SCENARIO.workstation.name} for automated blocking`,
       `Deny ${SCENARIO.workstation.ip} at network ACL ${e.naclId}`,
     ]);
-    expect(data[0]?.['query-params']).toEqual({
+    expect(data[2]?.['query-params']).toEqual({
       observable_type: 'ip',
       observable_value: SCENARIO.workstation.ip,
       host_id: String(e.seeded.workstationId),
@@ -386,6 +389,8 @@ describe('respond through the Lambda handler against the fake brain and fake EC2
   it('offers account actions for a user', async () => {
     const { data } = await actionsFor('user', SCENARIO.account);
     expect(data.map((a) => a.title)).toEqual([
+      `Mark detections of account ${SCENARIO.account} as fixed`,
+      `Add a note to account ${SCENARIO.account}`,
       `Block account ${SCENARIO.account} via Test Client`,
       `Tag account ${SCENARIO.account} for automated blocking`,
     ]);

@@ -28,7 +28,23 @@ async function refer(flavour: Flavour, observables: Array<{ type: string; value:
   return fn(configFor(brain, flavour, extra), observables, ctxFor());
 }
 
-describe.each(['v2.5', 'v3'] as Flavour[])('refer (%s)', (flavour) => {
+/** v2.5 (Quadrant UX) has a search page; no source gives the Respond UX (v3) one. */
+const pivots = (flavour: Flavour, ids: string[]) =>
+  flavour === 'v3' ? ids.filter((id) => !id.startsWith('ref-vectra-search-')) : ids;
+
+describe('refer on v3 (Respond UX)', () => {
+  it('emits no search pivot, only links to pages that exist', async () => {
+    const { data, errors } = await refer('v3', [
+      { type: 'domain', value: SCENARIO.c2Domain },
+      { type: 'ip', value: SCENARIO.workstation.ip },
+    ]);
+    expect(errors).toEqual([]);
+    expect(data.map((r) => r.id)).toEqual([`ref-vectra-browse-host-${seeded.workstationId}`]);
+    expect(data.some((r) => r.url.includes('/search/'))).toBe(false);
+  });
+});
+
+describe.each(['v2.5'] as Flavour[])('refer search pivots (%s)', (flavour) => {
   it('gives a search pivot for every supported observable and skips the rest', async () => {
     const { data, errors } = await refer(flavour, [
       { type: 'domain', value: SCENARIO.c2Domain },
@@ -74,18 +90,22 @@ describe.each(['v2.5', 'v3'] as Flavour[])('refer (%s)', (flavour) => {
     });
     expect(data.every((r) => r.url.startsWith('https://ui.example/'))).toBe(true);
   });
+});
 
+describe.each(['v2.5', 'v3'] as Flavour[])('refer (%s)', (flavour) => {
   it('keeps the pivots and reports the error when a lookup fails', async () => {
     brain.inject({ path: '/hosts', status: 403, times: 10, body: { detail: 'no hosts for you' } });
     const { data, errors } = await refer(flavour, [
       { type: 'hostname', value: SCENARIO.workstation.name },
       { type: 'user', value: SCENARIO.account },
     ]);
-    expect(data.map((r) => r.id)).toEqual([
-      `ref-vectra-search-hostname-${SCENARIO.workstation.name}`,
-      `ref-vectra-search-user-${SCENARIO.account}`,
-      `ref-vectra-browse-account-${seeded.accountId}`,
-    ]);
+    expect(data.map((r) => r.id)).toEqual(
+      pivots(flavour, [
+        `ref-vectra-search-hostname-${SCENARIO.workstation.name}`,
+        `ref-vectra-search-user-${SCENARIO.account}`,
+        `ref-vectra-browse-account-${seeded.accountId}`,
+      ]),
+    );
     expect(errors).toEqual([expect.objectContaining({ code: 'permission denied' })]);
   });
 });
