@@ -10,10 +10,17 @@ export default defineConfig({
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     coverage: {
       provider: 'v8',
-      include: ['src/**'],
+      include: ['src/**/*.ts'],
       reporter: ['text-summary'],
-      // The contract core is held to a floor; the rest is measured and reported.
-      thresholds: { 'src/relay/**': { lines: 90, branches: 85, functions: 90 } },
+      // Only our sources (READMEs under src/ are not code). The contract core, the vendors and
+      // the engine are held to floors at the figures of 2026-12-01, rounded down: vendors
+      // 94.6/79.9/95.7/92.2 and engine 96.0/85.3/90.9/93.3 % lines/branches/functions/statements.
+      // Raise them as tests are added; the rest is measured and reported.
+      thresholds: {
+        'src/relay/**': { lines: 90, branches: 85, functions: 90 },
+        'src/vendors/**': { lines: 94, branches: 79, functions: 95, statements: 92 },
+        'src/engine/**': { lines: 96, branches: 85, functions: 90, statements: 93 },
+      },
     },
     env: {
       AWS_EC2_METADATA_DISABLED: 'true',

@@ -10,7 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
-import { PERIODS, ROUTES, type RouteSpec } from '../src/relay/schemas.js';
+import { ROUTES, type RouteSpec } from '../src/relay/schemas.js';
 import { fromRoot, isMain } from './lib/paths.js';
 
 export const OPENAPI_PATH: string = fromRoot('openapi.json');
@@ -164,18 +164,80 @@ export function buildOpenApi(routes: readonly RouteSpec[], version: string): Jso
 
 /** Sample request bodies by `RouteSpec.sample` name. */
 function samples(observables: readonly Sample[]): Record<NonNullable<RouteSpec['sample']>, unknown> {
-  const first = observables.find((o) => o.type === 'ip') ??
-    observables[0] ?? { type: 'ip', value: '203.0.113.66' };
   return {
     observables,
-    trigger: { 'action-id': '{{action_id}}', observable_type: first.type, observable_value: first.value },
-    tile: { tile_id: '{{tile_id}}' },
-    'tile-data': {
-      tile_id: '{{tile_id}}',
-      period: PERIODS.includes('last_7_days') ? 'last_7_days' : PERIODS[0],
+    trigger: {
+      'action-id': '{{action_id}}',
+      observable_type: `{{observable_type}}`,
+      observable_value: `{{observable_value}}`,
+      ...Object.fromEntries(TRIGGER_PARAMS.map((k) => [k, `{{${k}}}`])),
     },
+    tile: { tile_id: '{{tile_id}}' },
+    'tile-data': { tile_id: '{{tile_id}}', period: '{{period}}' },
   };
 }
+
+/** The query-params of the actions `/respond/observables` offers; the trigger item carries each. */
+export const TRIGGER_PARAMS = ['host_id', 'account_id', 'client_id', 'nacl_id'] as const;
+
+/**
+ * Test of every request: HTTP 200 is not enough, since the relay answers its
+ * errors with HTTP 200 — a fatal entry in `errors` fails the request.
+ */
+const NO_FATAL_ERROR = [
+  "pm.test('HTTP 200', () => pm.response.to.have.status(200));",
+  "pm.test('no fatal error in the answer', () => {",
+  '  const errors = pm.response.json().errors || [];',
+  "  const fatal = errors.filter((e) => e.type !== 'warning');",
+  '  pm.expect(fatal, JSON.stringify(fatal)).to.eql([]);',
+  '});',
+];
+
+/** Extra test lines per route: what later items need from this answer. */
+const FOLLOW_UP: Record<string, string[]> = {
+  // The action to trigger is the one named by `action_id` (and `client_id` when set):
+  // its query-params become the trigger's variables. No action_id: the trigger is skipped.
+  '/respond/observables': [
+    "const wanted = pm.variables.get('action_id');",
+    "const client = pm.variables.get('client_id');",
+    'if (wanted) {',
+    '  const offered = pm.response.json().data || [];',
+    "  const action = offered.find((a) => a.id === wanted && (!client || a['query-params'].client_id === client));",
+    "  pm.test('offers action ' + wanted, () => pm.expect(action, offered.map((a) => a.id).join(', ')).to.be.an('object'));",
+    '  if (action) {',
+    `    for (const key of ${JSON.stringify(['observable_type', 'observable_value', ...TRIGGER_PARAMS])}) {`,
+    "      pm.collectionVariables.set(key, action['query-params'][key] || '');",
+    '    }',
+    '  }',
+    '}',
+  ],
+  '/respond/trigger': [
+    "pm.test('the action succeeded', () => pm.expect(pm.response.json().data).to.eql({ status: 'success' }));",
+  ],
+  // The first tile and its default period, unless tile_id is set.
+  '/tiles': [
+    'const tiles = pm.response.json().data || [];',
+    "if (!pm.variables.get('tile_id') && tiles[0]) {",
+    "  pm.collectionVariables.set('tile_id', tiles[0].id);",
+    "  pm.collectionVariables.set('period', tiles[0].default_period);",
+    '}',
+  ],
+};
+
+/** Runs before a request: the trigger needs an action chosen by `action_id`. */
+const PRE_REQUEST: Record<string, string[]> = {
+  '/respond/trigger': [
+    "if (!pm.variables.get('action_id')) {",
+    "  console.log('POST /respond/trigger skipped: set action_id (and client_id) to an action /respond/observables offers');",
+    '  pm.execution.skipRequest();',
+    '}',
+  ],
+};
+
+const script = (listen: 'test' | 'prerequest', exec: string[]): Json => ({
+  listen,
+  script: { type: 'text/javascript', exec },
+});
 
 /** The Postman v2.1 collection: `{{relay_url}}`, Bearer `{{jwt}}`, one request per route. */
 export function buildPostman(
@@ -203,7 +265,10 @@ export function buildPostman(
     }
     request.url = { raw: `{{relay_url}}${route.path}`, host: ['{{relay_url}}'], path: segments };
     request.description = route.summary;
-    return { name: `${route.method.toUpperCase()} ${route.path}`, request };
+    const event = [script('test', [...NO_FATAL_ERROR, ...(FOLLOW_UP[route.path] ?? [])])];
+    const before = PRE_REQUEST[route.path];
+    if (before) event.unshift(script('prerequest', before));
+    return { name: `${route.method.toUpperCase()} ${route.path}`, event, request };
   });
   return {
     info: {
@@ -219,9 +284,36 @@ export function buildPostman(
         key: 'action_id',
         value: '',
         type: 'string',
-        description: 'An action id offered by /respond/observables',
+        description:
+          'The action POST /respond/trigger runs, one /respond/observables offers (e.g. vectra-block-host); empty: the trigger is skipped',
       },
-      { key: 'tile_id', value: '', type: 'string', description: 'A tile id listed by /tiles' },
+      {
+        key: 'client_id',
+        value: '',
+        type: 'string',
+        description:
+          'With action_id: the block client of the action (e.g. aws_nacl); empty: the first offered',
+      },
+      ...['observable_type', 'observable_value', ...TRIGGER_PARAMS.filter((k) => k !== 'client_id')].map(
+        (key) => ({
+          key,
+          value: '',
+          type: 'string',
+          description: 'Set by POST /respond/observables from the chosen action',
+        }),
+      ),
+      {
+        key: 'tile_id',
+        value: '',
+        type: 'string',
+        description: 'A tile id listed by /tiles (default: the first)',
+      },
+      {
+        key: 'period',
+        value: '',
+        type: 'string',
+        description: 'A period of that tile (default: its default)',
+      },
     ],
     item,
   };

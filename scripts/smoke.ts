@@ -4,9 +4,13 @@
  * its own sandbox (fake brain, fake EC2, relay on an ephemeral port).
  *
  *   npm run smoke                                  # self-contained (CI)
- *   npm run smoke -- --url http://127.0.0.1:9090 --jwt "$JWT" --ec2-state http://127.0.0.1:9092/_state
+ *   JWT=… npm run smoke -- --url http://127.0.0.1:9090 --ec2-state http://127.0.0.1:9092/_state
  *   npm run smoke -- --clients fortinet,pan      # plus a block/unblock walk per block client (or `all`)
+ *
+ * The JWT never travels on the command line (where `ps` and shell history
+ * would show it): it comes from the `JWT` variable or from stdin.
  */
+import { text } from 'node:stream/consumers';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { createRuntime } from '../src/handlers/runtime.js';
@@ -14,20 +18,75 @@ import { DEFAULT_SANDBOX_CLIENTS, type Sandbox, sandboxClients, startSandbox } f
 import { SCENARIO } from '../src/sandbox/vectra-brain/index.js';
 import { clientSteps } from './lib/smoke-clients.js';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    jwt: { type: 'string' },
-    'ec2-state': { type: 'string' },
-    clients: { type: 'string' },
-  },
-});
+const HELP = `Usage: npm run smoke -- [--url <relay url> [--jwt-stdin] [--ec2-state <url>]] [--clients <ids>|all]
+
+Walks every relay endpoint, including a block/unblock round trip, and prints one
+verdict per step, then "smoke: N passed, N failed" (exit 0 only when all pass).
+
+  (no --url)         start a private sandbox (fake brain, fake EC2, relay) and walk it
+  --url <url>        walk a running relay, e.g. http://127.0.0.1:9090 (npm start)
+  --jwt-stdin        read the JWT from stdin; otherwise it is taken from the JWT
+                     variable (npm start prints "export JWT=…"). Never on the command line.
+  --ec2-state <url>  the fake EC2's state URL, to count NACL denies (sandbox: …:9092/_state)
+  --clients <ids>    also a block/unblock walk per block client against its fake
+                     (comma-separated module ids, or all)
+  -h, --help         print this help`;
+
+const values = (() => {
+  try {
+    return parseArgs({
+      options: {
+        url: { type: 'string' },
+        jwt: { type: 'string' },
+        'jwt-stdin': { type: 'boolean', default: false },
+        'ec2-state': { type: 'string' },
+        clients: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    process.stderr.write(
+      `smoke: ${err instanceof Error ? err.message : String(err)} (see npm run smoke -- --help)\n`,
+    );
+    return process.exit(2);
+  }
+})();
+
+/** A failure that ends the run before any step: printed as one line. */
+class SmokeError extends Error {}
+
+/** The JWT for `--url`: stdin with `--jwt-stdin`, else the `JWT` variable. */
+async function readJwt(): Promise<string> {
+  if (values.jwt !== undefined) {
+    throw new SmokeError('--jwt would show the token in ps and shell history: set JWT=… or use --jwt-stdin');
+  }
+  const jwt = (values['jwt-stdin'] ? await text(process.stdin) : (process.env.JWT ?? '')).trim();
+  if (!jwt)
+    throw new SmokeError('--url needs a JWT: set JWT=… (npm start prints it) or pipe it with --jwt-stdin');
+  return jwt;
+}
+
+/** One clear line when nothing answers at `base`, instead of one "fetch failed" per step. */
+async function reachable(base: string): Promise<void> {
+  try {
+    await fetch(`${base}/version`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+    throw new SmokeError(`cannot reach ${base} (${why}): is the relay running? (npm start)`);
+  }
+}
 
 type Json = Record<string, unknown> & { data?: unknown; errors?: { code: string; message: string }[] };
 
 async function main(): Promise<number> {
   let base = values.url?.replace(/\/+$/, '');
-  let jwt = values.jwt ?? '';
+  if (base !== undefined && !/^https?:\/\/[^/]+/.test(base)) {
+    throw new SmokeError(
+      `--url must be an http(s) URL such as http://127.0.0.1:9090, got "${base.slice(0, 60)}"`,
+    );
+  }
+  let jwt = base ? await readJwt() : '';
   let ec2State = values['ec2-state'];
   let stop = async () => {};
   // The sandbox always enables the default clients (the core walk below uses aws_nacl).
@@ -49,7 +108,7 @@ async function main(): Promise<number> {
       await sandbox.close();
     };
   }
-  if (!jwt) throw new Error('--jwt is required with --url');
+  await reachable(base);
 
   const post = async (path: string, body?: unknown): Promise<Json> => {
     const res = await fetch(`${base}${path}`, {
@@ -203,4 +262,15 @@ async function main(): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-process.exit(await main());
+if (values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+try {
+  process.exit(await main());
+} catch (err) {
+  const message =
+    err instanceof SmokeError ? err.message : `${err instanceof Error ? err.message : String(err)}`;
+  process.stderr.write(`smoke: ${message.split('\n')[0]}\n`);
+  process.exit(2);
+}

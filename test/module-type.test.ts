@@ -102,7 +102,7 @@ describe('module_type.json', () => {
   it('has unique capabilities and configuration keys', () => {
     const ids = moduleType.capabilities.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(['health', 'observe', 'refer', 'respond', 'tiles']);
+    expect(ids).toEqual(['health', 'deliberate', 'observe', 'refer', 'respond', 'tiles']);
     const keys = moduleType.configuration_spec.map((f) => f.key);
     expect(new Set(keys).size).toBe(keys.length);
   });

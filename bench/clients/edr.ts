@@ -4,12 +4,13 @@
  * 50 (one request context per host, as the engine gives each its own call),
  * count the upstream calls and time it. Prints nothing.
  */
+
+import { CacheRegistry } from '../../src/kernel/caches.js';
 import { makeConfig } from '../../src/kernel/config.js';
 import type { RequestContext } from '../../src/kernel/context.js';
 import { RelayError } from '../../src/kernel/errors.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import type { VectraHost } from '../../src/kernel/model.js';
-import { clearPacers } from '../../src/kernel/upstream/pacer.js';
 import { closeUpstreamPools } from '../../src/kernel/upstream/transport.js';
 import { type BlockClientId, createBlockClient } from '../../src/vendors/block-clients.js';
 
@@ -19,9 +20,13 @@ export const HOSTS = Array.from({ length: 51 }, (_, i) => ({
   ip: `10.99.${Math.floor(i / 250)}.${(i % 250) + 1}`,
 }));
 
+/** One registry for the run, as a runtime keeps: tokens and pacers are shared by its calls. */
+const caches = new CacheRegistry();
+
 function context(claims: Record<string, string>): RequestContext {
   const deadline = Date.now() + 20_000;
   return {
+    caches,
     config: makeConfig({ allowLoopbackUpstreams: true }),
     claims,
     entitiesLimit: 100,
@@ -92,7 +97,7 @@ export async function benchEdr(
       'block 50 hosts: refused by pacing (too many requests)': paced,
     };
   } finally {
-    clearPacers();
+    caches.close();
     await closeUpstreamPools();
     await running.close();
   }

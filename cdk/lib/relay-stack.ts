@@ -32,11 +32,15 @@ import {
 import { HttpApi, HttpMethod, PayloadFormatVersion } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Construct } from 'constructs';
+import pkg from '../../package.json' with { type: 'json' };
 import { relayNodeOptions } from './node-options.js';
 import { blockingStatements } from './permissions.js';
 import type { StageSettings } from './stage-config.js';
 
 export const PROJECT = 'vectra-xdr-relay';
+
+/** The release deployed, the same string the relay's `/version` answers (package.json). */
+export const RELEASE: string = pkg.version;
 
 /** Stack name of a stage, e.g. `VectraXdrRelay-dev`. */
 export const stackName = (stage: string): string => `VectraXdrRelay-${stage}`;
@@ -74,7 +78,7 @@ export class RelayStack extends Stack {
   constructor(scope: Construct, id: string, props: RelayStackProps) {
     const { stage, settings: s } = props;
     super(scope, id, {
-      description: `Cisco XDR relay for Vectra Detect with AWS network ACL blocking (stage ${stage})`,
+      description: `Cisco XDR relay for Vectra Detect with AWS network ACL blocking, version ${RELEASE} (stage ${stage})`,
       ...props,
       terminationProtection: props.terminationProtection ?? s.terminationProtection,
     });
@@ -83,6 +87,7 @@ export class RelayStack extends Stack {
     const handler = props.handler ?? 'index.handler';
     Tags.of(this).add('project', PROJECT);
     Tags.of(this).add('stage', stage);
+    Tags.of(this).add('version', RELEASE);
     for (const [key, value] of Object.entries(s.tags)) Tags.of(this).add(key, value);
     const alarmTopic = s.alarmTopicArn
       ? sns.Topic.fromTopicArn(this, 'AlarmTopic', s.alarmTopicArn)
@@ -243,6 +248,10 @@ export class RelayStack extends Stack {
     new CfnOutput(this, 'RelayUrl', {
       value: publicUrl,
       description: 'Relay URL: the module URL in Cisco XDR (and the expected token audience)',
+    });
+    new CfnOutput(this, 'RelayVersion', {
+      value: RELEASE,
+      description: 'Relay version deployed (the same as POST /version answers)',
     });
     new CfnOutput(this, 'ApiEndpoint', {
       value: this.api.apiEndpoint,

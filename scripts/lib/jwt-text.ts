@@ -35,9 +35,9 @@ export function formatText(result: JwtResult, options: { stage?: string; include
     );
   }
   lines.push(
-    'Create the module in Cisco XDR (Administration > Integrations) or SecureX with the relay URL (stack output',
-    'RelayUrl) and this JWT as the bearer token. Module creation links:',
-    ...result.links.map((l) => `  ${l.region.padEnd(5)} ${l.url}`),
+    'Create the module in Cisco XDR (Administration > Integrations) with the relay URL (stack output',
+    'RelayUrl) and this JWT as the bearer token. Integrations page per region (module type id):',
+    ...result.links.map((l) => `  ${l.region.padEnd(5)} ${l.url}  (${l.typeId})`),
   );
   if (result.links.some((l) => l.placeholder)) {
     lines.push(
@@ -56,7 +56,7 @@ export function formatText(result: JwtResult, options: { stage?: string; include
 export const HELP = `Usage: npm run jwt -- [options]
 
 Builds an HS256 JWT from the fields in module_settings.json ("jwt" map) and prints the
-SECRET_KEY/JWT pair with the XDR/SecureX module links. Prompts for fields not given as
+SECRET_KEY/JWT pair with the Cisco XDR module links. Prompts for fields not given as
 flags when run in a terminal.
 
 Fields:

@@ -1,6 +1,6 @@
 /**
  * `module_settings.json` (the tr-05 convention read by the JWT generator):
- * its schema, loading, and the per-region XDR/SecureX module-creation links.
+ * its schema, loading, and the per-region Cisco XDR module-creation links.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -50,12 +50,18 @@ export function loadModuleSettings(path: string = DEFAULT_SETTINGS_PATH): Module
 export interface ModuleLink {
   readonly region: string;
   readonly url: string;
+  /** The module type to pick on that page. */
+  readonly typeId: string;
   readonly placeholder: boolean;
 }
 
 export const isPlaceholderId = (id: string): boolean => id.startsWith(PLACEHOLDER_ID_PREFIX);
 
-/** `https://securex.<region>.security.cisco.com/settings/modules/available/<id>/new` per region. */
+/**
+ * Cisco XDR's Integrations page per region (`https://xdr.<region>.security.cisco.com/administration/integrations`,
+ * Administration > Integrations), where the module of type `<id>` is created. The retired
+ * SecureX deep links are not used; XDR's deep link to one module type is not documented.
+ */
 export function moduleLinks(settings: ModuleSettings, moduleTypeId?: string, only?: string): ModuleLink[] {
   return Object.entries(settings.region)
     .filter(([region]) => !only || region === only)
@@ -63,7 +69,8 @@ export function moduleLinks(settings: ModuleSettings, moduleTypeId?: string, onl
       const typeId = moduleTypeId ?? id;
       return {
         region,
-        url: `https://securex.${region}.security.cisco.com/settings/modules/available/${typeId}/new`,
+        url: `https://xdr.${region}.security.cisco.com/administration/integrations`,
+        typeId,
         placeholder: isPlaceholderId(typeId),
       };
     });

@@ -4,6 +4,7 @@
  * vendors. The HS256 key is resolved once, lazily (Secrets Manager in AWS).
  */
 import pkg from '../../package.json' with { type: 'json' };
+import { CacheRegistry } from '../kernel/caches.js';
 import { ConfigError, loadConfig, type RelayConfig } from '../kernel/config.js';
 import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
@@ -16,6 +17,8 @@ export const VERSION: string = pkg.version;
 
 export interface Runtime {
   readonly config: RelayConfig;
+  /** Every cache of this process's relay (closed on shutdown). */
+  readonly caches: CacheRegistry;
   readonly log: Logger;
   readonly app: RelayApp;
 }
@@ -39,6 +42,12 @@ export function createRuntime(
 ): Runtime {
   const config = loadConfig(env, VERSION);
   const log = createLogger(config.logLevel);
+  if (config.authMode === 'hs256' && !env.SECRET_KEY && !env.SECRET_KEY_ARN?.trim()) {
+    // Otherwise every request would fail later with a service error instead of one clear start-up error.
+    throw new ConfigError(
+      'Invalid environment: SECRET_KEY (AUTH_MODE=hs256 needs SECRET_KEY or SECRET_KEY_ARN; generate one with npm run jwt)',
+    );
+  }
   // The Carbon Black collection's deployment settings (files, timeout, store): parsed now, named if bad.
   setCollectSettings(collectSettingsFrom(env));
   if (env.RELAY_MODULE_KEY !== undefined && env.RELAY_MODULE_KEY.length < 32) {
@@ -53,9 +62,11 @@ export function createRuntime(
       hint: 'set RELAY_MODULE_KEY (or RELAY_MODULE_KEY_ARN) and put the same value in the module form',
     });
   }
+  const caches = new CacheRegistry();
   const app = createApp({
     config,
     log,
+    caches,
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
@@ -63,5 +74,5 @@ export function createRuntime(
     guardFor: lazyRelayGuard,
     hostsFor: lazyRelayHosts,
   });
-  return { config, log, app };
+  return { config, log, app, caches };
 }

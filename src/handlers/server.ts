@@ -12,52 +12,63 @@ import { advanceCollections } from '../vendors/carbon-black/collect/runner.js';
 import { collectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { createRuntime } from './runtime.js';
 import { loadModuleKey, loadSecretKey } from './secret-key.js';
+import { portFrom, startupMessage } from './startup.js';
 
-let sandbox: Sandbox | undefined;
-if (wantsSandbox(process.env)) {
-  sandbox = await startSandbox(
-    {
-      brain: Number(process.env.SANDBOX_BRAIN_PORT ?? 9091),
-      ec2: Number(process.env.SANDBOX_EC2_PORT ?? 9092),
-    },
-    // SANDBOX_CLIENTS=all (or a list) also starts those block clients' fakes and enables them.
-    sandboxClients(process.env.SANDBOX_CLIENTS),
+/** Starts the sandbox (when wanted) and the relay; resolves once listening. */
+async function main(): Promise<void> {
+  const env = process.env;
+  const brainPort = portFrom(env, 'SANDBOX_BRAIN_PORT', 9091);
+  const ec2Port = portFrom(env, 'SANDBOX_EC2_PORT', 9092);
+  ports.set(brainPort, 'SANDBOX_BRAIN_PORT').set(ec2Port, 'SANDBOX_EC2_PORT');
+  if (wantsSandbox(env)) {
+    sandbox = await startSandbox(
+      { brain: brainPort, ec2: ec2Port },
+      // SANDBOX_CLIENTS=all (or a list) also starts those block clients' fakes and enables them.
+      sandboxClients(env.SANDBOX_CLIENTS),
+    );
+    Object.assign(env, sandbox.env);
+  }
+  const runtime = createRuntime(
+    env,
+    () => loadSecretKey(env),
+    () => loadModuleKey(env),
   );
-  Object.assign(process.env, sandbox.env);
+  ports.set(runtime.config.port, 'PORT');
+
+  // Carbon Black collections (COLLECT_DIR set): this process is also the collect
+  // function, every 10 s, with the deployment's claims (ENGINE_CLAIMS or the
+  // upper-cased claim variables, as the engine CLI reads them), never a token's.
+  const collect = collectSettings();
+  collectTimer = collect
+    ? setInterval(() => {
+        advanceCollections({
+          claims: claimsFromEnv(process.env),
+          config: runtime.config,
+          log: runtime.log,
+          settings: collect,
+          deadlineMs: 9_000,
+        }).catch((err: unknown) =>
+          runtime.log.warn('collection run failed', { reason: toWireError(err).message }),
+        );
+      }, 10_000)
+    : undefined;
+  collectTimer?.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server = serve({ fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' }, (info) => {
+      const url = `http://127.0.0.1:${info.port}`;
+      console.log(`Relay ${runtime.config.version} listening on ${url}`);
+      if (sandbox) console.log(sandboxBanner(sandbox, url));
+      resolve();
+    });
+    server.once('error', reject);
+  });
 }
 
-const runtime = createRuntime(
-  process.env,
-  () => loadSecretKey(process.env),
-  () => loadModuleKey(process.env),
-);
-const server = serve(
-  { fetch: runtime.app.fetch, port: runtime.config.port, hostname: '127.0.0.1' },
-  (info) => {
-    const url = `http://127.0.0.1:${info.port}`;
-    console.log(`Relay ${runtime.config.version} listening on ${url}`);
-    if (sandbox) console.log(sandboxBanner(sandbox, url));
-  },
-);
-
-// Carbon Black collections (COLLECT_DIR set): this process is also the collect
-// function, every 10 s, with the deployment's claims (ENGINE_CLAIMS or the
-// upper-cased claim variables, as the engine CLI reads them), never a token's.
-const collect = collectSettings();
-const collectTimer = collect
-  ? setInterval(() => {
-      advanceCollections({
-        claims: claimsFromEnv(process.env),
-        config: runtime.config,
-        log: runtime.log,
-        settings: collect,
-        deadlineMs: 9_000,
-      }).catch((err: unknown) =>
-        runtime.log.warn('collection run failed', { reason: toWireError(err).message }),
-      );
-    }, 10_000)
-  : undefined;
-collectTimer?.unref();
+let sandbox: Sandbox | undefined;
+let server: ReturnType<typeof serve> | undefined;
+let collectTimer: ReturnType<typeof setInterval> | undefined;
+const ports = new Map<number, string>();
 
 function sandboxBanner(s: Sandbox, url: string): string {
   const h = `-H "Authorization: Bearer $JWT" -H 'Content-Type: application/json'`;
@@ -83,9 +94,16 @@ function sandboxBanner(s: Sandbox, url: string): string {
 
 const stop = () => {
   if (collectTimer) clearInterval(collectTimer);
-  server.close();
+  server?.close();
   void sandbox?.close().finally(() => process.exit(0));
   if (!sandbox) process.exit(0);
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`relay: ${startupMessage(err, ports)}\n`);
+  process.exit(1);
+}

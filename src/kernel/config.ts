@@ -133,6 +133,12 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
       `Invalid environment: UPSTREAM_ALLOWED_CIDRS (${badUpstream.slice(0, 50)} is not an IP or CIDR)`,
     );
   }
+  const plainHttp = e.JWKS_ALLOWED_HOSTS?.find((h) => !isSafeJwksEntry(h));
+  if (plainHttp !== undefined) {
+    throw new ConfigError(
+      `Invalid environment: JWKS_ALLOWED_HOSTS (${plainHttp.slice(0, 80)} is plain http: use https, or http only for 127.0.0.1/localhost)`,
+    );
+  }
   if (e.AUTH_MODE === 'hs256' && e.SECRET_KEY !== undefined && e.SECRET_KEY.length < 32) {
     throw new ConfigError('Invalid environment: SECRET_KEY (must be at least 32 characters)');
   }
@@ -160,6 +166,17 @@ export function loadConfig(env: Record<string, string | undefined>, version: str
     maxBodyBytes: MAX_BODY_BYTES,
     maxObservables: MAX_OBSERVABLES,
   });
+}
+
+/** A JWKS host or origin: keys fetched over plain http could be swapped on the way, so only loopback may. */
+function isSafeJwksEntry(entry: string): boolean {
+  if (!/^http:/i.test(entry)) return true;
+  try {
+    const host = new URL(entry).hostname;
+    return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+  } catch {
+    return false;
+  }
 }
 
 function describe(issues: readonly z.core.$ZodIssue[], name: string): string {

@@ -3,6 +3,7 @@
  * limits, the overall deadline and a logger. Credentials live here and only
  * here for the duration of one request; nothing is written into module state.
  */
+import type { CacheRegistry } from './caches.js';
 import type { RelayConfig } from './config.js';
 import type { ClaimsSource } from './fields.js';
 import type { IpGuard } from './guard.js';
@@ -27,6 +28,8 @@ export interface RequestContext {
   readonly moduleInstanceId: string | undefined;
   /** The VAR core's guard, when the claims configure Vectra (set by the runtime or the engine). */
   readonly guard?: IpGuard;
+  /** The runtime's caches (tokens, pools, clients, pacers); `processCaches` when absent. */
+  readonly caches?: CacheRegistry;
   /** Vectra's hosts, when the claims configure Vectra (set by the runtime). */
   readonly hosts?: HostDirectory;
 }

@@ -19,39 +19,83 @@ const ObservableSchema = z.strictObject({
 
 export const ObservablesSchema = z.array(ObservableSchema);
 
-/** Renders zod issues the way relay users know them: `{0: {'value': ['…']}}` in plain words. */
+/** Issues rendered at most; the rest are counted. */
+const MAX_ISSUES = 5;
+
+/**
+ * Renders zod issues the way relay users know them (relay-contract.md §1.5, §4):
+ * marshmallow's field → messages map, JSON-encoded as the Akamai relay does,
+ * e.g. `Invalid JSON payload received. {"0":{"value":["Field may not be blank."]}}`;
+ * a body of the wrong kind (not a list, not an object, not JSON) is
+ * `{"_schema":["Invalid input type."]}`.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  const parts = issues.slice(0, 5).map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : 'body';
-    return `${path}: ${issueText(issue)}`;
-  });
-  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  return `Invalid JSON payload received. ${parts.join('; ')}${more}`;
+  const tree = node();
+  for (const issue of issues.slice(0, MAX_ISSUES)) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys.slice(0, MAX_ECHOED_KEYS))
+        addMessage(tree, [...issue.path, key], 'Unknown field.');
+      if (issue.keys.length > MAX_ECHOED_KEYS) {
+        addMessage(
+          tree,
+          [...issue.path, '_more'],
+          `${issue.keys.length - MAX_ECHOED_KEYS} more unknown fields.`,
+        );
+      }
+    } else if (issue.path.length === 0) {
+      addMessage(tree, ['_schema'], 'Invalid input type.');
+    } else {
+      addMessage(tree, issue.path, issueText(issue));
+    }
+  }
+  const more = issues.length > MAX_ISSUES ? ` (and ${issues.length - MAX_ISSUES} more)` : '';
+  return `Invalid JSON payload received. ${JSON.stringify(tree)}${more}`;
 }
 
+/** The payload error of a body that is not JSON or not the expected kind of value. */
+export const INVALID_INPUT_TYPE = 'Invalid JSON payload received. {"_schema":["Invalid input type."]}';
+
+/** Unknown keys named per object at most: the names come from the caller. */
 const MAX_ECHOED_KEYS = 5;
 
+/** Field names come from the caller: cut short (a 200,000-character key made a 200 KB answer), kept off the map's prototype. */
+const fieldName = (key: PropertyKey): string => {
+  const name = String(key);
+  return name.length > 40 ? `${name.slice(0, 40)}…` : name;
+};
+const node = (): Record<string, unknown> => Object.create(null) as Record<string, unknown>;
+
+/** Adds `message` under `path` in marshmallow's nested field → messages map. */
+function addMessage(tree: Record<string, unknown>, path: readonly PropertyKey[], message: string): void {
+  let at = tree;
+  for (const key of path.slice(0, -1).map(fieldName)) {
+    const next = at[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) at[key] = node();
+    at = at[key] as Record<string, unknown>;
+  }
+  const leaf = fieldName(path.at(-1) ?? '_schema');
+  const list = Array.isArray(at[leaf]) ? (at[leaf] as string[]) : [];
+  if (!list.includes(message)) list.push(message);
+  at[leaf] = list;
+}
+
+/** Marshmallow's wording, which the platform's users know. */
 function issueText(issue: z.core.$ZodIssue): string {
+  // Needs `reportInput: true` in safeParse: an absent field is missing whatever its schema.
+  if (issue.input === undefined) return 'Missing data for required field.';
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'Missing data for required field.' : `Expected ${issue.expected}.`;
+      return `Not a valid ${issue.expected}.`;
     case 'too_small':
       return issue.origin === 'string' && issue.minimum === 1
         ? 'Field may not be blank.'
-        : `Too small (minimum ${issue.minimum}).`;
+        : `Shorter than minimum length ${issue.minimum}.`;
     case 'too_big':
-      return `Too long (maximum ${issue.maximum}).`;
-    case 'unrecognized_keys': {
-      // Names come from the caller: echo a few, each cut short (a 200,000-character key made a 200 KB answer).
-      const shown = issue.keys
-        .slice(0, MAX_ECHOED_KEYS)
-        .map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k));
-      const more =
-        issue.keys.length > MAX_ECHOED_KEYS ? ` and ${issue.keys.length - MAX_ECHOED_KEYS} more` : '';
-      return `Unknown field${issue.keys.length > 1 ? 's' : ''}: ${shown.join(', ')}${more}.`;
-    }
+      return `Longer than maximum length ${issue.maximum}.`;
     case 'invalid_value':
-      return `Must be one of: ${issue.values.map(String).join(', ')}.`;
+      return issue.input === ''
+        ? 'Field may not be blank.'
+        : `Must be one of: ${issue.values.map(String).join(', ')}.`;
     default:
       return 'Invalid value.';
   }
@@ -62,13 +106,12 @@ function issueText(issue: z.core.$ZodIssue): string {
  * offending index and field, or the size limit.
  */
 export function parseObservables(body: unknown, maxObservables: number): Observable[] {
-  if (Array.isArray(body) && body.length > maxObservables) {
+  if (!Array.isArray(body)) throw invalidArgument(INVALID_INPUT_TYPE);
+  if (body.length > maxObservables) {
     throw invalidArgument(
       `Invalid JSON payload received. Too many observables: ${body.length} (maximum ${maxObservables}).`,
     );
   }
-  if (!Array.isArray(body))
-    throw invalidArgument('Invalid JSON payload received. body: Expected an array of observables.');
   const parsed = ObservablesSchema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw invalidArgument(describeIssues(parsed.error.issues));
   return parsed.data;

@@ -5,70 +5,63 @@
  */
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { audit } from '../kernel/audit.js';
-import type { RelayConfig } from '../kernel/config.js';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { entitiesLimit, type RequestContext } from '../kernel/context.js';
-import { envelope, failure, invalidArgument, ownMessage, RelayError, toWireError } from '../kernel/errors.js';
-import type { IpGuard } from '../kernel/guard.js';
-import type { HostDirectory } from '../kernel/hosts.js';
-import type { Logger } from '../kernel/logger.js';
-import type { VendorModule } from '../kernel/vendor.js';
+import { failure, invalidArgument, RelayError, toWireError } from '../kernel/errors.js';
 import { verifyAuthorization } from './auth.js';
-import { type EnabledVendor, enabledVendors } from './enabled.js';
-import { registerHealth } from './routes/health.js';
-import { registerObserve } from './routes/observe.js';
-import { registerRefer } from './routes/refer.js';
-import { registerRespond } from './routes/respond.js';
-import { registerTiles } from './routes/tiles.js';
-import { registerVersion } from './routes/version.js';
+import { enabledVendors, requireSomeVendor } from './enabled.js';
+import type { AppDeps, AppEnv, RelayApp } from './env.js';
+import { outcomeOf } from './outcome.js';
+import { requestId } from './request-id.js';
+import { healthRoutes } from './routes/health.js';
+import { observeRoutes } from './routes/observe.js';
+import { referRoutes } from './routes/refer.js';
+import { respondRoutes, triggerAnswer } from './routes/respond.js';
+import { tileRoutes } from './routes/tiles.js';
+import { versionRoutes } from './routes/version.js';
 import { ROUTES } from './schemas.js';
 
-export interface AppDeps {
-  readonly config: RelayConfig;
-  readonly log: Logger;
-  /** HS256 key; resolved lazily so Lambda can read it from Secrets Manager once per cold start. */
-  readonly secretKey: () => Promise<string | undefined>;
-  /** The deployment's module key, when set: every token must carry it (`relay_module_key`). */
-  readonly moduleKey?: () => Promise<string | undefined>;
-  /** Vendor modules in merge order; the registry's in production, fakes in some tests. */
-  readonly vendors: readonly VendorModule<unknown>[];
-  /** The VAR core's guard for a request's claims (the runtime's; none in tests that need none). */
-  readonly guardFor?: (ctx: RequestContext) => IpGuard | undefined;
-  /** Vectra's hosts for product vendors (the runtime's; none in tests that need none). */
-  readonly hostsFor?: (ctx: RequestContext) => HostDirectory | undefined;
-}
-
-export interface AppEnv {
-  /** `enabled`: the vendors this request's token configures, decided once in the auth step. */
-  Variables: { ctx: RequestContext; deps: AppDeps; outcome: string; enabled: readonly EnabledVendor[] };
-}
-
-export type RelayApp = Hono<AppEnv>;
+export type { AppDeps, AppEnv, RelayApp } from './env.js';
 
 export function createApp(deps: AppDeps): RelayApp {
   const app = new Hono<AppEnv>({ strict: false });
   const { config, log } = deps;
 
+  app.use('*', requestId(log));
+
   app.use('*', async (c, next) => {
     c.set('deps', deps);
     const started = performance.now();
     await next();
-    log.info('request', {
+    c.get('log').info('request', {
       route: c.req.routePath,
       method: c.req.method,
       status: c.res.status,
       vendors: vendorIds(c),
-      outcome: c.get('outcome') ?? (c.res.status === 200 ? 'ok' : String(c.res.status)),
+      outcome: c.get('outcome') ?? (await outcomeOf(c.res)),
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
   });
+
+  // A relay path with another method is 405 with an Allow header, in the relay's JSON shape.
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, methods) =>
+        c.json({ code: 405, message: 'Method Not Allowed' }, 405, { Allow: methods.join(', ') }),
+    }),
+  );
+
+  // Before the body limit and authentication, so their failures still answer `data.status`.
+  app.post('/respond/trigger', triggerAnswer);
 
   app.use(
     '*',
     bodyLimit({
       maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        errorResponse(c, invalidArgument(`Request body is larger than ${config.maxBodyBytes} bytes.`)),
+      onError: () => {
+        throw invalidArgument(`Request body is larger than ${config.maxBodyBytes} bytes.`);
+      },
     }),
   );
 
@@ -85,43 +78,38 @@ export function createApp(deps: AppDeps): RelayApp {
           config.authMode === 'hs256' ? await deploymentSecret(deps.secretKey, 'SECRET_KEY') : undefined,
         moduleKey: deps.moduleKey ? await deploymentSecret(deps.moduleKey, 'the module key') : undefined,
         onMissingExp: () =>
-          log.warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
+          c
+            .get('log')
+            .warn('accepted a token without exp', { hint: 'set JWT_REQUIRE_EXP=true to refuse them' }),
       });
       const base = {
+        ...(deps.caches ? { caches: deps.caches } : {}),
         config,
         claims,
         entitiesLimit: entitiesLimit(claims.CTR_ENTITIES_LIMIT),
         deadline,
-        log,
+        log: c.get('log'),
         moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
       };
       const guard = deps.guardFor?.(withDeadlineSignal({ ...base }));
       const hosts = deps.hostsFor?.(withDeadlineSignal({ ...base }));
       c.set('ctx', withDeadlineSignal({ ...base, ...(guard ? { guard } : {}), ...(hosts ? { hosts } : {}) }));
-      c.set('enabled', enabledVendors(deps.vendors, c.get('ctx')));
+      c.set('enabled', requireSomeVendor(enabledVendors(deps.vendors, c.get('ctx'))));
       await next();
     });
   }
 
-  registerHealth(app);
-  registerObserve(app);
-  registerRefer(app);
-  registerRespond(app);
-  registerTiles(app);
-  registerVersion(app);
-
-  // Any other method on a relay path is 405; unknown paths fall through to 404.
-  for (const route of ROUTES) {
-    app.all(route.path, (c) => c.json({ code: 405, message: 'Method Not Allowed' }, 405));
+  for (const routes of [healthRoutes, observeRoutes, referRoutes, respondRoutes, tileRoutes, versionRoutes]) {
+    app.route('/', routes);
   }
   app.notFound((c) => c.json({ code: 404, message: 'Not Found' }, 404));
 
   app.onError((err, c) => {
     if (!(err instanceof RelayError)) {
       // Only the class and a redacted message: upstream errors may quote credentials.
-      log.error('unhandled error', { route: c.req.routePath, errorName: err.name });
+      c.get('log').error('unhandled error', { route: c.req.routePath, errorName: err.name });
     } else if (err.code !== 'authorization error' && err.code !== 'invalid argument') {
-      log.warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
+      c.get('log').warn('relay error', { route: c.req.routePath, code: err.code, message: err.message });
     }
     return errorResponse(c, err);
   });
@@ -166,25 +154,8 @@ async function deploymentSecret(
   }
 }
 
-/**
- * The error answer of a request that failed before or outside its route.
- * A trigger still answers with `data.status` and leaves its audit record.
- */
+/** The error answer of a request that failed outside its route's own answer. */
 function errorResponse(c: Context<AppEnv>, err: unknown): Response {
   c.set('outcome', toWireError(err).code);
-  if (c.req.method === 'POST' && c.req.path.replace(/\/+$/, '') === '/respond/trigger') {
-    audit(c.get('deps').log, {
-      action: 'unknown',
-      observable: { type: '', value: '' },
-      client: undefined,
-      elements: [],
-      outcome: 'failure',
-      error: ownMessage(err),
-      moduleInstanceId: c.req.header('x-module-instance-id')?.slice(0, 128),
-      durationMs: 0,
-      source: 'relay',
-    });
-    return c.json(envelope({ status: 'failure' }, [err]), 200);
-  }
   return c.json(failure(err), 200);
 }

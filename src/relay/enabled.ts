@@ -5,6 +5,7 @@
  */
 
 import type { RequestContext } from '../kernel/context.js';
+import { claimsError } from '../kernel/fields.js';
 import type { Observable } from '../kernel/observables.js';
 import { normalise } from '../kernel/observables.js';
 import type { VendorModule } from '../kernel/vendor.js';
@@ -25,6 +26,18 @@ export function enabledVendors(
     if (cfg !== undefined) out.push({ module, cfg });
   }
   return out;
+}
+
+/**
+ * A token that enables nothing would make a module that checks healthy and
+ * does nothing, so it is refused, naming the fields that enable a vendor.
+ */
+export function requireSomeVendor(enabled: EnabledVendor[]): EnabledVendor[] {
+  if (enabled.length > 0) return enabled;
+  throw claimsError(
+    'jwt',
+    'the token enables no vendor and no block client; set vectra_url (Vectra Detect) or block_clients (e.g. aws_nacl)',
+  );
 }
 
 /** The observables one vendor should see: normalised and filtered to its types. */

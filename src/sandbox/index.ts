@@ -7,6 +7,7 @@
  */
 
 import { SignJWT } from 'jose';
+import { ConfigError } from '../kernel/config.js';
 import { generateSecret } from '../kernel/secret.js';
 import { type FakeEc2, startFakeEc2 } from './ec2/index.js';
 import type { FakeDeclaration, RunningFake, SeedHost } from './fake.js';
@@ -19,11 +20,12 @@ import {
   startFakeBrain,
 } from './vectra-brain/index.js';
 
-/** The scenario's hosts as EDR endpoints (name and current IP). */
+/** The scenario's hosts as EDR endpoints (name, current IP and MAC where Vectra knows one). */
 function sandboxHosts(): SeedHost[] {
   return [SCENARIO.workstation, SCENARIO.server, SCENARIO.blockedHost].map((h) => ({
     name: h.name,
     ip: h.ip,
+    ...('mac' in h ? { mac: h.mac } : {}),
   }));
 }
 
@@ -55,7 +57,13 @@ export const REAL_CONFIG_VARS = [
 ];
 
 export function wantsSandbox(env: Record<string, string | undefined>): boolean {
-  if (env.RELAY_SANDBOX !== undefined) return env.RELAY_SANDBOX === 'true';
+  const forced = env.RELAY_SANDBOX?.trim();
+  if (forced === 'true' || forced === 'false') return forced === 'true';
+  if (forced !== undefined && forced !== '') {
+    throw new ConfigError(
+      `Invalid environment: RELAY_SANDBOX (must be true or false, got ${JSON.stringify(forced.slice(0, 20))})`,
+    );
+  }
   return REAL_CONFIG_VARS.every((name) => !env[name]);
 }
 

@@ -3,6 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayNodeOptions } from '../../cdk/lib/node-options.js';
 import { ENGINE_SECRET_PLACEHOLDER_KEY } from '../../cdk/lib/relay-stack.js';
+import pkg from '../../package.json' with { type: 'json' };
 import {
   fakeAssets,
   logicalId,
@@ -266,6 +267,7 @@ describe('dev stage (hs256, engine on)', () => {
   it('outputs the relay URL and the secret ARNs', () => {
     expect(Object.keys((dev.json.Outputs ?? {}) as object)).toEqual([
       'RelayUrl',
+      'RelayVersion',
       'ApiEndpoint',
       'RelayFunctionName',
       'SecretKeyArn',
@@ -273,6 +275,14 @@ describe('dev stage (hs256, engine on)', () => {
       'EngineFunctionName',
     ]);
     dev.template.hasOutput('SecretKeyArn', { Value: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey') });
+  });
+
+  it("reports the same version as the relay's /version (package.json), as an output and a tag", () => {
+    dev.template.hasOutput('RelayVersion', { Value: pkg.version });
+    dev.template.hasResourceProperties('AWS::Lambda::Function', {
+      Tags: Match.arrayWith([{ Key: 'version', Value: pkg.version }]),
+    });
+    expect(dev.template.toJSON().Description).toContain(`version ${pkg.version}`);
   });
 });
 

@@ -3,10 +3,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fromRoot } from '../../scripts/lib/paths.js';
 import type { EngineReport } from '../../src/engine/index.js';
 import { createEngineHandler } from '../../src/handlers/engine.js';
-import { parseCli, runCli } from '../../src/handlers/engine-cli.js';
+import { type CliOptions, parseCli, runCli, STATE_DIR } from '../../src/handlers/engine-cli.js';
 import { type Harness, startHarness } from './harness.js';
+
+/** Parsed options of a non-help command line. */
+function options(argv: string[]): CliOptions {
+  const parsed = parseCli(argv);
+  if (!parsed) throw new Error('--help');
+  return parsed;
+}
 
 let h: Harness;
 let dir: string;
@@ -76,6 +84,18 @@ describe('Lambda handler', () => {
 });
 
 describe('CLI', () => {
+  it('answers --help, keeps its files in .state/engine at the project root, and refuses bad usage', () => {
+    expect(parseCli(['--help'])).toBeUndefined();
+    const o = options(['--policy', 'p.json']);
+    expect(o.lockFile).toBe(join(STATE_DIR, 'engine.lock'));
+    expect(o.staticIpsState).toBe(join(STATE_DIR, 'current_blocked_static_destination_ips'));
+    expect(STATE_DIR).toBe(fromRoot('.state', 'engine'));
+    expect(options(['--sandbox']).policy).toBe(fromRoot('examples', 'policy.json'));
+    expect(() => parseCli([])).toThrow(/--policy <file.json> is required/);
+    expect(() => parseCli(['--bogus'])).toThrow(/Unknown option '--bogus'/);
+    expect(() => parseCli(['--sandbox', '--claims', 'c.json'])).toThrow(/--sandbox brings its own claims/);
+  });
+
   it('runs once with --claims, keeps static IP state in a file and releases its lock', async () => {
     const policy = join(dir, 'policy.json');
     const claims = join(dir, 'claims.json');
@@ -83,7 +103,7 @@ describe('CLI', () => {
     await writeFile(claims, JSON.stringify(h.claims));
     const id = h.brain.addHost({ name: 'c', tags: ['vectra_host_block'] }).id as number;
     const opts = {
-      ...parseCli(['--policy', policy, '--claims', claims, '--no-dry-run', '--once']),
+      ...options(['--policy', policy, '--claims', claims, '--no-dry-run', '--once']),
       lockFile: join(dir, 'lock'),
       staticIpsState: join(dir, 'static'),
     };
@@ -104,7 +124,7 @@ describe('CLI', () => {
     await writeFile(policy, '{}');
     const stop = new AbortController();
     const opts = {
-      ...parseCli(['--policy', policy, '--loop']),
+      ...options(['--policy', policy, '--loop']),
       lockFile: join(dir, 'lock'),
       staticIpsState: join(dir, 's'),
     };
@@ -115,17 +135,30 @@ describe('CLI', () => {
       VECTRA_TOKEN: h.brain.apiToken,
       BLOCK_CLIENTS: 'test_client',
     });
+    const lines: string[] = [];
     const code = await runCli(
       opts,
       vars,
       (r) => {
         reports.push(r);
-        stop.abort();
       },
       stop.signal,
+      (line) => {
+        lines.push(line);
+        if (line.startsWith('next run at')) stop.abort();
+      },
     );
     expect(code).toBe(0);
     expect(reports).toHaveLength(1);
     expect(reports[0]?.summary.skipped).toBe('dry-run');
+    expect(lines[0]).toMatch(/^run 1 started \(dry run: nothing will be changed/);
+    expect(lines).toContainEqual(expect.stringMatching(/^run 1 finished in \d+\.\d s$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}hosts +\d+ matching, \d+ blocked, \d+ to block/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^next run at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in \d+ min\); Ctrl-C stops$/),
+    );
+    expect(lines.at(-1)).toBe('1 run, no errors');
   });
 });

@@ -63,6 +63,9 @@ const v1 = (method: string, path: string, body: string | null, headers: Record<s
   isBase64Encoded: false,
 });
 
+/** A token that enables Vectra; refer makes no upstream call. */
+const VECTRA = { vectra_url: 'https://brain.example.com', vectra_token: 'token-not-real' };
+
 beforeAll(async () => {
   vi.stubEnv('AUTH_MODE', 'hs256');
   vi.stubEnv('SECRET_KEY', TEST_SECRET);
@@ -77,14 +80,34 @@ describe('lambda handler', () => {
     expect(JSON.parse(res.body)).toEqual({ version: expect.any(String) });
   });
 
-  it('answers an authenticated v2 call', async () => {
-    const token = await hs256({});
-    const res = await handler(v2('POST', '/health', '', { authorization: `Bearer ${token}` }), lambdaContext);
-    expect(JSON.parse(res.body)).toEqual({ data: { status: 'ok' } });
+  it('answers an authenticated v2 call with the Lambda request id as X-Request-Id', async () => {
+    const token = await hs256(VECTRA);
+    const res = (await handler(
+      v2('POST', '/refer/observables', '[]', { authorization: `Bearer ${token}`, 'x-request-id': 'forged' }),
+      lambdaContext,
+    )) as { statusCode: number; body: string; headers: Record<string, string> };
+    expect(JSON.parse(res.body)).toEqual({ data: [] });
+    expect(res.headers['x-request-id']).toBe('req-1');
   });
 
+  it.each([{}, { foo: 'bar' }, { vectra_ulr: 'https://brain.example.com' }])(
+    'refuses a token that enables no vendor (%o), naming the fields that would',
+    async (claims) => {
+      const token = await hs256(claims);
+      const res = await handler(
+        v2('POST', '/health', '', { authorization: `Bearer ${token}` }),
+        lambdaContext,
+      );
+      const error = JSON.parse(res.body).errors[0];
+      expect(error).toMatchObject({ type: 'fatal', code: 'authorization error' });
+      expect(error.message).toMatch(
+        /^Authorization failed: Wrong JWT payload structure: .*vectra_url.*block_clients/,
+      );
+    },
+  );
+
   it('answers a REST API v1 event', async () => {
-    const token = await hs256({});
+    const token = await hs256(VECTRA);
     const res = await handler(
       v1('POST', '/refer/observables', '[{"type":"ip","value":"1.1.1.1"}]', {
         Authorization: `Bearer ${token}`,
@@ -92,7 +115,9 @@ describe('lambda handler', () => {
       lambdaContext,
     );
     expect(res.statusCode).toBe(200);
-    expect(JSON.parse(res.body)).toEqual({ data: [] });
+    expect(JSON.parse(res.body)).toMatchObject({
+      data: [{ url: expect.stringContaining('brain.example.com') }],
+    });
   });
 
   it('answers 405 and 404 through the adapter', async () => {
@@ -109,7 +134,7 @@ describe('lambda handler', () => {
   });
 
   it('answers a base64-encoded body', async () => {
-    const token = await hs256({});
+    const token = await hs256(VECTRA);
     const event = {
       ...v2('POST', '/refer/observables', Buffer.from('[]').toString('base64'), {
         authorization: `Bearer ${token}`,

@@ -6,6 +6,17 @@ import type { VendorModule } from '../../src/kernel/vendor.js';
 import { createApp, type RelayApp } from '../../src/relay/app.js';
 import { TEST_SECRET } from './jwt.js';
 
+/**
+ * A vendor every token enables and that supports nothing: the relay refuses a
+ * token that enables no vendor, so tests of the contract itself run with this.
+ */
+export const INERT_VENDOR: VendorModule<unknown> = {
+  id: 'inert',
+  title: 'Inert',
+  supportedTypes: new Set(),
+  configure: () => ({}),
+};
+
 export interface TestApp {
   app: RelayApp;
   /** Every line the relay logged (stdout JSON). */
@@ -38,7 +49,7 @@ export function makeApp(
     log,
     secretKey: opts.secretKey ?? (async () => secret),
     ...(opts.moduleKey === undefined ? {} : { moduleKey: async () => opts.moduleKey }),
-    vendors: opts.vendors ?? [],
+    vendors: opts.vendors ?? [INERT_VENDOR],
   });
   const post = async (path: string, body?: unknown, headers: Record<string, string> = {}) =>
     app.request(`http://localhost${path}`, {

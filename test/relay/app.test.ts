@@ -73,9 +73,34 @@ describe('routing', () => {
     ['POST', '/watchdog'],
     ['PUT', '/health'],
     ['DELETE', '/respond/trigger'],
-  ])('answers 405 for %s %s', async (method, path) => {
+  ])('answers 405 for %s %s, with an Allow header and the relay JSON shape', async (method, path) => {
     const { app } = makeApp();
-    expect((await app.request(path as string, { method: method as string })).status).toBe(405);
+    const res = await app.request(path as string, { method: method as string });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe(path === '/watchdog' ? 'GET, HEAD' : 'POST');
+    expect(await res.json()).toEqual({ code: 405, message: 'Method Not Allowed' });
+  });
+
+  it.each([
+    ['GET', '/health/'],
+    ['GET', '/respond/trigger/'],
+  ])('answers 405 for %s %s too (trailing slash)', async (method, path) => {
+    const { app } = makeApp();
+    const res = await app.request(path, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+  });
+
+  it('answers a trigger whose body is too large with data.status, and audits it', async () => {
+    const { app } = makeApp();
+    const res = await app.request('/respond/trigger', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: 'x'.repeat(1024 * 1024 + 10),
+    });
+    const body = (await res.json()) as { data?: { status: string }; errors?: { code: string }[] };
+    expect(body.data).toEqual({ status: 'failure' });
+    expect(body.errors?.[0]?.code).toBe('invalid argument');
   });
 
   it('tolerates a trailing slash', async () => {
@@ -110,19 +135,27 @@ describe('version and watchdog', () => {
 
 describe('observable validation', () => {
   it.each([
-    ['a blank value', [{ type: 'ip', value: '' }], '0.value: Field may not be blank.'],
-    ['a missing value', [{ type: 'ip' }], '0.value: Missing data for required field.'],
-    ['an unknown field', [{ type: 'ip', value: '1.1.1.1', extra: 1 }], 'Unknown field: extra.'],
-    ['a non-list body', { type: 'ip', value: '1.1.1.1' }, 'Expected an array of observables.'],
-    ['malformed JSON', '[{"type": "ip",', 'Expected an array of observables.'],
-    ['a number as value', [{ type: 'ip', value: 7 }], '0.value: Expected string.'],
-  ])('rejects %s with invalid argument naming the field', async (_name, body, message) => {
+    ['a blank value', [{ type: 'ip', value: '' }], '{"0":{"value":["Field may not be blank."]}}'],
+    ['a missing value', [{ type: 'ip' }], '{"0":{"value":["Missing data for required field."]}}'],
+    ['an unknown field', [{ type: 'ip', value: '1.1.1.1', extra: 1 }], '{"0":{"extra":["Unknown field."]}}'],
+    ['a non-list body', { type: 'ip', value: '1.1.1.1' }, '{"_schema":["Invalid input type."]}'],
+    ['malformed JSON', '[{"type": "ip",', '{"_schema":["Invalid input type."]}'],
+    ['a number as value', [{ type: 'ip', value: 7 }], '{"0":{"value":["Not a valid string."]}}'],
+    [
+      'two bad items',
+      [{ type: '', value: '1.1.1.1' }, { value: 'x' }],
+      '{"0":{"type":["Field may not be blank."]},"1":{"type":["Missing data for required field."]}}',
+    ],
+  ])("rejects %s with the relay contract's wording", async (_name, body, map) => {
     const { post } = makeApp();
     const res = await post('/observe/observables', body, await auth());
     const json = (await res.json()) as { errors: { code: string; message: string }[] };
     expect(res.status).toBe(200);
-    expect(json.errors[0]?.code).toBe('invalid argument');
-    expect(json.errors[0]?.message).toContain(message);
+    expect(json.errors[0]).toEqual({
+      type: 'fatal',
+      code: 'invalid argument',
+      message: `Invalid JSON payload received. ${map}`,
+    });
   });
 
   it('parses JSON whatever the Content-Type', async () => {
@@ -159,11 +192,29 @@ describe('empty shapes', () => {
     ['/deliberate/observables', {}],
     ['/refer/observables', []],
     ['/respond/observables', []],
-  ])('%s answers the empty shape when no vendor is configured', async (path, empty) => {
-    const { post } = makeApp({ vendors: [fakeVendor] });
+  ])('%s answers the empty shape when no vendor supports the observables', async (path, empty) => {
+    const { post } = makeApp();
     const res = await post(path, [{ type: 'ip', value: '1.1.1.1' }], await auth());
     expect(await res.json()).toEqual({ data: empty });
   });
+
+  it.each(['/health', '/observe/observables', '/refer/observables', '/respond/trigger', '/tiles'])(
+    '%s refuses a token that enables no vendor, naming the fields that would',
+    async (path) => {
+      const { post } = makeApp({ vendors: [fakeVendor] });
+      const json = (await (await post(path, [], await auth({ foo: 'bar' }))).json()) as {
+        errors: { type: string; code: string; message: string }[];
+      };
+      expect(json.errors).toEqual([
+        {
+          type: 'fatal',
+          code: 'authorization error',
+          message:
+            'Authorization failed: Wrong JWT payload structure: the token enables no vendor and no block client; set vectra_url (Vectra Detect) or block_clients (e.g. aws_nacl)',
+        },
+      ]);
+    },
+  );
 
   it('filters unsupported types instead of rejecting them', async () => {
     const { post } = makeApp({ vendors: [fakeVendor] });
@@ -175,7 +226,7 @@ describe('empty shapes', () => {
     expect(await res.json()).toEqual({ data: {} });
   });
 
-  it('health is ok with no vendor configured', async () => {
+  it('health is ok when the enabled vendors have no health check', async () => {
     const { post } = makeApp();
     expect(await (await post('/health', undefined, await auth())).json()).toEqual({ data: { status: 'ok' } });
   });
@@ -232,13 +283,15 @@ describe('respond trigger', () => {
     const { post } = makeApp({ vendors: [fakeVendor] });
     const { action_id: _, ...rest } = { ...trigger, action_id: 'x' };
     const json = (await (
-      await post('/respond/trigger', { ...rest, 'action-id': undefined }, await auth())
+      await post('/respond/trigger', { ...rest, 'action-id': undefined }, await auth({ fake: '1' }))
     ).json()) as {
       data: unknown;
       errors: { message: string }[];
     };
     expect(json.data).toEqual({ status: 'failure' });
-    expect(json.errors[0]?.message).toContain('action-id: Missing data for required field.');
+    expect(json.errors[0]?.message).toBe(
+      'Invalid JSON payload received. {"action-id":["Missing data for required field."]}',
+    );
   });
 
   it('keeps data.status on an authentication failure', async () => {

@@ -38,17 +38,31 @@ describe('tiles validation', () => {
     [
       '/tiles/tile',
       { 'tile-id': 'x' },
-      ['tile_id: Missing data for required field.', 'Unknown field: tile-id.'],
+      '{"tile_id":["Missing data for required field."],"tile-id":["Unknown field."]}',
     ],
-    ['/tiles/tile', { tile_id: '' }, ['tile_id: Field may not be blank.']],
-    ['/tiles/tile-data', { tile_id: 't1', not_period: 'x' }, ['period: ', 'Unknown field: not_period.']],
-    ['/tiles/tile-data', { tile_id: 't1', period: '' }, ['period: Must be one of']],
-    ['/tiles/tile', { tile_id: 'nope' }, ['Invalid tile id.']],
-  ])('%s refuses %o', async (path, body, parts) => {
+    ['/tiles/tile', { tile_id: '' }, '{"tile_id":["Field may not be blank."]}'],
+    [
+      '/tiles/tile-data',
+      { tile_id: 't1', not_period: 'x' },
+      '{"period":["Missing data for required field."],"not_period":["Unknown field."]}',
+    ],
+    ['/tiles/tile-data', { tile_id: 't1', period: '' }, '{"period":["Field may not be blank."]}'],
+    ['/tiles/tile', [], '{"_schema":["Invalid input type."]}'],
+    ['/tiles/tile-data', 'not json', '{"_schema":["Invalid input type."]}'],
+  ])("%s refuses %o in the relay contract's words", async (path, body, map) => {
     const { post } = makeApp({ vendors: [tileVendor] });
     const err = await firstError(await post(path, body, await auth()));
-    expect(err.code).toBe('invalid argument');
-    for (const part of parts) expect(err.message).toContain(part);
+    expect(err).toEqual({
+      type: 'fatal',
+      code: 'invalid argument',
+      message: `Invalid JSON payload received. ${map}`,
+    });
+  });
+
+  it('refuses an unknown tile id', async () => {
+    const { post } = makeApp({ vendors: [tileVendor] });
+    const err = await firstError(await post('/tiles/tile', { tile_id: 'nope' }, await auth()));
+    expect(err).toMatchObject({ code: 'invalid argument', message: 'Invalid tile id.' });
   });
 
   it('lists tiles, one tile and its data', async () => {
@@ -78,14 +92,17 @@ describe('respond validation', () => {
   it.each([
     [
       { 'action-id': 'x', observable_type: 'ip', observable_value: '' },
-      'observable_value: Field may not be blank.',
+      '{"observable_value":["Field may not be blank."]}',
     ],
     [
       { action_id: 'x', observable_type: 'ip', observable_value: '1.1.1.1' },
-      'action-id: Missing data for required field.',
+      '{"action-id":["Missing data for required field."]}',
     ],
-    ['not json', 'body: Expected object.'],
-    [{ 'action-id': 'x', observable_type: 'ip', observable_value: '1.1.1.1', nested: { a: 1 } }, 'nested: '],
+    ['not json', '{"_schema":["Invalid input type."]}'],
+    [
+      { 'action-id': 'x', observable_type: 'ip', observable_value: '1.1.1.1', nested: { a: 1 } },
+      '{"nested":["Invalid value."]}',
+    ],
   ])('trigger refuses %o with data.status failure', async (body, message) => {
     const { post } = makeApp();
     const json = (await (await post('/respond/trigger', body, await auth())).json()) as {
@@ -103,7 +120,7 @@ describe('respond validation', () => {
     expect(err).toEqual({
       type: 'fatal',
       code: 'invalid argument',
-      message: 'Invalid JSON payload received. 0.value: Missing data for required field.',
+      message: 'Invalid JSON payload received. {"0":{"value":["Missing data for required field."]}}',
     });
   });
 });

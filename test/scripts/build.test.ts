@@ -82,4 +82,16 @@ describe('build', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ version: expect.any(String) });
   });
+
+  it('never puts a fake (src/sandbox) into a deployed function', async () => {
+    const real = await build({ outdir, functions: Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[] });
+    for (const fn of Object.values(real.functions)) {
+      const meta = JSON.parse(await readFile(fn?.metafile ?? '', 'utf8')) as {
+        inputs: Record<string, unknown>;
+      };
+      const inputs = Object.keys(meta.inputs);
+      expect(inputs.some((i) => i.includes('src/handlers/'))).toBe(true);
+      expect(inputs.filter((i) => i.includes('src/sandbox/'))).toEqual([]);
+    }
+  });
 });

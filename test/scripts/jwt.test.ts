@@ -85,7 +85,7 @@ describe('signToken', () => {
 });
 
 describe('module links', () => {
-  it('builds one SecureX link per region and flags the shipped placeholder ids', () => {
+  it('points each region at Cisco XDR (not the retired SecureX) and flags the shipped placeholder ids', () => {
     expect(moduleLinks(settings).map((l) => [l.region, l.placeholder])).toEqual([
       ['us', true],
       ['eu', true],
@@ -95,7 +95,8 @@ describe('module links', () => {
     expect(moduleLinks(settings, id, 'eu')).toEqual([
       {
         region: 'eu',
-        url: `https://securex.eu.security.cisco.com/settings/modules/available/${id}/new`,
+        url: 'https://xdr.eu.security.cisco.com/administration/integrations',
+        typeId: id,
         placeholder: false,
       },
     ]);
@@ -225,7 +226,8 @@ describe('run', () => {
     ).toBe(0);
     const out = io.out();
     expect(out).toContain(`SECRET_KEY: ${KEY}\nJWT: ey`);
-    expect(out).toContain('https://securex.apjc.security.cisco.com/settings/modules/available/');
+    expect(out).toContain('https://xdr.apjc.security.cisco.com/administration/integrations');
+    expect(out).not.toMatch(/securex/i);
     expect(out).toContain('Cisco XDR');
     expect(out).toContain('placeholders');
     expect(out).not.toContain('was generated now');

@@ -25,6 +25,45 @@ beforeAll(async () => {
   postman = JSON.parse(files.find((f) => f.path === POSTMAN_PATH)?.content ?? '{}');
 });
 
+const testScript = (item: Json): string =>
+  item.event.find((e: Json) => e.listen === 'test').script.exec.join('\n');
+
+interface FakePm {
+  results: { name: string; passed: boolean }[];
+  set: Record<string, string>;
+  skipped: boolean;
+}
+
+/** Just enough of Postman's `pm` to run the collection's scripts on a given answer. */
+function fakePm(body: unknown, vars: Record<string, string> = {}): FakePm {
+  const state: FakePm = { results: [], set: {}, skipped: false };
+  const expectation = (actual: unknown, message?: string) => ({
+    to: {
+      eql: (wanted: unknown) => expect(actual, message).toEqual(wanted),
+      be: { an: (type: string) => expect(typeof actual, message).toBe(type) },
+    },
+  });
+  return Object.assign(state, {
+    test: (name: string, fn: () => void) => {
+      try {
+        fn();
+        state.results.push({ name, passed: true });
+      } catch {
+        state.results.push({ name, passed: false });
+      }
+    },
+    expect: expectation,
+    response: { json: () => body, to: { have: { status: (n: number) => expect(n).toBe(200) } } },
+    variables: { get: (k: string) => state.set[k] ?? vars[k] ?? '' },
+    collectionVariables: { set: (k: string, v: string) => (state.set[k] = v) },
+    execution: { skipRequest: () => (state.skipped = true) },
+  });
+}
+
+const run = (code: string, pm: unknown): void => {
+  new Function('pm', 'console', code)(pm, { log: () => {} });
+};
+
 describe('generated API documents', () => {
   it('are committed and up to date (run `npm run openapi` when this fails)', async () => {
     expect(await staleFiles(files)).toEqual([]);
@@ -107,12 +146,82 @@ describe('Postman collection', () => {
     }
     const observe = postman.item.find((i: Json) => i.name === 'POST /observe/observables');
     expect(JSON.parse(observe.request.body.raw)).toEqual(observables);
+  });
+
+  it('gives the trigger every variable an action needs, filled from the action /respond/observables offers', () => {
     const trigger = postman.item.find((i: Json) => i.name === 'POST /respond/trigger');
     expect(JSON.parse(trigger.request.body.raw)).toEqual({
       'action-id': '{{action_id}}',
-      observable_type: 'ip',
-      observable_value: '203.0.113.66',
+      observable_type: '{{observable_type}}',
+      observable_value: '{{observable_value}}',
+      host_id: '{{host_id}}',
+      account_id: '{{account_id}}',
+      client_id: '{{client_id}}',
+      nacl_id: '{{nacl_id}}',
     });
+    const keys = postman.variable.map((v: Json) => v.key);
+    for (const key of ['action_id', 'host_id', 'client_id', 'nacl_id', 'tile_id', 'period']) {
+      expect(keys).toContain(key);
+    }
+    const respond = postman.item.find((i: Json) => i.name === 'POST /respond/observables');
+    const pm = fakePm(
+      {
+        data: [
+          {
+            id: 'vectra-block-host',
+            'query-params': {
+              observable_type: 'ip',
+              observable_value: '10.0.0.1',
+              host_id: '7',
+              client_id: 'test_client',
+            },
+          },
+          {
+            id: 'vectra-block-host',
+            'query-params': {
+              observable_type: 'ip',
+              observable_value: '10.0.0.1',
+              host_id: '7',
+              client_id: 'aws_nacl',
+            },
+          },
+        ],
+      },
+      { action_id: 'vectra-block-host', client_id: 'aws_nacl' },
+    );
+    run(testScript(respond), pm);
+    expect(pm.set).toMatchObject({
+      host_id: '7',
+      client_id: 'aws_nacl',
+      nacl_id: '',
+      observable_value: '10.0.0.1',
+    });
+  });
+
+  it('fails every request on a fatal errors entry, since the relay answers errors with HTTP 200', () => {
+    for (const item of postman.item as Json[]) {
+      const fatal = fakePm({ errors: [{ type: 'fatal', code: 'connection error', message: 'm' }] });
+      run(testScript(item), fatal);
+      expect(
+        fatal.results.some((r) => !r.passed),
+        item.name,
+      ).toBe(true);
+      const warned = fakePm({ data: {}, errors: [{ type: 'warning', code: 'w', message: 'm' }] });
+      run(testScript(item), warned);
+      const failed = warned.results.filter((r) => !r.passed).map((r) => r.name);
+      expect(failed, item.name).not.toContain('no fatal error in the answer');
+    }
+  });
+
+  it('skips the trigger unless action_id names the action to run', () => {
+    const trigger = postman.item.find((i: Json) => i.name === 'POST /respond/trigger');
+    const pre = trigger.event.find((e: Json) => e.listen === 'prerequest').script.exec.join('\n');
+    const idle = fakePm({});
+    run(pre, idle);
+    expect(idle.skipped).toBe(true);
+    const chosen = fakePm({}, { action_id: 'vectra-block-host' });
+    run(pre, chosen);
+    expect(chosen.skipped).toBe(false);
   });
 
   it('sends no token to the unauthenticated routes', () => {

@@ -3,16 +3,15 @@
  * (relay-contract.md §2): HTTP statuses, TLS, DNS/connect failures and
  * timeouts, plus extraction and scrubbing of the upstream detail.
  */
-import { RelayError } from '../errors.js';
+import { authError, RelayError } from '../errors.js';
 import { redactText } from '../logger.js';
 
 /** Maps a non-2xx status to the contract's error; `detail` is already scrubbed. */
 export function statusError(product: string, status: number, detail: string): RelayError {
   switch (status) {
     case 401:
-      return new RelayError('authorization error', `Authorization failed: ${detail}`, {
-        ownMessage: `Authorization failed: ${product} refused the credentials.`,
-      });
+      // Our words and the status only: the upstream's text reads like a verdict on the relay's JWT.
+      return authError(`${product} rejected the API credentials (HTTP 401).`);
     case 403:
       return new RelayError('permission denied', `Permission denied by ${product}: ${detail}`, {
         ownMessage: `Permission denied by ${product}.`,

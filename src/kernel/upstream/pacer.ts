@@ -1,11 +1,12 @@
 /**
  * Paces calls to an upstream that documents a rate limit (e.g. 100 calls per
  * minute and 1,500 per hour): sliding windows of recent call times, kept per
- * key at module scope so every request of a warm process shares them. A call
+ * key in the runtime's caches so every request of a warm process shares them. A call
  * that would have to wait past the request's deadline fails at once with
  * `too many requests`, instead of hanging until the deadline kills it.
  * In-process only: the upstream's 429 (mapped by the transport) covers the rest.
  */
+import type { CacheRegistry } from '../caches.js';
 import { RelayError } from '../errors.js';
 
 export interface RateWindow {
@@ -76,24 +77,20 @@ const describe = (windows: readonly RateWindow[]) =>
     )
     .join(' and ');
 
-const pacers = new Map<string, Pacer>();
 const MAX_PACERS = 1000;
 
-/** The shared pacer for `key` (an origin plus a tenant), created on first use; bounded. */
-export function pacerFor(key: string, product: string, windows: readonly RateWindow[]): Pacer {
+/** The shared pacer for `key` (an origin plus a tenant) in the runtime's caches; bounded. */
+export function pacerFor(
+  caches: CacheRegistry,
+  key: string,
+  product: string,
+  windows: readonly RateWindow[],
+): Pacer {
+  const pacers = caches.cache<string, Pacer>('pacers', { maxEntries: MAX_PACERS });
   let p = pacers.get(key);
   if (!p) {
     p = new Pacer(product, windows);
-    if (pacers.size >= MAX_PACERS) {
-      const oldest = pacers.keys().next().value;
-      if (oldest !== undefined) pacers.delete(oldest);
-    }
     pacers.set(key, p);
   }
   return p;
-}
-
-/** Forgets every pacer (tests). */
-export function clearPacers(): void {
-  pacers.clear();
 }

@@ -1,10 +1,18 @@
 /**
- * OAuth2 client-credential access tokens, cached at module scope (a warm
- * Lambda reuses them) per token URL + client id + SHA-256 of the secret, so a
- * token is never shared between credentials. Bounded: the oldest entry is
- * evicted past `max`. Concurrent callers share one in-flight token request.
+ * OAuth2 client-credential access tokens, kept in the runtime's caches (a
+ * warm Lambda reuses them) per token URL + client id + SHA-256 of the secret,
+ * so a token is never shared between credentials. Bounded in entries and
+ * bytes (least recently used first); a token longer than `MAX_TOKEN_CHARS` is
+ * refused, never cached. Concurrent callers share one in-flight request.
  */
 import { createHash } from 'node:crypto';
+import type { BoundedCache } from '../bounded-cache.js';
+import type { CacheRegistry } from '../caches.js';
+import { RelayError } from '../errors.js';
+
+/** Longest access token kept (characters); real ones are a few KB. */
+export const MAX_TOKEN_CHARS = 16 * 1024;
+export const TOKEN_LIMITS = { maxEntries: 256, maxBytes: 2 * 1024 * 1024 } as const;
 
 export interface IssuedToken {
   readonly accessToken: string;
@@ -19,10 +27,25 @@ interface Entry {
 }
 
 export class TokenCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly inFlight = new Map<string, Promise<Entry>>();
+  private constructor(
+    private readonly product: string,
+    private readonly entries: BoundedCache<string, Entry>,
+    private readonly inFlight: BoundedCache<string, Promise<Entry>>,
+  ) {}
 
-  constructor(private readonly max = 256) {}
+  /** The token cache of `product` in a runtime's caches. */
+  static of(caches: CacheRegistry, product: string): TokenCache {
+    return new TokenCache(
+      product,
+      caches.cache<string, Entry>(`${product}-tokens`, {
+        ...TOKEN_LIMITS,
+        sizeOf: (e, key) => key.length + e.accessToken.length + 32,
+      }),
+      caches.cache<string, Promise<Entry>>(`${product}-token-requests`, {
+        maxEntries: TOKEN_LIMITS.maxEntries,
+      }),
+    );
+  }
 
   static key(tokenUrl: string, clientId: string, secret: string, extra = ''): string {
     return `${tokenUrl}|${clientId}|${extra}|${createHash('sha256').update(secret).digest('hex')}`;
@@ -35,16 +58,16 @@ export class TokenCache {
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = issue().then((t) => {
+        if (t.accessToken.length > MAX_TOKEN_CHARS) {
+          throw new RelayError(
+            'unknown',
+            `Unexpected response from ${this.product}: the access token is longer than ${MAX_TOKEN_CHARS} characters.`,
+          );
+        }
         // Stop using it before it expires: 10% of its lifetime, at most 60 s, early.
         const margin = Math.min(60_000, t.expiresIn * 100);
         const entry = { accessToken: t.accessToken, useUntil: Date.now() + t.expiresIn * 1000 - margin };
-        this.entries.delete(key);
         this.entries.set(key, entry);
-        while (this.entries.size > this.max) {
-          const oldest = this.entries.keys().next().value;
-          if (oldest === undefined) break;
-          this.entries.delete(oldest);
-        }
         return entry;
       });
       this.inFlight.set(key, pending);

@@ -10,7 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Dispatcher, interceptors, Pool, request } from 'undici';
-import { BoundedCache } from '../bounded-cache.js';
+import { type CacheRegistry, cachesOf, processCaches } from '../caches.js';
 import type { RequestContext } from '../context.js';
 import { RelayError } from '../errors.js';
 import {
@@ -112,27 +112,31 @@ async function readCapped(
  * requests finish), so its sockets do not linger.
  */
 export const MAX_POOLS = 32;
-const pools = new BoundedCache<string, Dispatcher>({
-  maxEntries: MAX_POOLS,
-  onEvict: (d) => {
-    d.close().catch(() => undefined);
-  },
-});
-const limits = new BoundedCache<string, LimitFunction>({ maxEntries: MAX_POOLS * 2 });
+const poolsOf = (caches: CacheRegistry) =>
+  caches.cache<string, Dispatcher>('upstream-pools', {
+    maxEntries: MAX_POOLS,
+    onEvict: (d) => {
+      d.close().catch(() => undefined);
+    },
+  });
+const limitsOf = (caches: CacheRegistry) =>
+  caches.cache<string, LimitFunction>('upstream-limits', { maxEntries: MAX_POOLS * 2 });
 
-/** Pools cached right now (tests). */
-export const cachedPoolCount = (): number => pools.size;
+/** Pools cached right now in a registry (tests). */
+export const cachedPoolCount = (caches: CacheRegistry = processCaches): number => poolsOf(caches).size;
 
 const policyKey = (p: AddressPolicy) =>
   `${p.allowed.map((c) => c.text).join(',')}|${p.allowedHosts.join(',')}`;
 
 function dispatcherFor(
+  caches: CacheRegistry,
   origin: string,
   timeoutMs: number,
   connections: number,
   policy: AddressPolicy,
 ): Dispatcher {
   const key = `${origin}|${timeoutMs}|${connections}|${policyKey(policy)}`;
+  const pools = poolsOf(caches);
   let d = pools.get(key);
   if (!d) {
     d = new Pool(origin, {
@@ -149,8 +153,9 @@ function dispatcherFor(
   return d;
 }
 
-function limitFor(origin: string, concurrency: number): LimitFunction {
+function limitFor(caches: CacheRegistry, origin: string, concurrency: number): LimitFunction {
   const key = `${origin}|${concurrency}`;
+  const limits = limitsOf(caches);
   let l = limits.get(key);
   if (!l) {
     l = pLimit(concurrency);
@@ -159,8 +164,10 @@ function limitFor(origin: string, concurrency: number): LimitFunction {
   return l;
 }
 
-/** Closes every cached pool and forgets limits (tests, shutdown). */
-export async function closeUpstreamPools(): Promise<void> {
+/** Closes every cached pool and forgets limits of a registry (CLI shutdown; default: the process's). */
+export async function closeUpstreamPools(caches: CacheRegistry = processCaches): Promise<void> {
+  const pools = poolsOf(caches);
+  const limits = limitsOf(caches);
   const all = pools.values();
   pools.clear(); // closes each (onEvict); wait for them below
   limits.clear();
@@ -194,12 +201,15 @@ export class Transport {
   readonly product: string;
   readonly urlField: string;
   readonly baseUrl: string;
+  /** The runtime's caches (the context's), for what a product keeps across requests (tokens). */
+  readonly caches: CacheRegistry;
   private readonly policy: RetryPolicy;
 
   constructor(
     opts: TransportOptions,
     private readonly ctx: RequestContext,
   ) {
+    this.caches = cachesOf(ctx);
     this.product = opts.product;
     this.urlField = opts.urlField;
     this.baseUrl = opts.baseUrl;
@@ -211,8 +221,14 @@ export class Transport {
     const policy = addressPolicy(ctx.config);
     // Node skips `lookup` for IP literals, so those (and the host allow-list) are checked here.
     this.refused = hostRefusal(new URL(baseUrl).hostname, policy) !== undefined;
-    this.dispatcher = dispatcherFor(this.origin, upstreamTimeoutMs, upstreamConcurrency, policy);
-    this.limit = limitFor(this.origin, upstreamConcurrency);
+    this.dispatcher = dispatcherFor(
+      cachesOf(ctx),
+      this.origin,
+      upstreamTimeoutMs,
+      upstreamConcurrency,
+      policy,
+    );
+    this.limit = limitFor(cachesOf(ctx), this.origin, upstreamConcurrency);
     this.signal = AbortSignal.any([ctx.signal]);
     // One listener per in-flight request and per retry wait, briefly overlapping as slots are reused.
     setMaxListeners(upstreamConcurrency * 4 + 16, this.signal);

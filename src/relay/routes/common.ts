@@ -10,9 +10,9 @@ import type { RequestContext } from '../../kernel/context.js';
 import { logAnswered } from '../../kernel/errors.js';
 import { type Observable, parseObservables } from '../../kernel/observables.js';
 import type { Outcome, VendorModule } from '../../kernel/vendor.js';
-import type { AppEnv } from '../app.js';
 import { readJson } from '../body.js';
 import { type EnabledVendor, observablesFor } from '../enabled.js';
+import type { AppEnv } from '../env.js';
 
 type ObservableOp<T> = (
   cfg: unknown,

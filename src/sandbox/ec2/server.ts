@@ -138,7 +138,11 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
   const server = createServer((req, res) => void handle(req, res));
   // Keep-alive sockets from the SDK's agent must not hold `close()` open.
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    // A port in use must reach the caller as an error, not crash the process.
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
   const { port } = server.address() as AddressInfo;
 
   return {

@@ -28,10 +28,7 @@ export interface Device {
 /** Falcon refused a host action for the device's current state (409 or a per-id error). */
 export class ActionRefused extends Error {}
 
-const tokens = new TokenCache(256);
-
 /** Forgets cached tokens (tests). */
-export const clearFalconTokens = (): void => tokens.clear();
 
 /** An FQL string literal: quotes and backslashes escaped. */
 export const fqlString = (v: string): string => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -52,7 +49,7 @@ export class FalconApi {
   }
 
   private async token(): Promise<string> {
-    const token = await tokens.get(this.key, async () => {
+    const token = await TokenCache.of(this.api.caches, 'crowdstrike').get(this.key, async () => {
       const res = await this.api.send({
         method: 'POST',
         url: `${this.cfg.apiUrl}/oauth2/token`,
@@ -95,7 +92,7 @@ export class FalconApi {
         idempotent: method === 'GET',
       });
       if (res.status === 401 && attempt === 0) {
-        tokens.invalidate(this.key, token);
+        TokenCache.of(this.api.caches, 'crowdstrike').invalidate(this.key, token);
         continue;
       }
       if (res.status >= 200 && res.status < 300) return parseJson(res.text);

@@ -55,10 +55,7 @@ export const DEFENDER_LIMITS: readonly RateWindow[] = [
   { calls: 1500, perMs: 3_600_000 },
 ];
 
-const tokens = new TokenCache(256);
-
 /** Forgets cached tokens (tests). */
-export const clearDefenderTokens = (): void => tokens.clear();
 
 const CODE = /^[A-Za-z_]{1,60}$/;
 
@@ -112,7 +109,7 @@ export class DefenderApi {
   }
 
   private async token(): Promise<string> {
-    const token = await tokens.get(this.key, async () => {
+    const token = await TokenCache.of(this.api.caches, 'microsoft_defender').get(this.key, async () => {
       const res = await this.login.send({
         method: 'POST',
         url: this.cfg.tokenUrl,
@@ -152,10 +149,12 @@ export class DefenderApi {
   ): Promise<{ status: number; json: unknown }> {
     for (let attempt = 0; ; attempt++) {
       const token = await this.token();
-      await pacerFor(`${this.api.origin}|${this.cfg.tenantId}`, PRODUCT, DEFENDER_LIMITS).take(
-        this.ctx.deadline,
-        this.ctx.signal,
-      );
+      await pacerFor(
+        this.api.caches,
+        `${this.api.origin}|${this.cfg.tenantId}`,
+        PRODUCT,
+        DEFENDER_LIMITS,
+      ).take(this.ctx.deadline, this.ctx.signal);
       const res = await this.api.send({
         method,
         url: `${this.cfg.apiUrl}${path}`,
@@ -167,7 +166,7 @@ export class DefenderApi {
         idempotent: method === 'GET',
       });
       if (res.status === 401 && attempt === 0) {
-        tokens.invalidate(this.key, token);
+        TokenCache.of(this.api.caches, 'microsoft_defender').invalidate(this.key, token);
         continue;
       }
       if (res.status >= 200 && res.status < 300) {

@@ -5,7 +5,7 @@
  * `next` links (re-based onto the configured origin), up to a page cap.
  */
 import type { RequestContext } from '../../kernel/context.js';
-import { RelayError } from '../../kernel/errors.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 import { retryAfterMs } from '../../kernel/upstream/errors.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -234,6 +234,8 @@ export class VectraApi {
     }
     if (res.status >= 200 && res.status < 300) return parseJson(res);
     if (res.status === 404 && allow404) return null;
+    // Our words, not the brain's: a bad API token must not read like a bad relay JWT.
+    if (res.status === 401) throw authError(`${VENDOR} rejected the API token (HTTP 401).`);
     const err = this.transport.statusError(res);
     const wait = res.status === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
     if (wait !== undefined && wait > 0) {
@@ -260,7 +262,7 @@ export class VectraApi {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       idempotent: method === 'GET' || method === 'PATCH',
     });
-    if (res.status === 401) invalidate(this.cfg.auth, header);
+    if (res.status === 401) invalidate(this.cfg.auth, header, this.transport.caches);
     return res;
   }
 }

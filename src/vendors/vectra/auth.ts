@@ -7,8 +7,8 @@
  * falling back to client credentials when the refresh is refused.
  */
 import { createHash } from 'node:crypto';
-import { BoundedCache } from '../../kernel/bounded-cache.js';
-import { RelayError } from '../../kernel/errors.js';
+import { type CacheRegistry, processCaches } from '../../kernel/caches.js';
+import { authError, RelayError } from '../../kernel/errors.js';
 import type { Transport } from '../../kernel/upstream/transport.js';
 import type { VectraAuth } from './config.js';
 import { VENDOR } from './product.js';
@@ -31,19 +31,27 @@ export const MAX_TOKEN_CHARS = 16 * 1024;
  */
 export const TOKEN_CACHE_LIMITS = { maxEntries: 256, maxBytes: 2 * 1024 * 1024 } as const;
 
-const cache = new BoundedCache<string, CachedToken>({
-  ...TOKEN_CACHE_LIMITS,
-  sizeOf: (t, key) => key.length + t.accessToken.length + (t.refreshToken?.length ?? 0) + 64,
-});
-const inFlight = new Map<string, Promise<CachedToken>>();
+const tokensOf = (caches: CacheRegistry) =>
+  caches.cache<string, CachedToken>('vectra-oauth-tokens', {
+    ...TOKEN_CACHE_LIMITS,
+    sizeOf: (t, key) => key.length + t.accessToken.length + (t.refreshToken?.length ?? 0) + 64,
+  });
+/** Token requests in flight, shared by concurrent callers (bounded like the tokens). */
+const inFlightOf = (caches: CacheRegistry) =>
+  caches.cache<string, Promise<CachedToken>>('vectra-oauth-inflight', {
+    maxEntries: TOKEN_CACHE_LIMITS.maxEntries,
+  });
 
 /** Entries and measured bytes of the token cache (tests, bench). */
-export const tokenCacheStats = () => ({ entries: cache.size, bytes: cache.bytes });
+export const tokenCacheStats = (caches: CacheRegistry = processCaches) => {
+  const cache = tokensOf(caches);
+  return { entries: cache.size, bytes: cache.bytes };
+};
 
-/** Forgets every cached token (tests). */
-export function clearTokenCache(): void {
-  cache.clear();
-  inFlight.clear();
+/** Forgets every cached token of a registry (default: the process's). */
+export function clearTokenCache(caches: CacheRegistry = processCaches): void {
+  tokensOf(caches).clear();
+  inFlightOf(caches).clear();
 }
 
 const cacheKey = (a: OAuth) =>
@@ -62,15 +70,18 @@ export async function authorization(auth: VectraAuth, transport: Transport): Pro
 }
 
 /** Drops a token the brain refused, so the next call fetches a fresh one. */
-export function invalidate(auth: VectraAuth, header: string): void {
+export function invalidate(auth: VectraAuth, header: string, caches: CacheRegistry): void {
   if (auth.kind !== 'oauth') return;
   const key = cacheKey(auth);
+  const cache = tokensOf(caches);
   const cur = cache.get(key);
   if (cur && `Bearer ${cur.accessToken}` === header) cache.delete(key);
 }
 
 function oauthToken(auth: OAuth, transport: Transport): Promise<CachedToken> {
   const key = cacheKey(auth);
+  const cache = tokensOf(transport.caches);
+  const inFlight = inFlightOf(transport.caches);
   const cur = cache.get(key);
   const now = Date.now();
   if (cur && now < cur.refreshAt) return Promise.resolve(cur);
@@ -107,54 +118,18 @@ async function fetchToken(
   const res = await tokenCall(auth, transport, { grant_type: 'client_credentials' }, true);
   if (res.status === 200) return toCached(res.body);
   if (res.status === 400 || res.status === 401) {
-    const detail =
-      (fromConfiguredOrigin(auth, transport) ? oauthDetail(res.body, transport) : undefined) ??
-      transport.statusError(res.raw).message.replace(/^Authorization failed: /, '');
-    throw new RelayError('authorization error', `Authorization failed: ${detail}`, {
-      ownMessage: `Authorization failed: ${VENDOR} refused the client credentials.`,
-    });
+    const code = oauthErrorCode(res.body);
+    throw authError(
+      `${VENDOR} rejected the API client credentials (HTTP ${res.status}${code ? `, ${code}` : ''}).`,
+    );
   }
   throw transport.statusError(res.raw);
 }
 
-/**
- * Whether an OAuth answer may be quoted to the analyst: only the answer of a
- * completed HTTP exchange with the configured brain origin. `tokenCall` only
- * has a response once the exchange completed, and the transport refuses any
- * URL off its origin, so this holds by construction; the check keeps it so
- * if the token URL ever comes from elsewhere. The deployment's upstream
- * address policy (which addresses a token's URL may reach) is enforced by the
- * transport before it connects, so a completed exchange is one with a
- * policy-allowed target: a refused or unreachable target yields the
- * transport's own connection error, never upstream text.
- */
-function fromConfiguredOrigin(auth: OAuth, transport: Pick<Transport, 'origin'>): boolean {
-  try {
-    return new URL(auth.tokenUrl).origin === transport.origin;
-  } catch {
-    return false;
-  }
-}
-
-/** Longest OAuth error description shown (characters, before escaping). */
-export const MAX_OAUTH_DETAIL = 200;
-
-/**
- * An RFC 6749 §5.2 error body (`{error, error_description}`, what token
- * endpoints answer) as one line for an analyst: our secrets and token-like
- * strings scrubbed, cut to `MAX_OAUTH_DETAIL` characters and markdown-escaped
- * (XDR renders error messages as markdown). Undefined for any other body.
- */
-export function oauthDetail(body: unknown, transport: Pick<Transport, 'scrub'>): string | undefined {
-  const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
-  const code = typeof b.error === 'string' ? b.error : undefined;
-  const text = typeof b.error_description === 'string' && b.error_description ? b.error_description : code;
-  if (text === undefined) return undefined;
-  let line = transport.scrub(text.replace(/\s+/g, ' ').trim());
-  if (line.length > MAX_OAUTH_DETAIL) line = `${line.slice(0, MAX_OAUTH_DETAIL - 1)}…`;
-  // Inline markdown only: emphasis, code, links, html and table pipes.
-  const escaped = line.replace(/([\\`*_[\]()#|<>~])/g, '\\$1');
-  return code && text !== code ? `${escaped} (${code.replace(/([\\`*_])/g, '\\$1')})` : escaped;
+/** The OAuth error code of a token answer (RFC 6749 §5.2, e.g. `invalid_client`): a code, never prose. */
+function oauthErrorCode(body: unknown): string | undefined {
+  const code = (body as { error?: unknown } | null)?.error;
+  return typeof code === 'string' && /^[a-z_]{1,40}$/.test(code) ? code : undefined;
 }
 
 async function tokenCall(auth: OAuth, transport: Transport, form: Record<string, string>, basic: boolean) {

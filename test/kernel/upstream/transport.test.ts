@@ -38,11 +38,11 @@ afterEach(async () => {
 afterAll(() => closeUpstreamPools());
 
 describe.each(['v2.5', 'v3'] as const)('upstream failure mapping (%s)', (flavour) => {
-  it('maps 401 to authorization error with the upstream detail', async () => {
+  it('maps 401 to authorization error naming the product, not quoting it', async () => {
     brain.inject({ path: '/hosts', status: 401, times: 2, body: { detail: 'Token expired or revoked' } });
     const err = await failure(clientFor(brain, flavour).listHosts());
     expect(err.code).toBe('authorization error');
-    expect(err.message).toBe('Authorization failed: Token expired or revoked');
+    expect(err.message).toBe('Authorization failed: Vectra Detect rejected the API token (HTTP 401).');
   });
 
   it('maps 403 to permission denied', async () => {
@@ -347,7 +347,10 @@ describe('credentials in upstream text', () => {
       short.inject({ path: '/oauth2/token', status: 400, body: { detail: 'bad secret sec-5678' } });
       const err = await failure(clientFor(short, 'v3').health());
       expect(err.code).toBe('authorization error');
-      expect(err.message).toMatch(/^Authorization failed: .*bad secret \[redacted\]$/);
+      expect(err.message).toBe(
+        'Authorization failed: Vectra Detect rejected the API client credentials (HTTP 400).',
+      );
+      expect(err.message).not.toContain('sec-5678');
     } finally {
       await short.close();
     }

@@ -12,7 +12,6 @@ import {
 } from '../../../src/sandbox/crowdstrike/index.js';
 import type { FakeDevice } from '../../../src/sandbox/crowdstrike/model.js';
 import { createBlockClient } from '../../../src/vendors/block-clients.js';
-import { clearFalconTokens } from '../../../src/vendors/crowdstrike/client.js';
 import { CLIENT_NAME } from '../../../src/vendors/crowdstrike/config.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
@@ -45,7 +44,6 @@ export async function startHarness(
 }
 
 export async function stopHarness(h: Harness | undefined): Promise<void> {
-  clearFalconTokens();
   await closeUpstreamPools();
   await h?.fake.close();
 }

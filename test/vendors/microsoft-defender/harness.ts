@@ -2,7 +2,6 @@
 import type { BlockClient } from '../../../src/kernel/block-client.js';
 import type { RequestContext } from '../../../src/kernel/context.js';
 import type { VectraHost } from '../../../src/kernel/model.js';
-import { clearPacers } from '../../../src/kernel/upstream/pacer.js';
 import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
 import {
   FAKE_CLIENT_ID,
@@ -14,7 +13,6 @@ import {
 } from '../../../src/sandbox/microsoft-defender/index.js';
 import type { FakeMachine } from '../../../src/sandbox/microsoft-defender/model.js';
 import { createBlockClient } from '../../../src/vendors/block-clients.js';
-import { clearDefenderTokens } from '../../../src/vendors/microsoft-defender/client.js';
 import { CLIENT_NAME } from '../../../src/vendors/microsoft-defender/config.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
@@ -51,8 +49,6 @@ export async function startHarness(
 }
 
 export async function stopHarness(h: Harness | undefined): Promise<void> {
-  clearDefenderTokens();
-  clearPacers();
   await closeUpstreamPools();
   await h?.fake.close();
 }

@@ -8,7 +8,6 @@ import type { RelayConfig } from '../../../src/kernel/config.js';
 import type { RespondAction } from '../../../src/kernel/ctim.js';
 import { RelayError } from '../../../src/kernel/errors.js';
 import type { Observable } from '../../../src/kernel/observables.js';
-import { clearPacers } from '../../../src/kernel/upstream/pacer.js';
 import {
   type FakeDefender,
   makeMachine,
@@ -23,7 +22,6 @@ import {
   startFakeBrain,
 } from '../../../src/sandbox/vectra-brain/index.js';
 import { blockClients } from '../../../src/vendors/block-clients.js';
-import { clearDefenderTokens } from '../../../src/vendors/microsoft-defender/client.js';
 import {
   type DefenderVendorConfig,
   microsoftDefenderVendor as vendor,
@@ -43,8 +41,6 @@ beforeAll(async () => {
 });
 afterAll(() => brain.close());
 afterEach(async () => {
-  clearDefenderTokens();
-  clearPacers();
   await (fake as FakeDefender | undefined)?.close();
 });
 

@@ -96,7 +96,9 @@ describe('OAuth token handling', () => {
     await make('b', 'two').health();
     await expect(make('a', 'wrong').health()).rejects.toMatchObject({
       code: 'authorization error',
-      message: 'Authorization failed: Invalid client credentials. (invalid\\_client)',
+      message: expect.stringMatching(
+        /^Authorization failed: Vectra Detect rejected the API client credentials \(HTTP 40[01](, [a-z_]+)?\)\.$/,
+      ),
     });
     await make('a', 'one').health();
     expect(brain.tokenRequests.clientCredentials).toBe(3);
@@ -107,7 +109,7 @@ describe('OAuth token handling', () => {
     brain.inject({ path: '/oauth2/token', status: 503 });
     await clientFor(brain, 'v3').health();
     brain.inject({ path: '/oauth2/token', status: 503, times: 10 });
-    clearTokenCache();
+    clearTokenCache(ctxFor().caches);
     const err = await clientFor(brain, 'v3')
       .health()
       .catch((e: unknown) => e);

@@ -1,5 +1,6 @@
 /** Shared setup for the Vectra tests: a fake brain, a config for either flavour, a context. */
 import { afterAll, afterEach, beforeEach } from 'vitest';
+import { CacheRegistry } from '../../../src/kernel/caches.js';
 import type { RelayConfig } from '../../../src/kernel/config.js';
 import type { RequestContext } from '../../../src/kernel/context.js';
 import { closeUpstreamPools } from '../../../src/kernel/upstream/transport.js';
@@ -38,7 +39,11 @@ export function claimsFor(brain: FakeBrain, flavour: Flavour, extra: Record<stri
 export function ctxFor(
   overrides: Partial<Omit<RequestContext, 'config'>> & { config?: Partial<RelayConfig> } = {},
 ): RequestContext {
-  return makeContext({ ...overrides, config: { allowLoopbackUpstreams: true, ...overrides.config } });
+  return makeContext({
+    caches: runtimeCaches,
+    ...overrides,
+    config: { allowLoopbackUpstreams: true, ...overrides.config },
+  });
 }
 
 export function configFor(
@@ -62,7 +67,14 @@ export function clientFor(
   });
 }
 
+/**
+ * The caches of the "runtime" the contexts of one brain share (a deployed relay
+ * keeps one registry for all its requests); a new brain starts a new one.
+ */
+let runtimeCaches = new CacheRegistry();
+
 export async function withBrain(options?: FakeBrainOptions): Promise<FakeBrain> {
+  runtimeCaches = new CacheRegistry();
   return startFakeBrain(options);
 }
 

@@ -75,7 +75,9 @@ describe('detection severity on v3', () => {
 });
 
 describe('OAuth failures on v3', () => {
-  it('quote the brain\u2019s error description, cut and markdown-escaped, from a completed exchange with the configured origin', async () => {
+  // Issue 17 item 3: a refusal names Vectra Detect in our words with the status and the OAuth
+  // error code only, never the brain's description (which reads like a verdict on the relay's JWT).
+  it('name Vectra Detect, the status and the OAuth error code, never the brain\u2019s description', async () => {
     brain.inject({
       path: '/oauth2/token',
       status: 401,
@@ -91,9 +93,10 @@ describe('OAuth failures on v3', () => {
       message: string;
     };
     expect(err.code).toBe('authorization error');
-    expect(err.message).toContain('Client \\*disabled\\* by \\[admin\\]\\(http://x\\)');
-    expect(err.message).toContain('… (invalid\\_client)');
-    expect(err.message.length).toBeLessThan(320);
+    expect(err.message).toBe(
+      'Authorization failed: Vectra Detect rejected the API client credentials (HTTP 401, invalid_client).',
+    );
+    expect(err.message).not.toContain('disabled');
   });
 
   it('quote nothing upstream when no exchange completed (connection refused)', async () => {

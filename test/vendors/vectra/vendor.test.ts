@@ -36,11 +36,11 @@ describe('vectraVendor', () => {
     expect(brain.tokenRequests.total).toBe(flavour === 'v3' ? 1 : 0);
   });
 
-  it('health fails with the mapped error', async () => {
+  it('health names Vectra Detect when it rejects the API token, without its text', async () => {
     brain.inject({ path: '/hosts', status: 401, times: 5, body: { detail: 'Invalid token.' } });
     await expect(vectraVendor.health?.(configFor(brain, 'v2.5'), ctxFor())).rejects.toMatchObject({
       code: 'authorization error',
-      message: 'Authorization failed: Invalid token.',
+      message: 'Authorization failed: Vectra Detect rejected the API token (HTTP 401).',
     });
   });
 });

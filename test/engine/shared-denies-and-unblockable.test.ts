@@ -1,5 +1,5 @@
 /**
- * Review fixes: shared NACL denies released by concurrent unblocks, objects no
+ * Shared NACL denies released by concurrent unblocks, objects no
  * client can block (not counted by the cap), no-block unblocks outside the
  * window.
  */
