@@ -38,7 +38,7 @@ export interface WarmOptions {
 
 /** Runs every step; resolves with each step's duration in ms (never rejects). */
 export async function warmUp(
-  runtime: Runtime,
+  runtime: Pick<Runtime, 'config' | 'app'>,
   opts: WarmOptions,
 ): Promise<Partial<Record<WarmStep, number>>> {
   const timings: Partial<Record<WarmStep, number>> = {};
