@@ -63,6 +63,7 @@ const BENCH_NAMES = [
   'crowdstrike',
   'engine',
   'bundle',
+  'lambda',
   'memory',
 ];
 
