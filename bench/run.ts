@@ -9,6 +9,8 @@ import { benchCarbonBlack } from './clients/carbon_black.js';
 import { benchCiscoAsaHttp } from './clients/cisco_asa_http.js';
 import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchCrowdStrike } from './clients/crowdstrike.js';
+import { benchFortimanager } from './clients/fortimanager.js';
+import { benchFortinet } from './clients/fortinet.js';
 import { benchDefender } from './clients/microsoft-defender.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
@@ -28,6 +30,16 @@ export const BENCHES: readonly Bench[] = [
   { name: 'relay', title: 'relay core (in process)', run: benchRelay },
   { name: 'vectra', title: 'Vectra observe against the fake brain (50 ms per call)', run: benchVectra },
   { name: 'nacl', title: 'AWS NACL blocking against the fake EC2 (20 ms per call)', run: benchNacl },
+  {
+    name: 'fortinet',
+    title: 'FortiGate blocking against the fake FortiGate (20 ms per call)',
+    run: benchFortinet,
+  },
+  {
+    name: 'fortimanager',
+    title: 'FortiManager blocking against the fake FortiManager (20 ms per call)',
+    run: benchFortimanager,
+  },
   { name: 'pan', title: 'pan block client against the fake PAN-OS (20 ms per call)', run: benchPan },
   {
     name: 'cisco_fmc',

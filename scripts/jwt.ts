@@ -98,6 +98,22 @@ const BUILTIN_OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
+/** A jose time span (`SignJWT.setExpirationTime`): a number and a unit. */
+const TIME_SPAN =
+  /^\d+ ?(s|sec|secs|second|seconds|m|min|mins|minute|minutes|h|hr|hrs|hour|hours|d|day|days|w|week|weeks|y|yr|yrs|year|years)$/;
+
+/** The fields part of `--help`, from the same declarations the relay parses (group by group). */
+export function fieldsHelp(): string {
+  const lines = ['', 'Token fields (module form field custom_<field>):'];
+  for (const g of FIELD_GROUPS) {
+    lines.push(`  ${g.group}${g.module ? ` (with ${g.module} in --block_clients)` : ''}:`);
+    for (const [key, f] of Object.entries(g.fields)) {
+      lines.push(`    --${key.padEnd(34)} ${f.label}${f.secret ? ' (secret)' : ''}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /** The `--settings <path>` value, read before the full parse (the fields depend on it). */
 export function settingsPathFrom(argv: readonly string[]): string {
   for (let i = 0; i < argv.length; i++) {
@@ -152,6 +168,10 @@ export function parseCli(argv: readonly string[], settings: ModuleSettings): Cli
   const moduleTypeId = str('module-type-id');
   if (moduleTypeId !== undefined && !z.uuid().safeParse(moduleTypeId).success) {
     throw new UsageError(`--module-type-id must be a UUID, got "${moduleTypeId}"`);
+  }
+  const expires = str('expires');
+  if (expires !== undefined && !TIME_SPAN.test(expires.trim())) {
+    throw new UsageError(`--expires takes a time span such as 12h, 30d or 1y, got "${expires.slice(0, 40)}"`);
   }
   if (str('secret') !== undefined && values['secret-stdin']) {
     throw new UsageError('Use either --secret or --secret-stdin, not both');
@@ -304,7 +324,7 @@ async function readAll(stream: Readable): Promise<string> {
 export async function run(argv: readonly string[], io: Io, prompterFactory = ttyPrompter): Promise<number> {
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      io.stdout.write(HELP);
+      io.stdout.write(HELP + fieldsHelp());
       return 0;
     }
     const settings = loadModuleSettings(settingsPathFrom(argv));

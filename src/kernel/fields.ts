@@ -123,3 +123,28 @@ export const csvOf = (item: z.ZodMiniType<string, string>, max = 50) =>
       z.array(item).check(z.minLength(1), z.maxLength(max)),
     ),
   );
+
+/** Longest CA bundle a token may carry (characters): a few certificates. */
+export const MAX_CA_BUNDLE_CHARS = 64 * 1024;
+
+/**
+ * A client's optional CA bundle (PEM), for a management interface whose
+ * certificate a private CA signs. It narrows trust to that CA; turning
+ * verification off is not possible from a token.
+ */
+export const caBundleField = (product: string): FieldSpec =>
+  ({
+    schema: z.optional(
+      z
+        .string()
+        .check(
+          z.maxLength(MAX_CA_BUNDLE_CHARS),
+          z.regex(
+            /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/,
+            'must be PEM certificates',
+          ),
+        ),
+    ),
+    label: `${product} CA bundle (PEM)`,
+    help: "Certificates of the CA that signs the management interface's TLS certificate; empty for public CAs",
+  }) as const;

@@ -11,6 +11,8 @@ import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { falconFake } from './crowdstrike/index.js';
 import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
+import { fortimanagerFake } from './fortimanager/index.js';
+import { fortinetFake } from './fortinet/index.js';
 import { defenderFake } from './microsoft-defender/index.js';
 import { panFake } from './pan/index.js';
 
@@ -22,6 +24,8 @@ const noUpstream = (module: string): FakeDeclaration => ({
 
 export const fakes = {
   aws_nacl: ec2Fake,
+  fortinet: fortinetFake,
+  fortimanager: fortimanagerFake,
   pan: panFake,
   cisco_fmc: ciscoFmcFake,
   cisco_asa_http: ciscoAsaHttpFake,

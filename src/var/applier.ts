@@ -233,7 +233,9 @@ export class Applier {
     const { pending } = mine(o, client);
     if (pending.length === 0 || !client.confirm) return { elements: [], outcome: 'unchanged' };
     const confirmFn = client.confirm.bind(client);
-    const answer = await oneAtATime(client, () => confirmFn(o as BlockTarget, pending));
+    // The client sees the object as it saw it when blocking: no address of a no-block host.
+    const target = (await this.withoutProtected(o)) as BlockTarget;
+    const answer = await oneAtATime(client, () => confirmFn(target, pending));
     const inForce = toIdList(answer.inForce, client.name);
     const failed = answer.failed.filter((f) => pending.includes(f.id));
     const stillPending = answer.pending.filter((p) => pending.includes(p.id));

@@ -14,6 +14,8 @@ import { carbonBlackClient } from './carbon-black/index.js';
 import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
 import { ciscoFmcClient } from './cisco_fmc/index.js';
 import { crowdstrikeClient } from './crowdstrike/index.js';
+import { fortimanagerClient } from './fortimanager/index.js';
+import { fortinetClient } from './fortinet/index.js';
 import { microsoftDefenderClient } from './microsoft-defender/index.js';
 import { panClient } from './pan/index.js';
 import { testClient } from './test-client/index.js';
@@ -23,6 +25,8 @@ type AnyDeclaration = BlockClientDeclaration<FieldSpecs, any>;
 
 export const blockClients = {
   aws_nacl: awsNaclClient,
+  fortinet: fortinetClient,
+  fortimanager: fortimanagerClient,
   pan: panClient,
   cisco_fmc: ciscoFmcClient,
   cisco_asa_http: ciscoAsaHttpClient,

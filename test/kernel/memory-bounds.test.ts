@@ -58,7 +58,7 @@ describe('OAuth token cache', () => {
     const ctx = makeContext();
     const t = new Transport({ product: 'Vectra Detect', urlField: 'vectra_url', baseUrl: url }, ctx);
     await expect(authorization(oauth(url, 1), t)).rejects.toMatchObject({ code: 'unknown' });
-    expect(tokenCacheStats().entries).toBe(0);
+    expect(tokenCacheStats(ctx.caches).entries).toBe(0);
   });
 
   it('stays within its byte budget with many distinct clients', async () => {
@@ -66,7 +66,7 @@ describe('OAuth token cache', () => {
     const ctx = makeContext();
     const t = new Transport({ product: 'Vectra Detect', urlField: 'vectra_url', baseUrl: url }, ctx);
     for (let i = 0; i < 300; i++) await authorization(oauth(url, i), t);
-    const stats = tokenCacheStats();
+    const stats = tokenCacheStats(ctx.caches);
     expect(stats.bytes).toBeLessThanOrEqual(TOKEN_CACHE_LIMITS.maxBytes);
     expect(stats.entries).toBeLessThan(300);
   });
@@ -77,7 +77,7 @@ describe('upstream pools', () => {
     const ctx = makeContext();
     for (let i = 0; i < MAX_POOLS + 10; i++)
       new Transport({ product: 'X', urlField: 'x_url', baseUrl: `https://h${i}.example` }, ctx);
-    expect(cachedPoolCount()).toBeLessThanOrEqual(MAX_POOLS);
+    expect(cachedPoolCount(ctx.caches)).toBe(MAX_POOLS);
   });
 });
 
@@ -99,7 +99,7 @@ describe('EC2 clients', () => {
         );
         await awsNaclClient.create(cfg, ctx).health?.();
       }
-      expect(cachedClientCount()).toBeLessThanOrEqual(MAX_EC2_CLIENTS);
+      expect(cachedClientCount(ctx.caches)).toBe(MAX_EC2_CLIENTS);
     } finally {
       setAwsClientOverrides();
       await fake.close();

@@ -55,6 +55,8 @@ const BENCH_NAMES = [
   'relay',
   'vectra',
   'nacl',
+  'fortinet',
+  'fortimanager',
   'pan',
   'cisco_fmc',
   'cisco_asa_http',

@@ -318,3 +318,38 @@ describe('run', () => {
     expect(missing.stdout).toBe('');
   });
 });
+
+describe('jwt command line checks', () => {
+  it('refuses an --expires that is not a time span, in one line', async () => {
+    const io = captureIo();
+    expect(
+      await run(
+        [
+          '--non-interactive',
+          '--vectra_url',
+          'https://b.example',
+          '--vectra_token',
+          't',
+          '--expires',
+          'banana',
+        ],
+        io,
+      ),
+    ).toBe(2);
+    expect(io.err().trim()).toBe('--expires takes a time span such as 12h, 30d or 1y, got "banana"');
+  });
+
+  it('lists every declared field in --help, with the block client that needs it', async () => {
+    const io = captureIo();
+    expect(await run(['--help'], io)).toBe(0);
+    for (const key of Object.keys(settings.jwt)) expect(io.out()).toContain(`--${key} `);
+    expect(io.out()).toContain('(with aws_nacl in --block_clients)');
+  });
+
+  it('makes a NACL-only token (no Vectra)', async () => {
+    const io = captureIo();
+    const args = ['--non-interactive', '--json', '--block_clients', 'aws_nacl', '--aws_region', 'eu-west-1'];
+    expect(await run([...args, '--aws_nacl_ids', 'acl-0123456789abcdef0'], io)).toBe(0);
+    expect(JSON.parse(io.out()).fields).toEqual(['block_clients', 'aws_region', 'aws_nacl_ids']);
+  });
+});

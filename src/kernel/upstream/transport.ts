@@ -7,6 +7,7 @@
  * become `RelayError`s through `errors.ts`, naming the product. Every vendor
  * talks to the network through this one class.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { type Dispatcher, interceptors, Pool, request } from 'undici';
@@ -134,15 +135,20 @@ function dispatcherFor(
   timeoutMs: number,
   connections: number,
   policy: AddressPolicy,
+  ca: string | undefined,
 ): Dispatcher {
-  const key = `${origin}|${timeoutMs}|${connections}|${policyKey(policy)}`;
+  // A CA bundle makes a pool of its own (hashed: PEMs are long).
+  const caKey = ca ? createHash('sha256').update(ca).digest('hex') : '';
+  const key = `${origin}|${timeoutMs}|${connections}|${policyKey(policy)}|${caKey}`;
   const pools = poolsOf(caches);
   let d = pools.get(key);
   if (!d) {
     d = new Pool(origin, {
       connections,
       // Every connection's resolved address is checked against the deployment's policy.
-      connect: { timeout: timeoutMs, lookup: lookupFor(policy) },
+      // A CA bundle from the client's settings replaces the default trust store for this origin
+      // (a management interface with its own CA); verification itself is never turned off.
+      connect: { timeout: timeoutMs, lookup: lookupFor(policy), ...(ca ? { ca } : {}) },
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
       keepAliveTimeout: 10_000,
@@ -183,6 +189,8 @@ export interface TransportOptions {
   /** Credentials to scrub from any upstream text turned into an error. */
   readonly secrets?: readonly string[];
   readonly policy?: RetryPolicy;
+  /** PEM certificates to trust for this origin instead of the public CAs (a client's CA bundle field). */
+  readonly ca?: string;
 }
 
 /** One upstream origin, one request context: sends requests inside the context's deadline. */
@@ -227,6 +235,7 @@ export class Transport {
       upstreamTimeoutMs,
       upstreamConcurrency,
       policy,
+      opts.ca,
     );
     this.limit = limitFor(cachesOf(ctx), this.origin, upstreamConcurrency);
     this.signal = AbortSignal.any([ctx.signal]);
@@ -307,6 +316,15 @@ export class Transport {
     return networkError(this.product, this.urlField, err, this.baseUrl, this.ctx.signal.aborted, (t) =>
       this.scrub(t),
     );
+  }
+
+  /** The answer's JSON body; an answer that is not JSON is an `unknown` error naming the product. */
+  json<T = unknown>(res: Pick<TransportResponse, 'text'>): T {
+    try {
+      return JSON.parse(res.text) as T;
+    } catch {
+      throw new RelayError('unknown', `Unexpected response from ${this.product}: not JSON.`);
+    }
   }
 
   /** Maps a non-2xx response to the contract's error. */

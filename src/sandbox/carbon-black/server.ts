@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { CbState, type FakeDevice } from './model.js';
 import { CbFault, deviceJson, route } from './routes.js';
 
@@ -84,7 +85,7 @@ export async function startFakeCarbonBlack(o: FakeCbOptions = {}): Promise<FakeC
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(snapshot()));
       return;
     }
-    const raw = await readBody(req);
+    const raw = await readBody(req, { maxBytes: 1_000_000 });
     if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
     const m = PREFIX.exec(url.pathname);
     const path = m?.[2] ?? url.pathname;
@@ -165,15 +166,4 @@ export async function startFakeCarbonBlack(o: FakeCbOptions = {}): Promise<FakeC
         server.closeAllConnections();
       }),
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 1_000_000) break;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, isIPv4, isIPv6 } from 'node:net';
+import { readBody } from '../http.js';
 import { FmcFault as Fault, LegacyFmc } from './legacy.js';
 
 export const GLOBAL_DOMAIN = 'e276abec-e0f2-11e3-8169-6d9ed49b625f';
@@ -112,7 +113,10 @@ export async function startFakeFmc(options: FakeFmcOptions = {}): Promise<FakeFm
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(snapshot()));
       return;
     }
-    const body = await readBody(req).catch(() => undefined);
+    const body = await readBody(req, {
+      maxBytes: 2_048_000,
+      tooLarge: () => new Fault(413, 'Payload too large.'),
+    }).catch(() => undefined);
     const send = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
       calls.push({ method: req.method ?? '', path: `${path}${url.search}`, status });
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -376,15 +380,4 @@ function json(body: string): unknown {
   } catch {
     throw new Fault(400, 'Malformed JSON.');
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 2_048_000) throw new Fault(413, 'Payload too large.');
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

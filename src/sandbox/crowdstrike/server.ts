@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { type FakeDevice, FalconFault, FalconStore, parseFql } from './model.js';
 
 export const FAKE_FALCON_CLIENT_ID = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -199,10 +200,4 @@ function route(
     return { status: 202, resources: store.tag(json(body)) };
   }
   throw new FalconFault(404, 'Not Found');
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { dispatch } from './actions.js';
 import { Ec2Fault, type FakeEntry, makeNacl, NaclStore } from './model.js';
 import { errorXml, stsErrorXml } from './xml.js';
@@ -98,7 +99,10 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
       return;
     }
     const requestId = randomUUID();
-    const body = await readBody(req);
+    const body = await readBody(req, {
+      maxBytes: 1_000_000,
+      tooLarge: () => new Ec2Fault('RequestEntityTooLarge', 'Request too large', 413),
+    });
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
     const isSts = params.Version === STS_VERSION;
@@ -210,15 +214,4 @@ export async function startFakeEc2(options: FakeEc2Options = {}): Promise<FakeEc
 function parseAuth(header: string | undefined): { region?: string; accessKeyId?: string } {
   const m = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\//.exec(header ?? '');
   return m ? { accessKeyId: m[1] as string, region: m[2] as string } : {};
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > 1_000_000) throw new Ec2Fault('RequestEntityTooLarge', 'Request too large', 413);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from '../http.js';
 import { DefenderFault, DefenderStore } from './model.js';
 import { route } from './routes.js';
 
@@ -289,10 +290,4 @@ export function snapshotOf(store: DefenderStore) {
       action: i.action,
     })),
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

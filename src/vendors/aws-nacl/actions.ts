@@ -4,6 +4,7 @@
  * (re-check, then act; idempotent) and health.
  */
 
+import { cachesOf } from '../../kernel/caches.js';
 import { blockableCidr, type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
 import type { RequestContext } from '../../kernel/context.js';
 import type { RespondAction } from '../../kernel/ctim.js';
@@ -60,7 +61,7 @@ export {
 
 /** Fails when a NACL is missing or its band is full; warns about rules the relay cannot manage or beat. */
 export async function health(cfg: NaclConfig, ctx: RequestContext): Promise<WireError[]> {
-  const views = await naclApi(cfg).describe(cfg.naclIds, ctx.signal);
+  const views = await naclApi(cfg, cachesOf(ctx)).describe(cfg.naclIds, ctx.signal);
   const missing = cfg.naclIds.filter((id) => !views.has(id));
   if (missing.length) throw notFound(missing, cfg);
   const warnings: WireError[] = [];
@@ -131,7 +132,7 @@ export async function respond(
     );
   if (wanted.length === 0) return { data: [], errors: [] };
   const [views, guard] = await Promise.all([
-    naclApi(cfg).describe(cfg.naclIds, ctx.signal),
+    naclApi(cfg, cachesOf(ctx)).describe(cfg.naclIds, ctx.signal),
     protectedHosts(ctx),
   ]);
   const data: RespondAction[] = [];
@@ -198,7 +199,7 @@ export async function trigger(
   const { type, value } = req.observable;
   if (!SUPPORTED_TYPES.has(type))
     throw new RelayError('unsupported type', `Unsupported observable type ${type}`);
-  const api = naclApi(cfg);
+  const api = naclApi(cfg, cachesOf(ctx));
   const opts = { signal: ctx.signal };
   let changes: Change[];
   let cidr: Cidr;

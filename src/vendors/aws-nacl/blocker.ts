@@ -14,6 +14,7 @@
  * numbers even from the same (possibly stale) snapshot.
  */
 
+import { processCaches } from '../../kernel/caches.js';
 import { type Cidr, overlaps } from '../../kernel/cidr.js';
 import { RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
@@ -124,9 +125,12 @@ interface Hold {
   until: number;
   cidr?: string;
 }
-const reservations = new Map<string, Map<number, Hold>>();
+/** Reservations per NACL and direction, in the runtime's caches (bounded: NACL ids come from tokens). */
+const reservationsOf = (api: NaclApi) =>
+  (api.caches ?? processCaches).cache<string, Map<number, Hold>>('nacl-reservations', { maxEntries: 1000 });
 
-function reserved(naclId: string, egress: boolean): Map<number, Hold> {
+function reserved(api: NaclApi, naclId: string, egress: boolean): Map<number, Hold> {
+  const reservations = reservationsOf(api);
   const key = `${naclId}|${egress}`;
   let m = reservations.get(key);
   if (!m) {
@@ -139,10 +143,10 @@ function reserved(naclId: string, egress: boolean): Map<number, Hold> {
 }
 
 /** Our creates of `cidr` in this NACL that finished within the grace period. */
-function recentCreates(naclId: string, cidr: Cidr): { egress: boolean; ruleNumber: number }[] {
+function recentCreates(api: NaclApi, naclId: string, cidr: Cidr): { egress: boolean; ruleNumber: number }[] {
   const out: { egress: boolean; ruleNumber: number }[] = [];
   for (const egress of [true, false])
-    for (const [n, h] of reservations.get(`${naclId}|${egress}`) ?? [])
+    for (const [n, h] of reservationsOf(api).get(`${naclId}|${egress}`) ?? [])
       if (h.cidr === cidr.text && h.until >= Date.now()) out.push({ egress, ruleNumber: n });
   return out;
 }
@@ -222,7 +226,7 @@ async function createIn(
   signal: AbortSignal,
 ): Promise<Change | 'retry'> {
   const egress = egressOf(direction);
-  const held = reserved(view.id, egress);
+  const held = reserved(api, view.id, egress);
   // Never write a deny behind an allow for the same traffic: it would report success and do nothing.
   const n = pickNumber(view, cfg.band, egress, held, firstCoveringAllow(view, egress, cidr)?.ruleNumber);
   if (n === undefined)
@@ -275,7 +279,7 @@ export function undenyCidr(
           cidr: cidr.text,
           dryRun: r === 'dry-run',
         };
-        if (r !== 'dry-run') reservations.get(`${naclId}|${e.egress}`)?.delete(e.ruleNumber);
+        if (r !== 'dry-run') reservationsOf(api).get(`${naclId}|${e.egress}`)?.delete(e.ruleNumber);
         // Already gone (another caller removed it) is success, but it is not our change.
         return r === 'gone' ? undefined : change;
       }),
@@ -299,7 +303,7 @@ async function untilVisible(
   signal: AbortSignal,
 ): Promise<NaclView> {
   const missing = (v: NaclView) =>
-    recentCreates(v.id, cidr).some(
+    recentCreates(api, v.id, cidr).some(
       (r) => !v.entries.some((e) => e.egress === r.egress && e.ruleNumber === r.ruleNumber),
     );
   let current = view;

@@ -5,6 +5,7 @@
  * unblocks are fine because unreleased ids keep their tags).
  */
 
+import { cachesOf } from '../../kernel/caches.js';
 import { blockableCidr, type Cidr, overlaps, parseCidr } from '../../kernel/cidr.js';
 import type { RequestContext } from '../../kernel/context.js';
 import { invalidArgument, RelayError } from '../../kernel/errors.js';
@@ -60,7 +61,7 @@ async function bulk(
 ): Promise<BulkResult> {
   const result: BulkResult = { ids: [], changes: [], errors: [], refused: [], succeeded: 0 };
   if (targets.length === 0) return result;
-  const api = naclApi(cfg);
+  const api = naclApi(cfg, cachesOf(ctx));
   const views = await describeOnce(ctx, api, [...new Set(targets.map((t) => t.naclId))]);
   // Concurrency is bounded where the calls are made (client.ts), whatever the fan-out here.
   const settled = await Promise.allSettled(

@@ -13,7 +13,7 @@
 import type { EC2Client, EC2ClientConfig, NetworkAclEntry } from '@aws-sdk/client-ec2';
 import type { STSClientConfig } from '@aws-sdk/client-sts';
 import pLimit from 'p-limit';
-import { BoundedCache } from '../../kernel/bounded-cache.js';
+import { type CacheRegistry, processCaches } from '../../kernel/caches.js';
 import { type Cidr, type Family, parseCidr } from '../../kernel/cidr.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { NaclConfig } from './config.js';
@@ -43,6 +43,8 @@ export type DeleteResult = 'deleted' | 'gone' | 'dry-run';
 export interface NaclApi {
   /** Named in "not found" messages. */
   readonly region?: string;
+  /** The runtime's caches: EC2 clients, and the blocker's rule-number reservations. */
+  readonly caches?: CacheRegistry;
   describe(ids: readonly string[], signal: AbortSignal): Promise<Map<string, NaclView>>;
   createDeny(
     naclId: string,
@@ -80,15 +82,18 @@ let overrides: AwsClientOverrides = {};
  * cache is bounded and an evicted client is destroyed (its sockets closed).
  */
 export const MAX_EC2_CLIENTS = 32;
-const clients = new BoundedCache<string, Promise<EC2Client>>({
-  maxEntries: MAX_EC2_CLIENTS,
-  maxAgeMs: 6 * 3600_000,
-  onEvict: (client) => {
-    client.then((c) => c.destroy()).catch(() => undefined);
-  },
-});
-/** Cached EC2 clients right now (tests). */
-export const cachedClientCount = (): number => clients.size;
+const clientsOf = (caches: CacheRegistry) =>
+  caches.cache<string, Promise<EC2Client>>('ec2-clients', {
+    maxEntries: MAX_EC2_CLIENTS,
+    maxAgeMs: 6 * 3600_000,
+    onEvict: (client) => {
+      client.then((c) => c.destroy()).catch(() => undefined);
+    },
+  });
+/** Cached EC2 clients right now in a registry (tests). */
+export const cachedClientCount = (caches: CacheRegistry = processCaches): number => clientsOf(caches).size;
+/** Bumped by each override change, so no registry hands out a client built with old overrides. */
+let overridesGeneration = 0;
 let sdk: Promise<typeof import('@aws-sdk/client-ec2')> | undefined;
 const loadSdk = () => {
   sdk ??= import('@aws-sdk/client-ec2');
@@ -98,7 +103,8 @@ const loadSdk = () => {
 /** Test/sandbox hook: extra SDK settings (endpoint, retry strategy…); drops cached clients. */
 export function setAwsClientOverrides(next: AwsClientOverrides = {}): void {
   overrides = next;
-  clients.clear();
+  overridesGeneration += 1;
+  clientsOf(processCaches).clear();
 }
 
 /** Refresh assumed-role credentials this long before they expire. */
@@ -185,8 +191,10 @@ function assumeRoleProvider(
   };
 }
 
-function getClient(cfg: NaclConfig): Promise<EC2Client> {
+function getClient(cfg: NaclConfig, caches: CacheRegistry): Promise<EC2Client> {
+  const clients = clientsOf(caches);
   const key = [
+    overridesGeneration,
     cfg.region,
     cfg.role?.arn ?? '',
     cfg.role?.externalId ?? '',
@@ -205,15 +213,15 @@ function getClient(cfg: NaclConfig): Promise<EC2Client> {
   return client;
 }
 
-/** The EC2 calls the blocker needs, bound to one token's region and role. */
-export function naclApi(cfg: NaclConfig): NaclApi {
+/** The EC2 calls the blocker needs, bound to one token's region and role, in a runtime's caches. */
+export function naclApi(cfg: NaclConfig, caches: CacheRegistry = processCaches): NaclApi {
   const call = async <T>(
     action: string,
     naclId: string | undefined,
     run: (c: EC2Client, s: typeof import('@aws-sdk/client-ec2')) => Promise<T>,
   ) => {
     try {
-      const [client, s] = await Promise.all([getClient(cfg), loadSdk()]);
+      const [client, s] = await Promise.all([getClient(cfg, caches), loadSdk()]);
       return await slots(() => run(client, s));
     } catch (err) {
       throw toRelayError(err, { region: cfg.region, action, naclId, roleArn: cfg.role?.arn });
@@ -221,6 +229,7 @@ export function naclApi(cfg: NaclConfig): NaclApi {
   };
   return {
     region: cfg.region,
+    caches,
     describe: (ids, signal) =>
       call('DescribeNetworkAcls', ids.join(', '), async (c, s) => {
         const views = new Map<string, NaclView>();

@@ -118,6 +118,7 @@ export class AsaApi {
         urlField: 'cisco_asa_http_url',
         baseUrl: cfg.url,
         secrets: [cfg.password, basic],
+        ...(cfg.caBundle ? { ca: cfg.caBundle } : {}),
       },
       ctx,
     );

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
+  caBundleField,
   claimsError,
   type FieldSpecs,
   type FieldValues,
@@ -50,10 +51,13 @@ export const ASA_FIELDS = {
     label: 'Cisco ASA object-group for blocked addresses',
     help: 'An existing object-group network that your deny access-list uses (both directions)',
   },
+  cisco_asa_http_ca_bundle: caBundleField('Cisco ASA'),
 } as const satisfies FieldSpecs;
 
 export interface AsaConfig {
   readonly url: string;
+  /** PEM CA bundle the ASA's certificate chains to (none: public CAs). */
+  readonly caBundle?: string;
   readonly username: string;
   readonly password: string;
   readonly userAgent: string;
@@ -77,6 +81,7 @@ export function asaConfigFrom(
   }
   return {
     url: u.origin,
+    ...(v.cisco_asa_http_ca_bundle ? { caBundle: v.cisco_asa_http_ca_bundle as string } : {}),
     username: v.cisco_asa_http_username,
     password: v.cisco_asa_http_password,
     userAgent: v.cisco_asa_http_user_agent,

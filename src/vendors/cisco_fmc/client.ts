@@ -38,6 +38,11 @@ export const forgetFmcObjects = (): void => objectIds.clear();
 
 export class FmcApi {
   private readonly transport: Transport;
+
+  /** An answer's JSON body, or an `unknown` error naming FMC (never a crash). */
+  json<T>(text: string): T {
+    return this.transport.json<T>({ text });
+  }
   private readonly auth: FmcAuth;
 
   constructor(
@@ -45,7 +50,13 @@ export class FmcApi {
     private readonly ctx: RequestContext,
   ) {
     this.transport = new Transport(
-      { product: FMC_PRODUCT, urlField: 'cisco_fmc_url', baseUrl: cfg.url, secrets: [cfg.password] },
+      {
+        product: FMC_PRODUCT,
+        urlField: 'cisco_fmc_url',
+        baseUrl: cfg.url,
+        secrets: [cfg.password],
+        ...(cfg.caBundle ? { ca: cfg.caBundle } : {}),
+      },
       ctx,
     );
     this.auth = new FmcAuth(cfg, this.transport, ctx);
@@ -125,7 +136,7 @@ export class FmcApi {
           `/api/fmc_config/v1/domain/${d}/object/dynamicobjects?expanded=true&offset=${offset}&limit=${PAGE}`,
       );
       if (res.status !== 200) throw this.fail(res, 'list dynamic objects');
-      const page = JSON.parse(res.text) as { items?: DynamicObject[]; paging?: { count?: number } };
+      const page = this.transport.json<{ items?: DynamicObject[]; paging?: { count?: number } }>(res);
       const hit = page.items?.find((o) => o.name === name);
       if (hit) return hit;
       if ((page.items?.length ?? 0) < PAGE || offset + PAGE >= (page.paging?.count ?? 0)) return undefined;
@@ -140,7 +151,7 @@ export class FmcApi {
       objectType: 'IP',
       description: OUR_DESCRIPTION,
     });
-    if (res.status === 201 || res.status === 200) return JSON.parse(res.text) as DynamicObject;
+    if (res.status === 201 || res.status === 200) return this.transport.json<DynamicObject>(res);
     // Another relay created it in between: use theirs (ours too, if it carries our description).
     const raced = res.status === 400 ? await this.find(name) : undefined;
     if (raced) return raced;

@@ -7,6 +7,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
+  caBundleField,
   claimsError,
   csvOf,
   type FieldSpecs,
@@ -73,6 +74,7 @@ export const FMC_FIELDS = {
     label: 'Cisco FMC devices to deploy (legacy mode)',
     help: 'Comma-separated device names; a deployment pushes every pending change on them',
   },
+  cisco_fmc_ca_bundle: caBundleField('Cisco FMC'),
 } as const satisfies FieldSpecs;
 
 /** Legacy mode: our host objects in the customer's network group, then a deployment to these devices. */
@@ -83,6 +85,8 @@ export interface FmcLegacy {
 
 export interface FmcConfig {
   readonly url: string;
+  /** PEM CA bundle FMC's certificate chains to (none: public CAs). */
+  readonly caBundle?: string;
   readonly username: string;
   readonly password: string;
   readonly domain: string | undefined;
@@ -111,6 +115,7 @@ export function fmcConfigFrom(
   }
   return {
     url: u.origin,
+    ...(v.cisco_fmc_ca_bundle ? { caBundle: v.cisco_fmc_ca_bundle as string } : {}),
     username: v.cisco_fmc_username,
     password: v.cisco_fmc_password,
     domain: v.cisco_fmc_domain,

@@ -46,9 +46,9 @@ interface Host {
 }
 
 const base = '/api/fmc_config/v1/domain';
-const json = <T>(text: string): T => JSON.parse(text) as T;
 
 export function createLegacy(cfg: FmcConfig, legacy: FmcLegacy, api: FmcApi) {
+  const json = <T>(text: string): T => api.json<T>(text);
   const lock = <T>(fn: () => Promise<T>) =>
     withKeyLock(`cisco_fmc|${cfg.url}|${cfg.domain ?? ''}|${legacy.group}`, fn);
 

@@ -64,7 +64,7 @@ export class FalconApi {
         throw authError(`${PRODUCT} refused the API client credentials (HTTP ${res.status})`);
       }
       if (res.status !== 201 && res.status !== 200) throw this.api.statusError(res);
-      const body = parseJson(res.text) as { access_token?: unknown; expires_in?: unknown };
+      const body = this.api.json(res) as { access_token?: unknown; expires_in?: unknown };
       if (typeof body.access_token !== 'string' || body.access_token === '') {
         throw new RelayError('unknown', `Unexpected response from ${PRODUCT}: no access token.`);
       }
@@ -95,7 +95,7 @@ export class FalconApi {
         TokenCache.of(this.api.caches, 'crowdstrike').invalidate(this.key, token);
         continue;
       }
-      if (res.status >= 200 && res.status < 300) return parseJson(res.text);
+      if (res.status >= 200 && res.status < 300) return this.api.json(res);
       if (res.status === 409) throw new ActionRefused(`HTTP ${res.status}`);
       throw statusError(PRODUCT, res.status, `HTTP ${res.status}`);
     }
@@ -140,14 +140,6 @@ export class FalconApi {
   /** One cheap authenticated call. */
   async health(): Promise<void> {
     await this.call('GET', '/devices/queries/devices/v1?limit=1');
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new RelayError('unknown', `Unexpected response from ${PRODUCT}: not JSON.`);
   }
 }
 

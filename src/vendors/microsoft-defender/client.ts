@@ -127,7 +127,7 @@ export class DefenderApi {
         throw authError(`Microsoft Entra ID refused the client credentials of ${PRODUCT} (${code})`);
       }
       if (res.status !== 200) throw this.login.statusError(res);
-      const body = parseJson(res.text) as { access_token?: unknown; expires_in?: unknown };
+      const body = this.api.json(res) as { access_token?: unknown; expires_in?: unknown };
       if (typeof body.access_token !== 'string' || body.access_token === '') {
         throw new RelayError('unknown', 'Unexpected response from Microsoft Entra ID: no access token.');
       }
@@ -172,7 +172,7 @@ export class DefenderApi {
       if (res.status >= 200 && res.status < 300) {
         return {
           status: res.status,
-          json: res.status === 204 || res.text === '' ? null : parseJson(res.text),
+          json: res.status === 204 || res.text === '' ? null : this.api.json(res),
         };
       }
       throw this.failure(res);
@@ -266,14 +266,6 @@ export class DefenderApi {
   /** One cheap authenticated call. */
   async health(): Promise<void> {
     await this.call('GET', '/api/machines?$top=1');
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new RelayError('unknown', `Unexpected response from ${PRODUCT}: not JSON.`);
   }
 }
 

@@ -142,7 +142,13 @@ export class PanApi {
     ctx: RequestContext,
   ) {
     this.transport = new Transport(
-      { product: PAN_PRODUCT, urlField: 'pan_url', baseUrl: cfg.url, secrets: [cfg.apiKey] },
+      {
+        product: PAN_PRODUCT,
+        urlField: 'pan_url',
+        baseUrl: cfg.url,
+        secrets: [cfg.apiKey],
+        ...(cfg.caBundle ? { ca: cfg.caBundle } : {}),
+      },
       ctx,
     );
     this.endpoint = `${cfg.url}/api/`;

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../../kernel/config.js';
 import {
   type ClaimsSource,
+  caBundleField,
   claimsError,
   csvOf,
   type FieldSpecs,
@@ -59,10 +60,13 @@ export const PAN_FIELDS = {
     label: 'PAN-OS tag for blocked destinations',
     help: 'Matched by the dynamic address group of your destination-deny rule; starts with vectra-relay-',
   },
+  pan_ca_bundle: caBundleField('PAN-OS'),
 } as const satisfies FieldSpecs;
 
 export interface PanConfig {
   readonly url: string;
+  /** PEM CA bundle the firewall's or Panorama's certificate chains to (none: public CAs). */
+  readonly caBundle?: string;
   readonly apiKey: string;
   /** Panorama: the firewalls each registration is sent to; empty means `url` is the firewall. */
   readonly targets: readonly string[];
@@ -85,6 +89,7 @@ export function panConfigFrom(
   }
   return {
     url: `${u.origin}${u.pathname.replace(/\/+$/, '')}`,
+    ...(v.pan_ca_bundle ? { caBundle: v.pan_ca_bundle as string } : {}),
     apiKey: v.pan_api_key,
     targets: v.pan_targets ?? [],
     vsys: v.pan_vsys,
