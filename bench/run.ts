@@ -14,6 +14,7 @@ import { benchFortinet } from './clients/fortinet.js';
 import { benchDefender } from './clients/microsoft-defender.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
+import { benchLambda } from './lambda.js';
 import { benchMemory } from './memory.js';
 import { benchNacl } from './nacl.js';
 import { benchRelay } from './relay.js';
@@ -67,6 +68,7 @@ export const BENCHES: readonly Bench[] = [
   },
   { name: 'engine', title: 'automated response engine (10,000 hosts, 20 ms per call)', run: benchEngine },
   { name: 'bundle', title: 'bundle size and cold start', run: benchBundle },
+  { name: 'lambda', title: 'Lambda handler: cold start, per request, memory', run: () => benchLambda() },
   { name: 'memory', title: 'memory a token holder can make the process hold', run: benchMemory },
 ];
 

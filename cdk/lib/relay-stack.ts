@@ -7,6 +7,7 @@
  * Code comes from prebuilt asset directories (`scripts/build.ts`), so synth
  * never needs Docker or network.
  */
+
 import {
   type aws_apigatewayv2 as apigwv2,
   CfnOutput,
@@ -32,6 +33,7 @@ import { HttpApi, HttpMethod, PayloadFormatVersion } from 'aws-cdk-lib/aws-apiga
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { Construct } from 'constructs';
 import pkg from '../../package.json' with { type: 'json' };
+import { relayNodeOptions } from './node-options.js';
 import { blockingStatements } from './permissions.js';
 import type { StageSettings } from './stage-config.js';
 
@@ -153,6 +155,7 @@ export class RelayStack extends Stack {
     if (this.moduleKey) relayEnv.RELAY_MODULE_KEY_ARN = this.moduleKey.secretArn;
     if (s.naclProtectedCidrs.length) relayEnv.NACL_PROTECTED_CIDRS = s.naclProtectedCidrs.join(',');
     if (s.requestDeadlineMs !== undefined) relayEnv.REQUEST_DEADLINE_MS = String(s.requestDeadlineMs);
+    relayEnv.NODE_OPTIONS = relayNodeOptions(s.memoryMb);
 
     // Carbon Black live-response results: private, encrypted, TLS-only, expiring.
     if (s.collection.enabled) {

@@ -11,7 +11,7 @@ import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
 import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
-import { relayGuard, relayHosts } from '../vendors/vectra/var-port.js';
+import { lazyRelayGuard, lazyRelayHosts } from '../vendors/vectra/lazy-guard.js';
 
 export const VERSION: string = pkg.version;
 
@@ -70,8 +70,9 @@ export function createRuntime(
     secretKey: once(secretKey),
     moduleKey: once(moduleKey),
     vendors: Object.values(vendors) as VendorModule<unknown>[],
-    guardFor: relayGuard,
-    hostsFor: relayHosts,
+    // Lazy: the Vectra client and undici load on first use, not at cold start.
+    guardFor: lazyRelayGuard,
+    hostsFor: lazyRelayHosts,
   });
   return { config, log, app, caches };
 }

@@ -12,11 +12,13 @@
  * anything else, and no token or key material is ever put into a message.
  */
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import {
+  type CryptoKey,
   createRemoteJWKSet,
   decodeJwt,
   decodeProtectedHeader,
+  type JWTHeaderParameters,
   type JWTPayload,
   errors as joseErrors,
   jwtVerify,
@@ -25,6 +27,7 @@ import * as z from 'zod/mini';
 import type { RelayConfig } from '../kernel/config.js';
 import type { Claims } from '../kernel/context.js';
 import { authError, RelayError } from '../kernel/errors.js';
+import { clearVerifiedTokens, entrySize, forget, lookup, remember, tokenDigest } from './verified-tokens.js';
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const REGISTERED = new Set(['aud', 'exp', 'iat', 'nbf', 'iss', 'sub', 'jti']);
@@ -141,6 +144,9 @@ export function allowedJwksOrigin(jwksHost: string, allowed: readonly string[]):
 }
 
 type KeySet = ReturnType<typeof createRemoteJWKSet>;
+
+/** How long a JWKS fetch may take: 5 s, or less when upstream calls are given less. */
+const jwksTimeoutMs = (config: RelayConfig): number => Math.min(5_000, config.upstreamTimeoutMs);
 const keySets = new Map<string, KeySet>();
 
 function keySetFor(origin: string, ttlMs: number, timeoutMs: number): KeySet {
@@ -159,8 +165,26 @@ function keySetFor(origin: string, ttlMs: number, timeoutMs: number): KeySet {
   return set;
 }
 
-/** Forgets cached key sets (tests). */
-export const clearJwksCache = (): void => keySets.clear();
+/**
+ * Fetches the key set of the only allow-listed JWKS host (Lambda init, `warm.ts`),
+ * so that the first token does not wait for it.
+ */
+export async function prefetchJwks(config: RelayConfig): Promise<void> {
+  const [host] = config.jwksAllowedHosts;
+  const origin = host === undefined ? undefined : allowedJwksOrigin(host, [host]);
+  if (origin) await keySetFor(origin, config.jwksCacheTtlMs, jwksTimeoutMs(config)).reload();
+}
+
+/** Imports SECRET_KEY as the KeyObject the first token will be verified with (Lambda init). */
+export const warmHsKey = (secret: string): void => {
+  hsKey(secret);
+};
+
+/** Forgets cached key sets and the tokens they verified (tests). */
+export const clearJwksCache = (): void => {
+  keySets.clear();
+  clearVerifiedTokens();
+};
 
 export interface VerifyOptions {
   config: RelayConfig;
@@ -184,46 +208,111 @@ export async function verifyAuthorization(
   opts: VerifyOptions,
 ): Promise<Claims> {
   const token = bearerToken(header);
-  const { alg, payload } = decode(token);
   const mode = opts.config.authMode;
+  // A token verified before, under the key the deployment would use now, is not verified again.
+  const digest = tokenDigest(mode, expectedAudience(opts)[0] as string, token);
+  const hit = lookup(digest, Date.now() / 1000, CLOCK_TOLERANCE_S);
+  if (hit && stillAcceptable(hit, opts)) {
+    const key = await currentKey(hit.header, hit.payload, opts).catch(() => undefined);
+    if (key !== undefined && key === hit.key) {
+      if (hit.exp === undefined) opts.onMissingExp?.();
+      return checkModuleKey(toClaims(hit.payload), opts.moduleKey);
+    }
+  }
+  if (hit) {
+    forget(digest);
+  }
+  const { alg, payload } = decode(token);
   try {
     if (mode === 'hs256') {
       if (!opts.secretKey) throw authError(MSG.secret);
       if (alg !== 'HS256') throw authError(`${MSG.structure}: algorithm not allowed, expected HS256`);
-      const audience = expectedAudience(opts);
-      const verified = await jwtVerify(token, new TextEncoder().encode(opts.secretKey), {
-        algorithms: ['HS256'],
-        // Tokens from the JWT generator carry no audience; when one is present it must be ours.
-        ...(payload.aud === undefined ? {} : { audience }),
-        clockTolerance: 30,
-        ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
-      });
-      if (verified.payload.exp === undefined) opts.onMissingExp?.();
-      return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
+    } else {
+      if (alg !== 'RS256') throw authError(`${MSG.structure}: algorithm not allowed, expected RS256`);
+      const jwksHost = payload.jwks_host;
+      if (typeof jwksHost !== 'string' || jwksHost.trim() === '') throw authError(MSG.jwksMissing);
+      if (!allowedJwksOrigin(jwksHost, opts.config.jwksAllowedHosts)) throw authError(MSG.jwksHost);
+      // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
+      if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
     }
-    if (alg !== 'RS256') throw authError(`${MSG.structure}: algorithm not allowed, expected RS256`);
-    const jwksHost = payload.jwks_host;
-    if (typeof jwksHost !== 'string' || jwksHost.trim() === '') throw authError(MSG.jwksMissing);
-    const origin = allowedJwksOrigin(jwksHost, opts.config.jwksAllowedHosts);
-    if (!origin) throw authError(MSG.jwksHost);
-    // RS256 audiences come only from the deployment: the request's Host header is the caller's to choose.
-    if (!opts.config.publicUrl) throw authError('RELAY_PUBLIC_URL is not configured for rs256 tokens');
+    let key: Key | undefined;
     const verified = await jwtVerify(
       token,
-      keySetFor(origin, opts.config.jwksCacheTtlMs, Math.min(5_000, opts.config.upstreamTimeoutMs)),
+      async (h: JWTHeaderParameters) => {
+        key = await currentKey(h, payload, opts);
+        return key;
+      },
       {
-        algorithms: ['RS256'],
-        audience: expectedAudience(opts),
-        clockTolerance: 30,
+        algorithms: [alg],
+        // HS256 tokens from the JWT generator carry no audience; when one is present it must be ours.
+        ...(mode === 'hs256' && payload.aud === undefined ? {} : { audience: expectedAudience(opts) }),
+        clockTolerance: CLOCK_TOLERANCE_S,
         ...(opts.config.jwtRequireExp ? { requiredClaims: ['exp'] } : {}),
       },
     );
     if (verified.payload.exp === undefined) opts.onMissingExp?.();
-    return checkModuleKey(toClaims(verified.payload), opts.moduleKey);
+    const claims = checkModuleKey(toClaims(verified.payload), opts.moduleKey);
+    const { exp, nbf } = verified.payload;
+    const { kid } = verified.protectedHeader;
+    remember(
+      digest,
+      {
+        payload: verified.payload,
+        key,
+        header: { alg, ...(kid === undefined ? {} : { kid }) },
+        ...(exp === undefined ? {} : { exp }),
+        ...(nbf === undefined ? {} : { nbf }),
+        size: entrySize(token),
+      },
+      Date.now(),
+      CLOCK_TOLERANCE_S,
+    );
+    return claims;
   } catch (err) {
     throw mapJoseError(err, mode);
   }
 }
+
+type Key = KeyObject | CryptoKey;
+
+/** The deployment rules a kept token must still meet (they are settings, but tests vary them). */
+const stillAcceptable = (hit: { exp?: number }, opts: VerifyOptions): boolean =>
+  !(opts.config.jwtRequireExp && hit.exp === undefined) &&
+  !(opts.config.authMode === 'rs256' && !opts.config.publicUrl);
+
+/**
+ * The key this deployment verifies a token with now: the HS256 SECRET_KEY,
+ * imported once per value, or the JWKS key of the token's allow-listed
+ * `jwks_host` for its `kid` (jose keeps one key object per JWK it holds).
+ */
+async function currentKey(
+  header: { alg?: string; kid?: string },
+  payload: Readonly<Record<string, unknown>>,
+  opts: VerifyOptions,
+): Promise<Key> {
+  if (opts.config.authMode === 'hs256') {
+    if (!opts.secretKey) throw authError(MSG.secret);
+    return hsKey(opts.secretKey);
+  }
+  const host = payload.jwks_host;
+  const origin = typeof host === 'string' ? allowedJwksOrigin(host, opts.config.jwksAllowedHosts) : undefined;
+  if (!origin) throw authError(MSG.jwksHost);
+  return keySetFor(
+    origin,
+    opts.config.jwksCacheTtlMs,
+    jwksTimeoutMs(opts.config),
+  )(header as JWTHeaderParameters);
+}
+
+let hs: { secret: string; key: KeyObject } | undefined;
+/** SECRET_KEY as a KeyObject, imported once per value (a new value is a new object: old entries lapse). */
+function hsKey(secret: string): KeyObject {
+  if (hs?.secret !== secret) hs = { secret, key: createSecretKey(Buffer.from(secret, 'utf8')) };
+  return hs.key;
+}
+
+/** Seconds of clock skew tolerated on `exp`/`nbf`. */
+const CLOCK_TOLERANCE_S = 30;
 
 /** Constant-time comparison of the token's `relay_module_key` with the deployment's. */
 function checkModuleKey(claims: Claims, expected: string | undefined): Claims {

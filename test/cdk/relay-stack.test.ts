@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayNodeOptions } from '../../cdk/lib/node-options.js';
 import { ENGINE_SECRET_PLACEHOLDER_KEY } from '../../cdk/lib/relay-stack.js';
 import pkg from '../../package.json' with { type: 'json' };
 import {
@@ -120,6 +121,7 @@ describe('dev stage (hs256, engine on)', () => {
       NACL_RULE_BAND: '1-99',
       RELAY_STAGE: 'dev',
       SECRET_KEY_ARN: ref(dev, 'AWS::SecretsManager::Secret', 'SecretKey'),
+      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=384',
     });
   });
 
@@ -298,6 +300,7 @@ describe('prod stage (rs256, custom URL, cross-account role)', () => {
       NACL_RULE_BAND: '1-99',
       RELAY_STAGE: 'prod',
       UPSTREAM_ALLOWED_CIDRS: '10.20.0.0/24',
+      NODE_OPTIONS: relayNodeOptions(1024),
     });
     prod.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: 'vectra-xdr-relay/prod/module-key',

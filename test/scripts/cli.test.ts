@@ -65,6 +65,7 @@ const BENCH_NAMES = [
   'crowdstrike',
   'engine',
   'bundle',
+  'lambda',
   'memory',
 ];
 

@@ -2,8 +2,9 @@
  * Query semantics of the fake brain: list filters per resource (with the real
  * brain's substring `tags` and a case-insensitive substring `name`), DRF
  * ordering and pagination with absolute `next` links, and the small Lucene
- * subset of v2.5 `/search` (`field:"value"`, `*` wildcards, `:>=`/`:>`, AND).
+ * subset of v2.5 `/search` (`lucene.ts`).
  */
+import { parseLucene, type Query } from './lucene.js';
 import type { RawObject } from './store.js';
 
 type Params = URLSearchParams;
@@ -159,34 +160,25 @@ function valuesAt(o: unknown, path: string[]): unknown[] {
 const glob = (pattern: string) =>
   new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i');
 
-/** The dotted field names a query string uses (`host.name:"x" AND host.threat:>=50` → both). */
-export function searchFields(queryString: string): string[] {
-  return queryString
-    .split(/\s+AND\s+/i)
-    .map((t) => /^([\w.]+):/.exec(t.trim())?.[1])
-    .filter((f): f is string => f !== undefined);
+/** Whether `o` matches the query (`lucene.ts` for the subset). */
+export function searchMatch(o: RawObject, queryString: string | Query): boolean {
+  const q = typeof queryString === 'string' ? parseLucene(queryString) : queryString;
+  return matches(o, q);
 }
 
-/** The Lucene subset of `/search`: terms joined by AND; `field:"v"`, `field:v*`, `field:>=n`. */
-export function searchMatch(o: RawObject, queryString: string): boolean {
-  const terms = queryString.split(/\s+AND\s+/i).filter(Boolean);
-  return terms.every((term) => {
-    const m = /^([\w.]+):(>=|>|<=|<)?(.*)$/.exec(term.trim());
-    if (!m) return false;
-    const [, field = '', op, rawValue = ''] = m;
-    const path = field.split('.').slice(1);
-    const quoted = /^"(.*)"$/.exec(rawValue);
-    const value = quoted ? (quoted[1] ?? '').replace(/\\(["\\])/g, '$1') : rawValue;
-    const values = valuesAt(o, path);
-    if (op) {
-      const n = Number(value);
-      return values.some((v) => {
-        const x = Number(v);
-        return op === '>=' ? x >= n : op === '>' ? x > n : op === '<=' ? x <= n : x < n;
-      });
-    }
-    if (quoted) return values.some((v) => lc(v) === lc(value));
-    const re = glob(value);
-    return values.some((v) => re.test(String(v)));
-  });
+function matches(o: RawObject, q: Query): boolean {
+  if (q.kind === 'and') return q.parts.every((p) => matches(o, p));
+  if (q.kind === 'or') return q.parts.some((p) => matches(o, p));
+  if (q.kind === 'not') return !matches(o, q.part);
+  const values = valuesAt(o, q.field.split('.').slice(1));
+  if (q.op) {
+    const n = Number(q.value);
+    return values.some((v) => {
+      const x = Number(v);
+      return q.op === '>=' ? x >= n : q.op === '>' ? x > n : q.op === '<=' ? x <= n : x < n;
+    });
+  }
+  if (q.quoted) return values.some((v) => lc(v) === lc(q.value));
+  const re = glob(q.value);
+  return values.some((v) => re.test(String(v)));
 }

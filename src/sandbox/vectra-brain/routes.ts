@@ -8,8 +8,9 @@
  * page they serve: at 10,000 hosts, copying everything per call cost ~100 ms.
  */
 import { writeGroup } from './groups.js';
+import { fieldsOf, parseLucene, type Query } from './lucene.js';
 import { SEARCH_FIELDS, unknownParam } from './params.js';
-import { applyFilters, order, paginate, searchFields, searchMatch } from './query.js';
+import { applyFilters, order, paginate, searchMatch } from './query.js';
 import type { BrainState, RawObject } from './store.js';
 import { assignments, closeDetections, markFixed, resolveAssignment } from './triage.js';
 
@@ -164,14 +165,25 @@ function search(view: View, kind: string, req: ApiRequest): ApiResponse {
   const items = [...stored.values()];
   const q = req.params.get('query_string') ?? '';
   const known = SEARCH_FIELDS[kind] ?? new Set<string>();
-  const unknownField = searchFields(q).find((f) => !known.has(f));
+  const parsed = parseQuery(q);
+  // The real brain's answer to a query it cannot parse is unknown (README.md): refused, never guessed.
+  if (parsed instanceof Error) return { status: 422, body: { detail: `Invalid query: ${parsed.message}.` } };
+  const unknownField = parsed ? fieldsOf(parsed).find((f) => !known.has(f)) : undefined;
   if (unknownField !== undefined) {
     // Advanced search validates fields against its index mapping (params.ts).
     return { status: 422, body: { detail: `Unknown search field "${unknownField}".` } };
   }
-  const matched = q.trim() === '' ? items : items.filter((o) => searchMatch(o, q));
+  const matched = parsed ? items.filter((o) => searchMatch(o, parsed)) : items;
   const serve = (o: RawObject) => view.serve(kind, o);
   return paginate(order(matched, req.params.get('ordering')), req.params, req.url, MAX_PAGE_SIZE, serve);
+}
+
+function parseQuery(q: string): Query | undefined | Error {
+  try {
+    return q.trim() === '' ? undefined : parseLucene(q);
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 function tagging(state: BrainState, req: ApiRequest, kind: string, id: number): ApiResponse {

@@ -19,6 +19,7 @@ import type { Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
 import { eligibleClients } from '../../var/applier.js';
 import { blockClients } from '../block-clients.js';
+import { ipValues } from '../vectra/batch.js';
 import { VectraClient } from '../vectra/client.js';
 import { describeLockdown, type Lockdown, lockdowns } from '../vectra/lockdown.js';
 import { relayGuard } from '../vectra/var-port.js';
@@ -40,6 +41,9 @@ export const ACTION_IDS = {
 >;
 
 export type ActionId = keyof typeof ACTION_IDS;
+
+/** Hosts or accounts examined per observable. */
+const LOOKUP_ITEMS = 20;
 export const isActionId = (id: string): id is ActionId => Object.hasOwn(ACTION_IDS, id);
 
 type Target = VectraHost | VectraAccount;
@@ -175,6 +179,8 @@ export async function offerActions(
   ctx: RequestContext,
 ): Promise<Outcome<RespondAction[]>> {
   const vectra = new VectraClient(cfg.vectra, ctx);
+  // v2.5: the host lookups of every ip/ipv6 in one search (vectra/batch.ts).
+  vectra.ips.prefetch(ipValues(observables), { hosts: LOOKUP_ITEMS });
   const guard = ctx.guard ?? relayGuard(ctx);
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
@@ -198,8 +204,8 @@ export async function offerActions(
       limit(async () => {
         try {
           const targets: Target[] = HOST_TYPES.has(o.type)
-            ? await vectra.findHosts(o, { maxItems: 20 })
-            : await vectra.findAccounts(o.value, { maxItems: 20 });
+            ? await vectra.findHosts(o, { maxItems: LOOKUP_ITEMS })
+            : await vectra.findAccounts(o.value, { maxItems: LOOKUP_ITEMS });
           for (const t of targets) {
             const noBlock = guard
               ? await (t.kind === 'host' ? guard.isNoBlockHost(t.id) : guard.isNoBlockAccount(t.id))

@@ -13,6 +13,7 @@ import type { Observable } from '../../kernel/observables.js';
 import type { RetryPolicy } from '../../kernel/upstream/transport.js';
 import { sameTags } from '../../var/state.js';
 import { type PageOptions, type Query, VectraApi } from './api.js';
+import { IpLookups } from './batch.js';
 import type { VectraConfig } from './config.js';
 import {
   findGroups,
@@ -22,7 +23,7 @@ import {
   getGroupMembers,
   setGroupMembers,
 } from './groups.js';
-import { parseAccount, parseDetection, parseHost } from './parse.js';
+import { detectionDestinations, parseAccount, parseDetection, parseHost } from './parse.js';
 
 export type { GroupType, GroupWrite, GroupWriteOptions } from './groups.js';
 
@@ -94,6 +95,8 @@ export const luceneEscape = (v: string): string => v.replace(/(["\\])/g, '\\$1')
 
 export class VectraClient {
   readonly api: VectraApi;
+  /** This request's batched IP lookups (v2.5 search; `batch.ts`). */
+  readonly ips: IpLookups = new IpLookups(this);
   private readonly maxTagAttempts: number;
 
   constructor(
@@ -118,8 +121,10 @@ export class VectraClient {
     const v = observable.value;
     switch (observable.type) {
       case 'ip':
-      case 'ipv6':
-        return (await this.listHosts({ last_source: v }, opts)).filter((h) => h.ip === v);
+      case 'ipv6': {
+        const batched = this.ips.hostsOf(v);
+        return batched ? (await batched).slice(0, opts.maxItems) : this.hostsWithIp(v, opts);
+      }
       case 'mac_address': {
         const mac = lower(v).replace(/-/g, ':');
         return this.listHosts({ mac_address: mac }, opts);
@@ -129,6 +134,52 @@ export class VectraClient {
       default:
         return [];
     }
+  }
+
+  /** Hosts whose current IP is `ip` (one call; `findHosts` answers from a batch when there is one). */
+  async hostsWithIp(ip: string, opts: PageOptions = {}): Promise<VectraHost[]> {
+    return (await this.listHosts({ last_source: ip }, opts)).filter((h) => h.ip === ip);
+  }
+
+  /** Active detections whose source is `ip`, at most `max` (from this request's batch when there is one). */
+  sourceDetections(ip: string, max: number): Promise<unknown[]> {
+    return this.ips.sourceDetectionsOf(ip) ?? this.detectionsFromIp(ip, max);
+  }
+
+  /** Detections whose destination is the ip/ipv6/domain observable (from the batch when there is one). */
+  destinationDetections(o: Observable, max: number): Promise<unknown[]> {
+    return (
+      (o.type === 'domain' ? undefined : this.ips.destinationDetectionsOf(o.value)) ??
+      this.detectionsTo(o, max)
+    );
+  }
+
+  /** One call: active detections from `ip`. */
+  detectionsFromIp(ip: string, max: number): Promise<unknown[]> {
+    return this.listDetectionsRaw({ src_ip: ip, state: 'active' }, { maxItems: max });
+  }
+
+  /**
+   * One call: detections whose destination (IP or domain) is the observable,
+   * re-checked exactly. v2.5 searches the grouped details; v3 has no search and
+   * asks `detections?destination=`.
+   */
+  async detectionsTo(o: Observable, max: number): Promise<unknown[]> {
+    const field = o.type === 'domain' ? 'target_domains' : 'dst_ips';
+    const opts = { maxItems: max };
+    const found = this.isV3
+      ? await this.listDetectionsRaw({ destination: o.value }, opts)
+      : await this.search(
+          'detections',
+          `detection.grouped_details.${field}:"${luceneEscape(o.value)}"`,
+          opts,
+        );
+    const want = o.value.toLowerCase();
+    return found.filter((d) => {
+      const dst = detectionDestinations(d);
+      const values = o.type === 'domain' ? dst.domains : dst.ips;
+      return values.some((v) => v.toLowerCase() === want);
+    });
   }
 
   /**

@@ -3,8 +3,10 @@
  * hosts or accounts it names and the detections it takes part in, as CTIM
  * sightings. Observables run in parallel under the configured bound; one that
  * fails contributes its error and the others still answer (partial data).
- * v2.5 uses `/search` for destination lookups; v3 has no search, so it asks
- * `detections?destination=` and re-checks the match client-side.
+ * On v2.5 the ip/ipv6 observables of a request are looked up together in a
+ * few `/search` calls (`batch.ts`); destination lookups use `/search` too. v3
+ * has no search, so it asks `detections?destination=` and re-checks the match
+ * client-side, one observable at a time.
  */
 
 import pLimit from 'p-limit';
@@ -14,11 +16,11 @@ import type { CtimEntity, ObserveData } from '../../kernel/ctim.js';
 import { RelayError } from '../../kernel/errors.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
+import { ipValues } from './batch.js';
 import { OBSERVE_TYPES } from './catalog.js';
-import { luceneEscape, VectraClient } from './client.js';
+import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { type Lockdowns, lockdowns } from './lockdown.js';
-import { detectionDestinations } from './parse.js';
 import {
   accountSighting,
   detectionEntity,
@@ -39,6 +41,12 @@ export async function observeVectra(
   client: VectraClient = new VectraClient(cfg, ctx),
 ): Promise<Outcome<ObserveData>> {
   const supported = observables.filter((o) => OBSERVE_TYPES.has(o.type));
+  const scan = Math.max(ctx.entitiesLimit, 50);
+  client.ips.prefetch(ipValues(supported), {
+    hosts: scan,
+    sources: Math.min(scan, SCAN_CAP),
+    destinations: SCAN_CAP,
+  });
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const errors: unknown[] = [];
   const warn = (e: unknown) => errors.push(asWarning(e));
@@ -70,11 +78,8 @@ async function observeOne(
     case 'ipv6': {
       const [hosts, asSource, asDestination] = await Promise.all([
         client.findHosts(o, { maxItems: scan }),
-        client.listDetectionsRaw(
-          { src_ip: o.value, state: 'active' },
-          { maxItems: Math.min(scan, SCAN_CAP) },
-        ),
-        destinationDetections(client, o),
+        client.sourceDetections(o.value, Math.min(scan, SCAN_CAP)),
+        client.destinationDetections(o, SCAN_CAP),
       ]);
       const locks = await lockdownsOrWarn(client, 'host', warn);
       appendAll(
@@ -105,7 +110,7 @@ async function observeOne(
       break;
     }
     case 'domain':
-      appendAll(detections, await destinationDetections(client, o));
+      appendAll(detections, await client.destinationDetections(o, SCAN_CAP));
       break;
     case 'user': {
       const accounts = (await client.findAccounts(o.value, { maxItems: scan })).slice(0, max);
@@ -191,25 +196,6 @@ async function entityUrgencies(
     }),
   );
   return out;
-}
-
-/** Detections whose destination (IP or domain) is the observable. */
-async function destinationDetections(client: VectraClient, o: Observable): Promise<unknown[]> {
-  const field = o.type === 'domain' ? 'target_domains' : 'dst_ips';
-  const opts = { maxItems: SCAN_CAP };
-  const found = client.isV3
-    ? await client.listDetectionsRaw({ destination: o.value }, opts)
-    : await client.search(
-        'detections',
-        `detection.grouped_details.${field}:"${luceneEscape(o.value)}"`,
-        opts,
-      );
-  const want = o.value.toLowerCase();
-  return found.filter((d) => {
-    const dst = detectionDestinations(d);
-    const values = o.type === 'domain' ? dst.domains : dst.ips;
-    return values.some((v) => v.toLowerCase() === want);
-  });
 }
 
 /**

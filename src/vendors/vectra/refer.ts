@@ -12,6 +12,7 @@ import type { RequestContext } from '../../kernel/context.js';
 import type { Reference } from '../../kernel/ctim.js';
 import { humanType, type Observable } from '../../kernel/observables.js';
 import type { Outcome } from '../../kernel/vendor.js';
+import { ipValues } from './batch.js';
 import { luceneEscape, VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { dedupeErrors, OBSERVE_TYPES } from './observe.js';
@@ -29,6 +30,8 @@ const PIVOT: Record<string, { kind: 'hosts' | 'detections' | 'accounts'; field: 
 const BROWSE_TYPES = new Set(['ip', 'ipv6', 'hostname', 'mac_address', 'user']);
 /** Browse links per observable at most. */
 const MAX_BROWSE = 5;
+/** Objects examined per browse lookup. */
+const BROWSE_SCAN = 50;
 
 /**
  * The search pivot for one observable (pure). Only the Quadrant UX (v2.5)
@@ -64,6 +67,8 @@ export async function referVectra(
   client: VectraClient = new VectraClient(cfg, ctx),
 ): Promise<Outcome<Reference[]>> {
   const supported = observables.filter((o) => OBSERVE_TYPES.has(o.type));
+  // v2.5: the browse lookups of every ip/ipv6 in one search (batch.ts).
+  client.ips.prefetch(ipValues(supported), { hosts: BROWSE_SCAN });
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const errors: unknown[] = [];
   const perObservable = await Promise.all(
@@ -87,9 +92,9 @@ export async function referVectra(
 
 async function browseLinks(client: VectraClient, cfg: VectraConfig, o: Observable): Promise<Reference[]> {
   if (o.type === 'user') {
-    const accounts = await client.findAccounts(o.value, { maxItems: 50 });
+    const accounts = await client.findAccounts(o.value, { maxItems: BROWSE_SCAN });
     return accounts.slice(0, MAX_BROWSE).map((a) => browse(cfg, 'account', a.id, a.name));
   }
-  const hosts = await client.findHosts(o, { maxItems: 50 });
+  const hosts = await client.findHosts(o, { maxItems: BROWSE_SCAN });
   return hosts.slice(0, MAX_BROWSE).map((h) => browse(cfg, 'host', h.id, h.name || h.ip || String(h.id)));
 }

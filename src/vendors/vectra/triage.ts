@@ -15,6 +15,7 @@ import { invalidArgument, RelayError } from '../../kernel/errors.js';
 import { withKeyLock } from '../../kernel/keyed-lock.js';
 import type { Observable } from '../../kernel/observables.js';
 import type { Outcome, TriggerRequest, TriggerResult } from '../../kernel/vendor.js';
+import { ipValues } from './batch.js';
 import { VectraClient } from './client.js';
 import type { VectraConfig } from './config.js';
 import { asRelayError } from './observe.js';
@@ -150,6 +151,8 @@ export async function offerTriage(
   ctx: RequestContext,
 ): Promise<Outcome<RespondAction[]>> {
   const client = new VectraClient(cfg, ctx);
+  // v2.5: the host lookups of every ip/ipv6 in one search (batch.ts).
+  client.ips.prefetch(ipValues(observables), { hosts: 20 });
   const limit = pLimit(ctx.config.upstreamConcurrency);
   const data: RespondAction[] = [];
   const errors: unknown[] = [];

@@ -44,6 +44,28 @@ const denyEntries = () =>
   e.ec2.entries(e.naclId).filter((x) => x.ruleAction === 'deny' && x.ruleNumber < 100);
 
 describe('respond through the Lambda handler against the fake brain and fake EC2', () => {
+  it('looks the hosts of every ip up in one search per vendor (v2.5)', async () => {
+    const from = e.brain.requests.length;
+    const observables = [SCENARIO.workstation.ip, SCENARIO.server.ip, '198.51.100.9'].map((value) => ({
+      type: 'ip',
+      value,
+    }));
+    // Vectra and the VAR clients only: other product vendors read hosts on their own terms.
+    const claims = Object.fromEntries(
+      Object.entries(e.claims).filter(([k]) => k.startsWith('vectra_') || k.startsWith('aws_')),
+    );
+    const { data } = (
+      await e.call('/respond/observables', observables, { ...claims, block_clients: 'aws_nacl,test_client' })
+    ).json as { data: Action[] };
+    // VAR's block actions and Vectra's triage actions share the one search each makes.
+    expect(data.map((a) => a.title)).toContain(`Block host ${SCENARIO.workstation.name} via Test Client`);
+    const hostReads = e.brain.requests
+      .slice(from)
+      .filter((r) => /\/(search\/)?hosts$/.test(r.path))
+      .map((r) => r.path);
+    expect(hostReads).toEqual(['/api/v2.5/search/hosts', '/api/v2.5/search/hosts']);
+  });
+
   it('offers block actions per client, tagging and the NACL deny for a workstation IP', async () => {
     const { data } = await actionsFor('ip', SCENARIO.workstation.ip);
     expect(data.map((a) => a.title)).toEqual([

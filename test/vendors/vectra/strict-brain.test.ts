@@ -55,6 +55,11 @@ describe('the fake brain is as strict as the real API', () => {
     const q = encodeURIComponent('host.host_artifact_set.value:"x"');
     expect((await call(brain, 'v2.5', `search/hosts?query_string=${q}`)).status).toBe(422);
     expect((await call(brain, 'v2.5', 'search/hosts?query_string=host.name:"x"')).status).toBe(200);
+    // Unknown fields are refused inside groups too, and so is a query the fake cannot parse.
+    const grouped = encodeURIComponent('host.name:"x" OR (host.state:"active" AND host.bogus:1)');
+    expect((await call(brain, 'v2.5', `search/hosts?query_string=${grouped}`)).status).toBe(422);
+    const broken = encodeURIComponent('host.name:"x" OR (host.state:"active"');
+    expect((await call(brain, 'v2.5', `search/hosts?query_string=${broken}`)).status).toBe(422);
     expect((await call(brain, 'v3', 'accounts?uid=x')).status).toBe(400);
     expect((await call(brain, 'v3', 'accounts?threat_gte=50')).status).toBe(400);
     expect((await call(brain, 'v3', 'accounts?t_score_gte=50')).status).toBe(200);
