@@ -192,6 +192,12 @@ async function respond(
         if (warn) errors.push(warning('defender-indicator', warn));
       }
     } catch (err) {
+      // Offers are optional extras: a spent Defender budget must not fail the whole respond
+      // answer (other vendors' actions still stand); the analyst is told why these are missing.
+      if (err instanceof RelayError && err.code === 'too many requests') {
+        errors.push(warning('defender-rate-limit', err.message));
+        break;
+      }
       errors.push(err);
     }
   }

@@ -101,6 +101,13 @@ describe('Microsoft Defender respond actions', () => {
     ]);
   });
 
+  it("answers a spent Defender budget as a warning, so the respond answer's other actions stand", async () => {
+    const { cfg, ctx } = await setup();
+    fake.inject(429, 'TooManyRequests', { count: 50, retryAfter: 60 });
+    const out = await vendor.respond?.(cfg, [obs('ip', SCENARIO.workstation.ip)], ctx);
+    expect(out?.errors).toEqual([expect.objectContaining({ type: 'warning', code: 'defender-rate-limit' })]);
+  });
+
   it('runs each machine action with a comment saying who and why, and restriction flips to its removal', async () => {
     const { cfg, ctx } = await setup();
     const { data } = (await vendor.respond?.(cfg, [obs('ip', SCENARIO.workstation.ip)], ctx)) ?? { data: [] };
