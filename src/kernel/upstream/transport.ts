@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { type Dispatcher, interceptors, Pool, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type CacheRegistry, cachesOf, processCaches } from '../caches.js';
 import type { RequestContext } from '../context.js';
 import { RelayError } from '../errors.js';
@@ -129,18 +129,34 @@ export const cachedPoolCount = (caches: CacheRegistry = processCaches): number =
 const policyKey = (p: AddressPolicy) =>
   `${p.allowed.map((c) => c.text).join(',')}|${p.allowedHosts.join(',')}`;
 
-function dispatcherFor(
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | undefined;
+/**
+ * undici loads on the first upstream call, not at import: most answers (version, refer,
+ * health of a token without upstreams) never call out, and every product's client imports
+ * this module, so an eager import would be paid by each cold start (issue 16's figures).
+ */
+const loadUndici = (): Promise<Undici> => {
+  undici ??= import('undici');
+  return undici;
+};
+
+async function dispatcherFor(
   caches: CacheRegistry,
   origin: string,
   timeoutMs: number,
   connections: number,
   policy: AddressPolicy,
   ca: string | undefined,
-): Dispatcher {
+): Promise<Dispatcher> {
   // A CA bundle makes a pool of its own (hashed: PEMs are long).
   const caKey = ca ? createHash('sha256').update(ca).digest('hex') : '';
   const key = `${origin}|${timeoutMs}|${connections}|${policyKey(policy)}|${caKey}`;
   const pools = poolsOf(caches);
+  const cached = pools.get(key);
+  if (cached) return cached;
+  const { Pool, interceptors } = await loadUndici();
+  // Another call may have made it while undici loaded: never replace (and close) a pool in use.
   let d = pools.get(key);
   if (!d) {
     d = new Pool(origin, {
@@ -196,7 +212,9 @@ export interface TransportOptions {
 /** One upstream origin, one request context: sends requests inside the context's deadline. */
 export class Transport {
   readonly origin: string;
-  private readonly dispatcher: Dispatcher;
+  /** The origin's pool, made (and undici loaded) on the first call. */
+  private readonly dispatcher: () => Promise<Dispatcher>;
+  private pool: Promise<Dispatcher> | undefined;
   private readonly limit: LimitFunction;
   /** Follows the request's signal; ours, so that its listener limit fits the bound. */
   private readonly signal: AbortSignal;
@@ -229,14 +247,17 @@ export class Transport {
     const policy = addressPolicy(ctx.config);
     // Node skips `lookup` for IP literals, so those (and the host allow-list) are checked here.
     this.refused = hostRefusal(new URL(baseUrl).hostname, policy) !== undefined;
-    this.dispatcher = dispatcherFor(
-      cachesOf(ctx),
-      this.origin,
-      upstreamTimeoutMs,
-      upstreamConcurrency,
-      policy,
-      opts.ca,
-    );
+    this.dispatcher = () => {
+      this.pool ??= dispatcherFor(
+        cachesOf(ctx),
+        this.origin,
+        upstreamTimeoutMs,
+        upstreamConcurrency,
+        policy,
+        opts.ca,
+      );
+      return this.pool;
+    };
     this.limit = limitFor(cachesOf(ctx), this.origin, upstreamConcurrency);
     this.signal = AbortSignal.any([ctx.signal]);
     // One listener per in-flight request and per retry wait, briefly overlapping as slots are reused.
@@ -258,11 +279,12 @@ export class Transport {
 
   private async sendNow(req: TransportRequest): Promise<TransportResponse> {
     if (this.ctx.signal.aborted || this.ctx.deadline - Date.now() <= 0) throw timeoutError(this.product);
+    const [{ request }, dispatcher] = await Promise.all([loadUndici(), this.dispatcher()]);
     const options = {
       method: req.method,
       headers: { accept: 'application/json', ...req.headers },
       body: req.body ?? null,
-      dispatcher: this.dispatcher,
+      dispatcher,
       signal: this.signal,
       retryOptions: { retry: this.retryFn(req) },
     };

@@ -11,7 +11,7 @@
  * that firewall. Errors are the XML API's `status="error"` answers, mapped
  * to relay codes in our words (see README.md for the codes).
  */
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import type { RequestContext } from '../../kernel/context.js';
 import { authError, RelayError } from '../../kernel/errors.js';
 import { Transport } from '../../kernel/upstream/transport.js';
@@ -25,7 +25,15 @@ export const MAX_ENTRIES_PER_MESSAGE = 500;
 /** Per-entry answers that mean "already as asked" (pan-os-python's `ignore_dup_errors`). */
 const IGNORABLE = [/already exists, ignore$/i, /does not exist, ignore unreg$/i];
 
-const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false });
+let parser: Promise<XMLParser> | undefined;
+/** The XML parser loads with the first PAN-OS answer, not at import (cold start of every function). */
+const xmlParser = (): Promise<XMLParser> => {
+  parser ??= import('fast-xml-parser').then(
+    ({ XMLParser }) =>
+      new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false }),
+  );
+  return parser;
+};
 
 const escapeXml = (s: string): string =>
   s.replace(
@@ -49,10 +57,10 @@ interface Parsed {
   readonly entries: readonly { ip: string; message: string }[];
 }
 
-function parse(text: string): Parsed | undefined {
+function parse(xml: XMLParser, text: string): Parsed | undefined {
   let doc: unknown;
   try {
-    doc = parser.parse(text);
+    doc = xml.parse(text);
   } catch {
     return undefined;
   }
@@ -212,7 +220,7 @@ export class PanApi {
       body: form.toString(),
       idempotent,
     });
-    const parsed = parse(res.text);
+    const parsed = parse(await xmlParser(), res.text);
     // PAN-OS answers a bad key with HTTP 403 and an XML error body: that is bad credentials, not a role problem.
     if (res.status === 403) throw codeError('403', this.where(target));
     if (res.status < 200 || res.status >= 300) throw this.transport.statusError(res);
