@@ -73,7 +73,7 @@ export function clientSteps(module: string, io: SmokeIo): Step[] {
       `${module}: respond offers unblock`,
       async () => {
         const unblock = mine(await offers(), 'vectra-unblock-host');
-        if (!unblock || !unblock.title.startsWith('Unblock')) throw new Error('no "Unblock host" action');
+        if (!unblock?.title.startsWith('Unblock')) throw new Error('no "Unblock host" action');
         return unblock.title;
       },
     ],
