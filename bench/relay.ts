@@ -33,7 +33,13 @@ export async function benchRelay(): Promise<Record<string, string | number>> {
     secretKey: async () => undefined,
     vendors: [],
   });
-  const hsToken = await hs256({ CTR_ENTITIES_LIMIT: '10' });
+  // A NACL-only module: enabled, and refer makes no upstream call for it.
+  const hsToken = await hs256({
+    block_clients: 'aws_nacl',
+    aws_region: 'us-east-1',
+    aws_nacl_ids: 'acl-0123456789abcdef0',
+    CTR_ENTITIES_LIMIT: '10',
+  });
   const rsToken = await rs256(key, { jwks_host: jwks.host, aud: 'http://localhost' });
   const post = async (app: typeof hsApp, path: string, token?: string) =>
     app.request(`http://localhost${path}`, {

@@ -129,7 +129,7 @@ export const cachedPoolCount = (caches: CacheRegistry = processCaches): number =
 const policyKey = (p: AddressPolicy) =>
   `${p.allowed.map((c) => c.text).join(',')}|${p.allowedHosts.join(',')}`;
 
-type Undici = typeof import('undici');
+type Undici = typeof import('./undici.js');
 let undici: Promise<Undici> | undefined;
 /**
  * undici loads on the first upstream call, not at import: most answers (version, refer,
@@ -137,7 +137,7 @@ let undici: Promise<Undici> | undefined;
  * this module, so an eager import would be paid by each cold start (issue 16's figures).
  */
 const loadUndici = (): Promise<Undici> => {
-  undici ??= import('undici');
+  undici ??= import('./undici.js');
   return undici;
 };
 
