@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -5,6 +6,26 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BuildResult, build, FUNCTIONS, HANDLER, REQUIRE_BANNER } from '../../scripts/build.js';
+
+/** Runs a child to its end without blocking this process's event loop. */
+function spawnAsync(
+  cmd: string,
+  args: string[],
+  opts: { encoding: 'utf8'; env: NodeJS.ProcessEnv },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: opts.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 const fixture = join(import.meta.dirname, 'fixtures', 'bundle-entry.ts');
 let outdir: string;
@@ -81,6 +102,61 @@ describe('build', () => {
     const res = await handler(versionEvent(), lambdaContext());
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ version: expect.any(String) });
+  });
+
+  it('bundles a relay whose upstream calls work (lazily loaded HTTP client included)', async () => {
+    const real = await build({ outdir, functions: ['relay'] });
+    const bundle = pathToFileURL(join(real.functions.relay?.dir ?? '', 'index.mjs')).href;
+    const { startFakeBrain } = await import('../../src/sandbox/vectra-brain/index.js');
+    const { SignJWT } = await import('jose');
+    const { versionEvent } = await import('../../bench/bundle.js');
+    const brain = await startFakeBrain();
+    try {
+      const secret = 'b'.repeat(64);
+      const jwt = await new SignJWT({
+        vectra_url: brain.url,
+        vectra_token: brain.apiToken,
+        vectra_api_version: 'v2.5',
+      })
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(secret));
+      const health = versionEvent('/health');
+      const events = {
+        version: versionEvent(),
+        health: {
+          ...health,
+          headers: { ...(health.headers as Record<string, string>), authorization: `Bearer ${jwt}` },
+          body: '{}',
+        },
+      };
+      // The benchmark's child: it exits non-zero when an answer carries an error. Not spawnSync:
+      // the fake brain answers from this process, whose event loop must keep running.
+      const r = await spawnAsync(
+        process.execPath,
+        [
+          join(import.meta.dirname, '../../bench/lambda-child.mjs'),
+          'cold',
+          bundle,
+          JSON.stringify({ events }),
+        ],
+        {
+          encoding: 'utf8',
+          env: {
+            PATH: process.env.PATH,
+            AUTH_MODE: 'hs256',
+            SECRET_KEY: secret,
+            ALLOW_LOOPBACK_UPSTREAMS: 'true',
+            LOG_LEVEL: 'SILENT',
+            AWS_REGION: 'us-east-1',
+          },
+        },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(brain.requests.some((q) => q.path.startsWith('/api/'))).toBe(true);
+    } finally {
+      await brain.close();
+    }
   });
 
   it('never puts a fake (src/sandbox) into a deployed function', async () => {
