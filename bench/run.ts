@@ -11,7 +11,7 @@ import { benchCiscoFmc } from './clients/cisco_fmc.js';
 import { benchCrowdStrike } from './clients/crowdstrike.js';
 import { benchFortimanager } from './clients/fortimanager.js';
 import { benchFortinet } from './clients/fortinet.js';
-import { benchDefender } from './clients/microsoft-defender.js';
+import { benchDefender } from './clients/microsoft_defender.js';
 import { benchPan } from './clients/pan.js';
 import { benchEngine } from './engine.js';
 import { benchLambda } from './lambda.js';

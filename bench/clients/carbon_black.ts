@@ -8,9 +8,9 @@
 import { makeConfig } from '../../src/kernel/config.js';
 import { createLogger } from '../../src/kernel/logger.js';
 import { closeUpstreamPools } from '../../src/kernel/upstream/transport.js';
-import { seedDevices, startFakeCarbonBlack } from '../../src/sandbox/carbon-black/index.js';
+import { seedDevices, startFakeCarbonBlack } from '../../src/sandbox/carbon_black/index.js';
 import { createBlockClient } from '../../src/vendors/block-clients.js';
-import { CARBON_BLACK_CLIENT_NAME } from '../../src/vendors/carbon-black/index.js';
+import { CARBON_BLACK_CLIENT_NAME } from '../../src/vendors/carbon_black/index.js';
 import { makeHost } from '../../test/helpers/objects.js';
 
 const LATENCY_MS = 20;

@@ -1,7 +1,7 @@
 /**
  * Scheduled (EventBridge, every minute) Lambda handler of the Carbon Black
  * live-response collection: advances every active job one step
- * (`src/vendors/carbon-black/collect/runner.ts`).
+ * (`src/vendors/carbon_black/collect/runner.ts`).
  *
  * A job outlives the request that started it, so it runs with the
  * deployment's credentials: the engine's claims secret (`ENGINE_SECRET_ARN`,
@@ -15,8 +15,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { parseClaimsJson } from '../engine/entry.js';
 import { loadConfig } from '../kernel/config.js';
 import { createLogger } from '../kernel/logger.js';
-import { advanceCollections, type CollectRunSummary } from '../vendors/carbon-black/collect/runner.js';
-import { collectSettingsFrom } from '../vendors/carbon-black/collect/settings.js';
+import { advanceCollections, type CollectRunSummary } from '../vendors/carbon_black/collect/runner.js';
+import { collectSettingsFrom } from '../vendors/carbon_black/collect/settings.js';
 import { createSecretReader, type SecretFetcher } from './secret-key.js';
 
 export interface CollectHandlerDeps {

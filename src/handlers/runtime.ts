@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type RelayConfig } from '../kernel/config.js';
 import { createLogger, type Logger } from '../kernel/logger.js';
 import type { VendorModule } from '../kernel/vendor.js';
 import { createApp, type RelayApp } from '../relay/app.js';
-import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon-black/collect/settings.js';
+import { collectSettingsFrom, setCollectSettings } from '../vendors/carbon_black/collect/settings.js';
 import { vendors } from '../vendors/registry.js';
 import { lazyRelayGuard, lazyRelayHosts } from '../vendors/vectra/lazy-guard.js';
 

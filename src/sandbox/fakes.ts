@@ -5,7 +5,7 @@
  * `npm run smoke -- --clients`. Never imported by deployed code.
  */
 import type { BlockClientId } from '../vendors/block-clients.js';
-import { carbonBlackFake } from './carbon-black/index.js';
+import { carbonBlackFake } from './carbon_black/index.js';
 import { ciscoAsaHttpFake } from './cisco_asa_http/index.js';
 import { ciscoFmcFake } from './cisco_fmc/index.js';
 import { falconFake } from './crowdstrike/index.js';
@@ -13,7 +13,7 @@ import { ec2Fake } from './ec2/fake.js';
 import type { FakeDeclaration } from './fake.js';
 import { fortimanagerFake } from './fortimanager/index.js';
 import { fortinetFake } from './fortinet/index.js';
-import { defenderFake } from './microsoft-defender/index.js';
+import { defenderFake } from './microsoft_defender/index.js';
 import { panFake } from './pan/index.js';
 
 /** VAR's test client has no upstream: its whole state is the Vectra tags. */

@@ -10,13 +10,13 @@ import type { RelayConfig } from '../kernel/config.js';
 import type { Claims, RequestContext } from '../kernel/context.js';
 import { type ClaimsSource, claimsError, type FieldSpecs, parseFields } from '../kernel/fields.js';
 import { awsNaclClient } from './aws-nacl/index.js';
-import { carbonBlackClient } from './carbon-black/index.js';
+import { carbonBlackClient } from './carbon_black/index.js';
 import { ciscoAsaHttpClient } from './cisco_asa_http/index.js';
 import { ciscoFmcClient } from './cisco_fmc/index.js';
 import { crowdstrikeClient } from './crowdstrike/index.js';
 import { fortimanagerClient } from './fortimanager/index.js';
 import { fortinetClient } from './fortinet/index.js';
-import { microsoftDefenderClient } from './microsoft-defender/index.js';
+import { microsoftDefenderClient } from './microsoft_defender/index.js';
 import { panClient } from './pan/index.js';
 import { testClient } from './test-client/index.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
-import { makeMachine } from '../../../src/sandbox/microsoft-defender/index.js';
+import { makeMachine } from '../../../src/sandbox/microsoft_defender/index.js';
 import { apiCalls, type Harness, startHarness, stopHarness, vectraHost } from './harness.js';
 
 let h: Harness | undefined;

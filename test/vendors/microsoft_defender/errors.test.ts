@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeConfig } from '../../../src/kernel/config.js';
 import { RelayError } from '../../../src/kernel/errors.js';
 import { Pacer } from '../../../src/kernel/upstream/pacer.js';
-import { FAKE_SECRET } from '../../../src/sandbox/microsoft-defender/index.js';
+import { FAKE_SECRET } from '../../../src/sandbox/microsoft_defender/index.js';
 import { configureClient } from '../../../src/vendors/block-clients.js';
-import type { DefenderConfig } from '../../../src/vendors/microsoft-defender/config.js';
+import type { DefenderConfig } from '../../../src/vendors/microsoft_defender/config.js';
 import { type Harness, startHarness, stopHarness, vectraHost } from './harness.js';
 
 let h: Harness | undefined;

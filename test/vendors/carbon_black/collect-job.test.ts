@@ -2,17 +2,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CbApi } from '../../../src/vendors/carbon-black/client.js';
+import { CbApi } from '../../../src/vendors/carbon_black/client.js';
 import {
   advanceJob,
   type CollectJob,
   describeJob,
   newJob,
   noteFor,
-} from '../../../src/vendors/carbon-black/collect/job.js';
-import { DirStore } from '../../../src/vendors/carbon-black/collect/store.js';
-import type { CbConfig } from '../../../src/vendors/carbon-black/config.js';
-import { openSession } from '../../../src/vendors/carbon-black/live-response.js';
+} from '../../../src/vendors/carbon_black/collect/job.js';
+import { DirStore } from '../../../src/vendors/carbon_black/collect/store.js';
+import type { CbConfig } from '../../../src/vendors/carbon_black/config.js';
+import { openSession } from '../../../src/vendors/carbon_black/live-response.js';
 import { type Harness, startHarness, stopHarness } from './harness.js';
 
 const HOSTS_FILE = 'C:\\Windows\\System32\\drivers\\etc\\hosts';

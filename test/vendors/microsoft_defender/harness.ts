@@ -10,10 +10,10 @@ import {
   type FakeDefender,
   makeMachine,
   startFakeDefender,
-} from '../../../src/sandbox/microsoft-defender/index.js';
-import type { FakeMachine } from '../../../src/sandbox/microsoft-defender/model.js';
+} from '../../../src/sandbox/microsoft_defender/index.js';
+import type { FakeMachine } from '../../../src/sandbox/microsoft_defender/model.js';
 import { createBlockClient } from '../../../src/vendors/block-clients.js';
-import { CLIENT_NAME } from '../../../src/vendors/microsoft-defender/config.js';
+import { CLIENT_NAME } from '../../../src/vendors/microsoft_defender/config.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { carbonBlackFake } from '../../../src/sandbox/carbon-black/index.js';
+import { carbonBlackFake } from '../../../src/sandbox/carbon_black/index.js';
 import type { RunningFake } from '../../../src/sandbox/fake.js';
 import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
 import { type E2E, startE2E } from '../../helpers/e2e.js';

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { collectSettingsFrom } from '../../../src/vendors/carbon-black/collect/settings.js';
-import { DirStore } from '../../../src/vendors/carbon-black/collect/store.js';
+import { collectSettingsFrom } from '../../../src/vendors/carbon_black/collect/settings.js';
+import { DirStore } from '../../../src/vendors/carbon_black/collect/store.js';
 
 describe('collection settings', () => {
   it('offers no collection without a store', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCollectHandler } from '../../../src/handlers/collect.js';
-import { carbonBlackFake } from '../../../src/sandbox/carbon-black/index.js';
+import { carbonBlackFake } from '../../../src/sandbox/carbon_black/index.js';
 import type { RunningFake } from '../../../src/sandbox/fake.js';
 import { SCENARIO } from '../../../src/sandbox/vectra-brain/index.js';
 import { type E2E, startE2E } from '../../helpers/e2e.js';

@@ -10,9 +10,9 @@ import {
   type FakeCbOptions,
   seedDevices,
   startFakeCarbonBlack,
-} from '../../../src/sandbox/carbon-black/index.js';
+} from '../../../src/sandbox/carbon_black/index.js';
 import { createBlockClient } from '../../../src/vendors/block-clients.js';
-import { CARBON_BLACK_CLIENT_NAME } from '../../../src/vendors/carbon-black/index.js';
+import { CARBON_BLACK_CLIENT_NAME } from '../../../src/vendors/carbon_black/index.js';
 import { makeContext } from '../../helpers/context.js';
 import { makeHost } from '../../helpers/objects.js';
 

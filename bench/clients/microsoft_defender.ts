@@ -5,7 +5,7 @@ import {
   FAKE_TENANT,
   makeMachine,
   startFakeDefender,
-} from '../../src/sandbox/microsoft-defender/index.js';
+} from '../../src/sandbox/microsoft_defender/index.js';
 import { benchEdr } from './edr.js';
 
 export const benchDefender = () =>

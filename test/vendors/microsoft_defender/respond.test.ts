@@ -12,8 +12,8 @@ import {
   type FakeDefender,
   makeMachine,
   startFakeDefender,
-} from '../../../src/sandbox/microsoft-defender/index.js';
-import type { FakeMachine } from '../../../src/sandbox/microsoft-defender/model.js';
+} from '../../../src/sandbox/microsoft_defender/index.js';
+import type { FakeMachine } from '../../../src/sandbox/microsoft_defender/model.js';
 import {
   type FakeBrain,
   SCENARIO,
@@ -25,7 +25,7 @@ import { blockClients } from '../../../src/vendors/block-clients.js';
 import {
   type DefenderVendorConfig,
   microsoftDefenderVendor as vendor,
-} from '../../../src/vendors/microsoft-defender/respond.js';
+} from '../../../src/vendors/microsoft_defender/respond.js';
 import { relayHosts } from '../../../src/vendors/vectra/var-port.js';
 import { makeContext } from '../../helpers/context.js';
 import { claimsFor } from './harness.js';
