@@ -340,6 +340,34 @@ export class Transport {
     );
   }
 
+  /**
+   * A JSON call with `Authorization: Bearer <token>` (OAuth client credentials): a 401
+   * drops the token it used and the call is made once more with a fresh one. `before`
+   * runs before each attempt (a product's pacer).
+   */
+  async sendBearer(
+    req: { method: TransportRequest['method']; url: string; json?: unknown },
+    tokens: { get(): Promise<string>; drop(token: string): void },
+    before?: () => Promise<void>,
+  ): Promise<TransportResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const token = await tokens.get();
+      await before?.();
+      const res = await this.send({
+        method: req.method,
+        url: req.url,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(req.json === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(req.json === undefined ? {} : { body: JSON.stringify(req.json) }),
+        idempotent: req.method === 'GET',
+      });
+      if (res.status !== 401 || attempt > 0) return res;
+      tokens.drop(token);
+    }
+  }
+
   /** The answer's JSON body; an answer that is not JSON is an `unknown` error naming the product. */
   json<T = unknown>(res: Pick<TransportResponse, 'text'>): T {
     try {

@@ -79,26 +79,16 @@ export class FalconApi {
   }
 
   private async call(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.token();
-      const res = await this.api.send({
-        method,
-        url: `${this.cfg.apiUrl}${path}`,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        idempotent: method === 'GET',
-      });
-      if (res.status === 401 && attempt === 0) {
-        TokenCache.of(this.api.caches, 'crowdstrike').invalidate(this.key, token);
-        continue;
-      }
-      if (res.status >= 200 && res.status < 300) return this.api.json(res);
-      if (res.status === 409) throw new ActionRefused(`HTTP ${res.status}`);
-      throw statusError(PRODUCT, res.status, `HTTP ${res.status}`);
-    }
+    const res = await this.api.sendBearer(
+      { method, url: `${this.cfg.apiUrl}${path}`, json: body },
+      {
+        get: () => this.token(),
+        drop: (token) => TokenCache.of(this.api.caches, 'crowdstrike').invalidate(this.key, token),
+      },
+    );
+    if (res.status >= 200 && res.status < 300) return this.api.json(res);
+    if (res.status === 409) throw new ActionRefused(`HTTP ${res.status}`);
+    throw statusError(PRODUCT, res.status, `HTTP ${res.status}`);
   }
 
   /** Device ids matching an FQL filter (first 100). */

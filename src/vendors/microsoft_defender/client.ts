@@ -147,36 +147,23 @@ export class DefenderApi {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; json: unknown }> {
-    for (let attempt = 0; ; attempt++) {
-      const token = await this.token();
-      await pacerFor(
-        this.api.caches,
-        `${this.api.origin}|${this.cfg.tenantId}`,
-        PRODUCT,
-        DEFENDER_LIMITS,
-      ).take(this.ctx.deadline, this.ctx.signal);
-      const res = await this.api.send({
-        method,
-        url: `${this.cfg.apiUrl}${path}`,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        idempotent: method === 'GET',
-      });
-      if (res.status === 401 && attempt === 0) {
-        TokenCache.of(this.api.caches, 'microsoft_defender').invalidate(this.key, token);
-        continue;
-      }
-      if (res.status >= 200 && res.status < 300) {
-        return {
-          status: res.status,
-          json: res.status === 204 || res.text === '' ? null : this.api.json(res),
-        };
-      }
-      throw this.failure(res);
+    const res = await this.api.sendBearer(
+      { method, url: `${this.cfg.apiUrl}${path}`, json: body },
+      {
+        get: () => this.token(),
+        drop: (token) => TokenCache.of(this.api.caches, 'microsoft_defender').invalidate(this.key, token),
+      },
+      // Every attempt counts against Defender's documented limits.
+      () =>
+        pacerFor(this.api.caches, `${this.api.origin}|${this.cfg.tenantId}`, PRODUCT, DEFENDER_LIMITS).take(
+          this.ctx.deadline,
+          this.ctx.signal,
+        ),
+    );
+    if (res.status >= 200 && res.status < 300) {
+      return { status: res.status, json: res.status === 204 || res.text === '' ? null : this.api.json(res) };
     }
+    throw this.failure(res);
   }
 
   private failure(res: TransportResponse): Error {
