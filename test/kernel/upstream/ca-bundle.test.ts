@@ -4,52 +4,22 @@
  * and the same interface without the bundle is refused. Verification is never
  * turned off.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caBundleField } from '../../../src/kernel/fields.js';
 import { Transport } from '../../../src/kernel/upstream/transport.js';
 import { makeContext } from '../../helpers/context.js';
-
-const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+import { hasOpenssl, selfSignedCert } from '../../helpers/tls.js';
 
 describe.runIf(hasOpenssl)('a client CA bundle', () => {
   let url = '';
   let cert = '';
   let close = async () => {};
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'relay-ca-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=firewall.lab',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (_req, res) =>
-      res.end('{"ok":true}'),
-    );
+    const pair = selfSignedCert('/CN=firewall.lab', ['subjectAltName=IP:127.0.0.1']);
+    cert = pair.cert;
+    const server = createServer({ key: pair.key, cert }, (_req, res) => res.end('{"ok":true}'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     close = () =>

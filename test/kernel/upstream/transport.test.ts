@@ -1,11 +1,7 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelayError } from '../../../src/kernel/errors.js';
 import { scrubTokens, upstreamDetail } from '../../../src/kernel/upstream/errors.js';
@@ -14,6 +10,7 @@ import type { FakeBrain } from '../../../src/sandbox/vectra-brain/index.js';
 import { clearTokenCache } from '../../../src/vendors/vectra/auth.js';
 import { VectraClient } from '../../../src/vendors/vectra/client.js';
 import { parseVectraConfig } from '../../../src/vendors/vectra/config.js';
+import { hasOpenssl, selfSignedCert } from '../../helpers/tls.js';
 import { apiCalls, clientFor, ctxFor, FAST_RETRY, withBrain } from '../../vendors/vectra/helpers.js';
 
 async function failure(p: Promise<unknown>): Promise<RelayError> {
@@ -216,37 +213,11 @@ describe('network failure mapping', () => {
     }
   });
 
-  const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-
   it.runIf(hasOpenssl)(
     'maps a self-signed certificate to unknown "Unable to verify SSL certificate"',
     async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'vectra-tls-'));
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      );
-      const server = createHttpsServer(
-        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-        (_req, res) => res.end('{}'),
-      );
+      const { key, cert } = selfSignedCert('/CN=127.0.0.1');
+      const server = createHttpsServer({ key, cert }, (_req, res) => res.end('{}'));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       try {
         const { port } = server.address() as AddressInfo;
